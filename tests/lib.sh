@@ -1,0 +1,89 @@
+# Shared helpers for splicebench's shell tests (sourced, never run).
+#
+# A test script reports each case on its own line:
+#   PASS name | FAIL name: why | SKIP name: why | XFAIL name: why (a known bug, as expected)
+# tests/run totals these lines over all scripts.  Everything a script starts is
+# registered with t_cleanup_* so that the EXIT trap undoes it on every path
+# (failure, SIGINT, SIGTERM, a killed daemon).
+
+set -u
+T_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+T_BUILD=${T_BUILD:-$T_TOP/build}
+T_TMP=$(mktemp -d /tmp/splicebench-test.XXXXXX)
+T_FAILED=0
+_t_mounts=()
+_t_pids=()
+_t_cmds=()
+
+t_pass() { echo "PASS $1"; }
+t_fail() { echo "FAIL $1: ${2:-failed}"; T_FAILED=$((T_FAILED + 1)); }
+t_skip() { echo "SKIP $1: $2"; }
+t_xfail() { echo "XFAIL $1: $2"; }
+t_log() { echo "# $*"; }
+
+# t_check NAME CMD...: PASS when CMD succeeds, FAIL with its last output line otherwise.
+t_check() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		t_pass "$name"
+	else
+		t_fail "$name" "$(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')"
+	fi
+}
+
+# _require_* : skip the whole script (exit 0) with a reason when the machine lacks something.
+_t_skip_all() {
+	t_skip "${T_NAME:-$(basename "$0")}" "$1"
+	exit 0
+}
+_require_root() { [ "$(id -u)" -eq 0 ] || _t_skip_all "needs root"; }
+_require_fuse() { [ -c /dev/fuse ] || _t_skip_all "no /dev/fuse on this machine"; }
+_require_cmd() {
+	local c
+	for c; do command -v "$c" >/dev/null 2>&1 || _t_skip_all "needs '$c' (run scripts/deps)"; done
+}
+_require_netns() { ip netns add sbtest-probe.$$ 2>/dev/null && ip netns del sbtest-probe.$$ || _t_skip_all "network namespaces not available"; }
+
+t_cleanup_mount() { _t_mounts+=("$1"); }
+t_cleanup_pid() { _t_pids+=("$1"); }
+t_cleanup_cmd() { _t_cmds+=("$*"); }
+
+_t_cleanup() {
+	local rc=$? m p i
+	trap - EXIT INT TERM
+	for p in "${_t_pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for m in "${_t_mounts[@]}"; do
+		if mountpoint -q "$m" 2>/dev/null || grep -q " $m fuse" /proc/mounts; then
+			fusermount3 -u -z "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+		fi
+	done
+	for p in "${_t_pids[@]}"; do
+		for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null
+	done
+	for ((i = ${#_t_cmds[@]} - 1; i >= 0; i--)); do eval "${_t_cmds[$i]}" >/dev/null 2>&1; done
+	rm -rf "$T_TMP"
+	exit $rc
+}
+trap _t_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# t_wait_mount DIR [SECONDS]: bounded wait until DIR is a FUSE mount.
+t_wait_mount() {
+	local dir=$1 n=$((${2:-10} * 10))
+	while [ $n -gt 0 ]; do
+		grep -q " $dir fuse" /proc/mounts && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# t_no_mount DIR: true when nothing is mounted at DIR.
+t_no_mount() { ! grep -q " $1 " /proc/mounts; }
+
+t_finish() {
+	[ "$T_FAILED" -eq 0 ]
+}
