@@ -5,7 +5,7 @@
 #   make clean    remove build/
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Werror=implicit-function-declaration -pthread \
+CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-missing-field-initializers -Werror=implicit-function-declaration -pthread \
 	   -D_GNU_SOURCE -MMD -MP -Idaemons/common
 LDLIBS  += -pthread
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
@@ -20,7 +20,7 @@ COMMON_OBJ   := $(COMMON_SRC:%.c=$(B)/%.o)
 SPLICEFS_OBJ := $(SPLICEFS_SRC:%.c=$(B)/%.o)
 UNIT_OBJ     := $(UNIT_SRC:%.c=$(B)/%.o)
 
-PROGS := $(B)/splicefs $(B)/sbcheck $(B)/tests/unit
+PROGS := $(B)/splicefs $(B)/sbcheck $(B)/unit-tests
 
 # Fragments of the other parts of the suite (kernel/kernel.mk, ...) add to PROGS.
 -include $(wildcard */*.mk)
@@ -38,7 +38,7 @@ $(B)/sbcheck: $(B)/daemons/tools/sbcheck.o $(COMMON_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # The unit tests link the daemon's modules (all but main.c) to test them as they ship.
-$(B)/tests/unit: $(UNIT_OBJ) $(filter-out $(B)/daemons/splicefs/main.o,$(SPLICEFS_OBJ)) $(COMMON_OBJ)
+$(B)/unit-tests: $(UNIT_OBJ) $(filter-out $(B)/daemons/splicefs/main.o,$(SPLICEFS_OBJ)) $(COMMON_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(FUSE_LIBS) $(LDLIBS)
 
 deps:
