@@ -6,11 +6,12 @@
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-missing-field-initializers -Werror=implicit-function-declaration -pthread \
-	   -D_GNU_SOURCE -MMD -MP -Idaemons/common
+	   -D_GNU_SOURCE -MMD -MP -Idaemons/common -Idaemons/splicefs
 LDLIBS  += -pthread
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
 FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
 B := build
+.DEFAULT_GOAL := all
 
 COMMON_SRC   := $(wildcard daemons/common/*.c)
 SPLICEFS_SRC := $(wildcard daemons/splicefs/*.c)
@@ -23,7 +24,7 @@ UNIT_OBJ     := $(UNIT_SRC:%.c=$(B)/%.o)
 PROGS := $(B)/splicefs $(B)/sbcheck $(B)/unit-tests
 
 # Fragments of the other parts of the suite (kernel/kernel.mk, ...) add to PROGS.
--include $(wildcard */*.mk)
+-include $(wildcard */*.mk */*/*.mk)
 
 all: $(PROGS)
 

@@ -4,9 +4,6 @@
 
 #include <string.h>
 
-/* Weak until source_tcp.c lands: a missing TCP source then ends the list. */
-extern const struct data_source source_tcp __attribute__((weak));
-
 const struct reply_mode *const reply_modes[] = {&mode_copy, &mode_splice, &mode_multipipe, NULL};
 const struct data_source *const data_sources[] = {&source_mem, &source_tcp, NULL};
 
