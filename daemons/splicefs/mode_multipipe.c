@@ -92,6 +92,8 @@ static int multipipe_reply(struct worker *w, const struct read_req *rq)
 	if (!err) {
 		for (int k = 0; k < used; k++)
 			fds[k] = (uint32_t)w->pipes[k].rd;
+		if (w->fs->o.fault_every && (w->c.reads % w->fs->o.fault_every) == 0)
+			fds[used - 1] = (uint32_t)w->fuse_fd; /* not a pipe: EBADF */
 		oh.len = sizeof(oh) + used * sizeof(uint32_t);
 		oh.error = FUSE_OUT_SPLICES;
 		iov[1].iov_len = used * sizeof(uint32_t);

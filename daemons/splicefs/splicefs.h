@@ -135,6 +135,7 @@ struct sfs_opts {
 	bool foreground;
 	bool probe_only;
 	bool debug;
+	int fault_every; /* testing: inject a bad fd into every Nth multipipe reply */
 	bool allow_other;
 	bool help;
 	bool version;
