@@ -31,7 +31,7 @@ static inline uint64_t word_at(const struct pattern *p, uint64_t key, uint64_t w
 
 /* Bytes of the word at w, little-endian, from byte index `from` to `to`. */
 static void put_partial(const struct pattern *p, uint64_t key, uint64_t w, unsigned from,
-			unsigned to, unsigned char *dst)
+                        unsigned to, unsigned char *dst)
 {
 	uint64_t v = word_at(p, key, w);
 	unsigned i;
@@ -71,8 +71,8 @@ void pattern_fill(const struct pattern *p, uint64_t file, uint64_t off, void *bu
 		put_partial(p, key, off, 0, end - off, d);
 }
 
-int pattern_check(const struct pattern *p, uint64_t file, uint64_t off, const void *buf,
-		  size_t len, uint64_t *bad)
+int pattern_check(const struct pattern *p, uint64_t file, uint64_t off, const void *buf, size_t len,
+                  uint64_t *bad)
 {
 	uint64_t key = p->seed ^ pattern_file_key(file);
 	const unsigned char *s = buf;
@@ -109,7 +109,7 @@ int pattern_check(const struct pattern *p, uint64_t file, uint64_t off, const vo
 				if (bad) {
 					unsigned i = 0;
 					while (i < 8 && (unsigned char)(got >> (8 * i)) ==
-								(unsigned char)(v >> (8 * i)))
+					                    (unsigned char)(v >> (8 * i)))
 						i++;
 					*bad = off + i;
 				}
@@ -121,7 +121,7 @@ int pattern_check(const struct pattern *p, uint64_t file, uint64_t off, const vo
 }
 
 void pattern_explain(const struct pattern *p, uint64_t file, uint64_t at, const void *buf,
-		     uint64_t buf_off, size_t buf_len, char *msg, size_t msglen)
+                     uint64_t buf_off, size_t buf_len, char *msg, size_t msglen)
 {
 	uint64_t key = p->seed ^ pattern_file_key(file);
 	uint64_t w = at & ~7ULL, exp = word_at(p, key, w), got = 0;
@@ -132,8 +132,8 @@ void pattern_explain(const struct pattern *p, uint64_t file, uint64_t at, const 
 		if (w + i >= buf_off && w + i < buf_off + buf_len)
 			got |= (uint64_t)s[w + i - buf_off] << (8 * i);
 	snprintf(msg, msglen,
-		 "file %llu offset %llu: expected word 0x%016llx, found 0x%016llx "
-		 "(looks like offset %llu)",
-		 (unsigned long long)file, (unsigned long long)at, (unsigned long long)exp,
-		 (unsigned long long)got, (unsigned long long)(got ^ key));
+	         "file %llu offset %llu: expected word 0x%016llx, found 0x%016llx "
+	         "(looks like offset %llu)",
+	         (unsigned long long)file, (unsigned long long)at, (unsigned long long)exp,
+	         (unsigned long long)got, (unsigned long long)(got ^ key));
 }

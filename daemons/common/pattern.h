@@ -40,11 +40,11 @@ void pattern_fill(const struct pattern *p, uint64_t file, uint64_t off, void *bu
  * Check that buf holds bytes [off, off + len) of file `file`.  Returns 0 when it
  * does, else -1 and, when bad is not NULL, the file offset of the first wrong byte.
  */
-int pattern_check(const struct pattern *p, uint64_t file, uint64_t off, const void *buf,
-		  size_t len, uint64_t *bad);
+int pattern_check(const struct pattern *p, uint64_t file, uint64_t off, const void *buf, size_t len,
+                  uint64_t *bad);
 
 /* Describe a mismatch at file offset `at` of buf, which holds [buf_off, buf_off + buf_len). */
 void pattern_explain(const struct pattern *p, uint64_t file, uint64_t at, const void *buf,
-		     uint64_t buf_off, size_t buf_len, char *msg, size_t msglen);
+                     uint64_t buf_off, size_t buf_len, char *msg, size_t msglen);
 
 #endif

@@ -55,9 +55,12 @@ static void check_mountpoint(const char *mp, char *real)
 
 	if (stat(mp, &st) < 0) {
 		if (errno == ENOTCONN)
-			die(2, "mount point %s is a dead FUSE mount: clear it with 'fusermount3 -u %s'",
+			die(2,
+			    "mount point %s is a dead FUSE mount: clear it with 'fusermount3 -u "
+			    "%s'",
 			    mp, mp);
-		die(2, "mount point %s: %s: create it first (mkdir -p %s)", mp, strerror(errno), mp);
+		die(2, "mount point %s: %s: create it first (mkdir -p %s)", mp, strerror(errno),
+		    mp);
 	}
 	if (!S_ISDIR(st.st_mode))
 		die(2, "mount point %s is not a directory: give an empty directory", mp);
@@ -67,8 +70,9 @@ static void check_mountpoint(const char *mp, char *real)
 		die(2, "mount point %s is busy (a %s mount is there): unmount it or pick another",
 		    real, type);
 	if (access("/dev/fuse", R_OK | W_OK) < 0)
-		die(1, "cannot open /dev/fuse (%s): load the fuse module (modprobe fuse) and run "
-		       "as root or as a user allowed to use it",
+		die(1,
+		    "cannot open /dev/fuse (%s): load the fuse module (modprobe fuse) and run "
+		    "as root or as a user allowed to use it",
 		    strerror(errno));
 	if (geteuid() != 0 && access("/bin/fusermount3", X_OK) < 0 &&
 	    access("/usr/bin/fusermount3", X_OK) < 0)
@@ -88,19 +92,20 @@ static void set_readahead(struct sfs *fs, const char *mp)
 	if (ra > fs->max_read)
 		ra = fs->max_read;
 	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb", major(st.st_dev),
-		 minor(st.st_dev));
+	         minor(st.st_dev));
 	f = fopen(path, "w");
 	if (!f || fprintf(f, "%llu\n", (unsigned long long)(ra / 1024)) < 0)
-		fprintf(stderr, "splicefs: warning: could not set %s: readahead stays the kernel's\n",
-			path);
+		fprintf(stderr,
+		        "splicefs: warning: could not set %s: readahead stays the kernel's\n",
+		        path);
 	if (f)
 		fclose(f);
 }
 
 static void print_version(void)
 {
-	printf("splicefs %s (libfuse %d, FUSE protocol %d.%d)\n", SPLICEFS_VERSION,
-	       fuse_version(), FUSE_KERNEL_VERSION, FUSE_KERNEL_MINOR_VERSION);
+	printf("splicefs %s (libfuse %d, FUSE protocol %d.%d)\n", SPLICEFS_VERSION, fuse_version(),
+	       FUSE_KERNEL_VERSION, FUSE_KERNEL_MINOR_VERSION);
 }
 
 int main(int argc, char **argv)
@@ -146,14 +151,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	snprintf(mopts, sizeof(mopts), "fsname=splicefs,subtype=splicefs,ro,max_read=%u%s",
-		 fs.o.max_read, fs.o.allow_other ? ",allow_other" : "");
+	         fs.o.max_read, fs.o.allow_other ? ",allow_other" : "");
 	fs.se = fuse_session_new(&fargs, &ops, sizeof(ops), &fs);
 	if (!fs.se) {
 		fprintf(stderr, "splicefs: fuse_session_new failed\n");
 		goto out_source;
 	}
 	if (fuse_session_mount(fs.se, real)) {
-		fprintf(stderr, "splicefs: mounting %s failed (see libfuse's message above)\n", real);
+		fprintf(stderr, "splicefs: mounting %s failed (see libfuse's message above)\n",
+		        real);
 		goto out_session;
 	}
 	fs.fuse_fd = fuse_session_fd(fs.se);
@@ -201,9 +207,9 @@ int main(int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (fs.o.stats_file &&
 		    (sig == SIGUSR1 ||
-		     (fs.o.stats_interval > 0 && now.tv_sec - last.tv_sec +
-							 (now.tv_nsec - last.tv_nsec) / 1e9 >=
-						 fs.o.stats_interval))) {
+		     (fs.o.stats_interval > 0 &&
+		      now.tv_sec - last.tv_sec + (now.tv_nsec - last.tv_nsec) / 1e9 >=
+		          fs.o.stats_interval))) {
 			stats_write(&fs, fs.o.stats_file);
 			last = now;
 		}
@@ -214,7 +220,8 @@ out_unmount:
 	workers_stop(&fs);
 	if (fs.workers) {
 		if (fs.o.stats_file && stats_write(&fs, fs.o.stats_file))
-			fprintf(stderr, "splicefs: cannot write --stats-file %s\n", fs.o.stats_file);
+			fprintf(stderr, "splicefs: cannot write --stats-file %s\n",
+			        fs.o.stats_file);
 		if (stats_json(&fs, stats, sizeof(stats)) > 0)
 			fprintf(stderr, "splicefs: exit: %s", stats);
 		free(fs.workers);

@@ -38,7 +38,7 @@ int reply_by_copy(struct worker *w, const struct read_req *rq)
 }
 
 const struct reply_mode mode_copy = {
-	.name = "copy",
-	.help = "writev(header + data): the kernel copies every byte from user memory",
-	.reply = reply_by_copy,
+    .name = "copy",
+    .help = "writev(header + data): the kernel copies every byte from user memory",
+    .reply = reply_by_copy,
 };

@@ -23,9 +23,10 @@ static int multipipe_probe(struct sfs *fs)
 	int r = fuse_splices_probe(fs->fuse_fd);
 
 	if (r == 0) {
-		fprintf(stderr, "splicefs: kernel lacks FUSE_OUT_SPLICES (it answers EINVAL): build "
-				"and boot the patched kernel (kernel/build; kernel/vm IMAGE -- ...) "
-				"or pick --mode copy|splice\n");
+		fprintf(stderr,
+		        "splicefs: kernel lacks FUSE_OUT_SPLICES (it answers EINVAL): build "
+		        "and boot the patched kernel (kernel/build; kernel/vm IMAGE -- ...) "
+		        "or pick --mode copy|splice\n");
 		return -EOPNOTSUPP;
 	}
 	if (r < 0) {
@@ -33,8 +34,10 @@ static int multipipe_probe(struct sfs *fs)
 		return r;
 	}
 	if ((uint64_t)fs->o.pipes * fs->o.pipe_size < fs->o.max_read) {
-		fprintf(stderr, "splicefs: --pipes %d x --pipe-size %u cannot hold --max-read %u: "
-				"raise one of them\n", fs->o.pipes, fs->o.pipe_size, fs->o.max_read);
+		fprintf(stderr,
+		        "splicefs: --pipes %d x --pipe-size %u cannot hold --max-read %u: "
+		        "raise one of them\n",
+		        fs->o.pipes, fs->o.pipe_size, fs->o.max_read);
 		return -EINVAL;
 	}
 	return 0;
@@ -45,9 +48,10 @@ static int multipipe_worker_init(struct worker *w)
 	int err = pipes_open(w, w->fs->o.pipes, w->fs->o.pipe_size);
 
 	if (err)
-		fprintf(stderr, "splicefs: %d pipes of %u bytes: %s (see "
-				"/proc/sys/fs/pipe-max-size)\n", w->fs->o.pipes,
-			w->fs->o.pipe_size, strerror(-err));
+		fprintf(stderr,
+		        "splicefs: %d pipes of %u bytes: %s (see "
+		        "/proc/sys/fs/pipe-max-size)\n",
+		        w->fs->o.pipes, w->fs->o.pipe_size, strerror(-err));
 	return err;
 }
 
@@ -114,9 +118,9 @@ static int multipipe_reply(struct worker *w, const struct read_req *rq)
 }
 
 const struct reply_mode mode_multipipe = {
-	.name = "multipipe",
-	.help = "data into N pipes, one FUSE_OUT_SPLICES reply naming them (patched kernel)",
-	.probe = multipipe_probe,
-	.worker_init = multipipe_worker_init,
-	.reply = multipipe_reply,
+    .name = "multipipe",
+    .help = "data into N pipes, one FUSE_OUT_SPLICES reply naming them (patched kernel)",
+    .probe = multipipe_probe,
+    .worker_init = multipipe_worker_init,
+    .reply = multipipe_reply,
 };

@@ -152,8 +152,8 @@ static int splice_reply(struct worker *w, const struct read_req *rq)
 }
 
 const struct reply_mode mode_splice = {
-	.name = "splice",
-	.help = "header + data into one pipe, splice(pipe -> /dev/fuse), libfuse's fallbacks",
-	.worker_init = splice_worker_init,
-	.reply = splice_reply,
+    .name = "splice",
+    .help = "header + data into one pipe, splice(pipe -> /dev/fuse), libfuse's fallbacks",
+    .worker_init = splice_worker_init,
+    .reply = splice_reply,
 };

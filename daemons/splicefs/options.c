@@ -28,6 +28,8 @@ struct opt_desc {
 
 #define O(f) offsetof(struct sfs_opts, f)
 
+/* One row per option reads best as a table. */
+// clang-format off
 static const struct opt_desc opt_table[] = {
 	{"mode", 'm', T_STR, O(mode), "copy", "MODE",
 	 "reply mode: copy (writev), splice (one pipe, as libfuse), multipipe (FUSE_OUT_SPLICES)"},
@@ -71,6 +73,8 @@ static const struct opt_desc opt_table[] = {
 	{"help", 'h', T_BOOL, O(help), NULL, NULL, "print this help and exit"},
 };
 
+// clang-format on
+
 #define NOPTS (sizeof(opt_table) / sizeof(opt_table[0]))
 
 int parse_size(const char *s, uint64_t *out)
@@ -86,10 +90,26 @@ int parse_size(const char *s, uint64_t *out)
 	if (errno || end == s)
 		return -EINVAL;
 	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		end++;
+		break;
 	}
 	if (*end == 'i' && shift)
 		end++;
@@ -104,7 +124,7 @@ int parse_size(const char *s, uint64_t *out)
 }
 
 static int set_opt(struct sfs_opts *o, const struct opt_desc *d, const char *val, char *err,
-		   size_t errlen)
+                   size_t errlen)
 {
 	char *p = (char *)o + d->off, *end;
 	uint64_t v = 0;
@@ -122,7 +142,7 @@ static int set_opt(struct sfs_opts *o, const struct opt_desc *d, const char *val
 		dv = strtod(val, &end);
 		if (errno || end == val || *end || dv < 0) {
 			snprintf(err, errlen, "--%s: '%s' is not a non-negative number of seconds",
-				 d->name, val);
+			         d->name, val);
 			return -1;
 		}
 		*(double *)p = dv;
@@ -139,14 +159,14 @@ static int set_opt(struct sfs_opts *o, const struct opt_desc *d, const char *val
 	case T_SIZE:
 		if (parse_size(val, &v)) {
 			snprintf(err, errlen, "--%s: '%s' is not a size (e.g. 4096, 128K, 1M, 8G)",
-				 d->name, val);
+			         d->name, val);
 			return -1;
 		}
 		break;
 	}
 	if (v < d->min || (d->max && v > d->max)) {
-		snprintf(err, errlen, "--%s: %s is out of range [%" PRIu64 ", %" PRIu64 "]", d->name,
-			 val, d->min, d->max);
+		snprintf(err, errlen, "--%s: %s is out of range [%" PRIu64 ", %" PRIu64 "]",
+		         d->name, val, d->min, d->max);
 		return -1;
 	}
 	if (d->type == T_INT)
@@ -162,17 +182,18 @@ static int set_opt(struct sfs_opts *o, const struct opt_desc *d, const char *val
 
 void sfs_usage(FILE *f, const char *prog)
 {
-	fprintf(f, "usage: %s MOUNTPOINT [options]\n\n"
-		   "A read-only FUSE filesystem serving offset-pattern files, answering\n"
-		   "FUSE_READ in the chosen reply mode.\n\noptions:\n",
-		prog);
+	fprintf(f,
+	        "usage: %s MOUNTPOINT [options]\n\n"
+	        "A read-only FUSE filesystem serving offset-pattern files, answering\n"
+	        "FUSE_READ in the chosen reply mode.\n\noptions:\n",
+	        prog);
 	for (size_t i = 0; i < NOPTS; i++) {
 		const struct opt_desc *d = &opt_table[i];
 		char lhs[64];
 
 		snprintf(lhs, sizeof(lhs), "%c%c%s--%s%s%s", d->shortopt ? '-' : ' ',
-			 d->shortopt ? d->shortopt : ' ', d->shortopt ? ", " : "  ", d->name,
-			 d->arg ? " " : "", d->arg ? d->arg : "");
+		         d->shortopt ? d->shortopt : ' ', d->shortopt ? ", " : "  ", d->name,
+		         d->arg ? " " : "", d->arg ? d->arg : "");
 		fprintf(f, "  %-28s %s", lhs, d->help);
 		if (d->def)
 			fprintf(f, " [%s]", d->def);
@@ -198,9 +219,9 @@ int sfs_parse_opts(struct sfs_opts *o, int argc, char **argv, char *err, size_t 
 
 		if (d->def && set_opt(o, d, d->def, err, errlen))
 			return -1;
-		lopts[i] = (struct option){d->name, d->type == T_BOOL ? no_argument
-								    : required_argument,
-					   NULL, 1000 + (int)i};
+		lopts[i] =
+		    (struct option){d->name, d->type == T_BOOL ? no_argument : required_argument,
+		                    NULL, 1000 + (int)i};
 		if (d->shortopt) {
 			*sp++ = (char)d->shortopt;
 			if (d->type != T_BOOL)
@@ -225,11 +246,11 @@ int sfs_parse_opts(struct sfs_opts *o, int argc, char **argv, char *err, size_t 
 			const char *bad = argv[optind - 1];
 
 			if (optopt && optopt < 1000)
-				snprintf(err, errlen, "unknown or incomplete option '-%c': see --help",
-					 optopt);
+				snprintf(err, errlen,
+				         "unknown or incomplete option '-%c': see --help", optopt);
 			else
-				snprintf(err, errlen, "unknown or incomplete option '%s': see --help",
-					 bad);
+				snprintf(err, errlen,
+				         "unknown or incomplete option '%s': see --help", bad);
 			return -1;
 		}
 		if (set_opt(o, d, optarg, err, errlen))
@@ -240,7 +261,8 @@ int sfs_parse_opts(struct sfs_opts *o, int argc, char **argv, char *err, size_t 
 	if (optind < argc)
 		o->mountpoint = argv[optind++];
 	if (optind < argc) {
-		snprintf(err, errlen, "unexpected argument '%s': one mount point only", argv[optind]);
+		snprintf(err, errlen, "unexpected argument '%s': one mount point only",
+		         argv[optind]);
 		return -1;
 	}
 	if (!o->mountpoint) {

@@ -91,7 +91,7 @@ static void do_init(struct worker *w, const struct fuse_in_header *ih, const voi
 
 	if (in->major != FUSE_KERNEL_VERSION) {
 		fprintf(stderr, "splicefs: kernel speaks FUSE %u.%u; this build needs %u.x\n",
-			in->major, in->minor, FUSE_KERNEL_VERSION);
+		        in->major, in->minor, FUSE_KERNEL_VERSION);
 		reply(w, ih->unique, EPROTO, NULL, 0);
 		return;
 	}
@@ -99,7 +99,8 @@ static void do_init(struct worker *w, const struct fuse_in_header *ih, const voi
 	out.minor = in->minor < FUSE_KERNEL_MINOR_VERSION ? in->minor : FUSE_KERNEL_MINOR_VERSION;
 	fs->proto_minor = out.minor;
 	out.max_readahead = in->max_readahead < fs->o.max_read ? in->max_readahead : fs->o.max_read;
-	out.flags = in->flags & (FUSE_ASYNC_READ | FUSE_MAX_PAGES | FUSE_ASYNC_DIO | FUSE_BIG_WRITES);
+	out.flags =
+	    in->flags & (FUSE_ASYNC_READ | FUSE_MAX_PAGES | FUSE_ASYNC_DIO | FUSE_BIG_WRITES);
 	out.max_background = 64;
 	out.congestion_threshold = 48;
 	out.max_write = 64 * 1024;
@@ -206,8 +207,8 @@ void proto_dispatch(struct worker *w, const void *req, size_t len)
 
 	if (w->fs->o.debug)
 		fprintf(stderr, "splicefs[%d]: opcode %u unique %llu nodeid %llu len %zu\n", w->id,
-			ih->opcode, (unsigned long long)ih->unique, (unsigned long long)ih->nodeid,
-			len);
+		        ih->opcode, (unsigned long long)ih->unique, (unsigned long long)ih->nodeid,
+		        len);
 	switch (ih->opcode) {
 	case FUSE_INIT:
 		do_init(w, ih, arg);

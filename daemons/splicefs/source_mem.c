@@ -48,14 +48,13 @@ static int mem_setup(struct sfs *fs)
 		}
 	mprotect(mem.map, total, PROT_READ);
 	return 0;
-fail:
-	{
-		int err = -errno;
+fail : {
+	int err = -errno;
 
-		close(mem.fd);
-		mem.fd = -1;
-		return err;
-	}
+	close(mem.fd);
+	mem.fd = -1;
+	return err;
+}
 }
 
 static void mem_teardown(struct sfs *fs)
@@ -124,14 +123,14 @@ static void mem_end(struct worker *w, bool ok)
 }
 
 const struct data_source source_mem = {
-	.name = "mem",
-	.help = "files held in a memfd filled once with the pattern (splice moves its pages)",
-	.setup = mem_setup,
-	.teardown = mem_teardown,
-	.worker_init = mem_worker_init,
-	.worker_fini = mem_worker_fini,
-	.begin = mem_begin,
-	.to_mem = mem_to_mem,
-	.to_pipe = mem_to_pipe,
-	.end = mem_end,
+    .name = "mem",
+    .help = "files held in a memfd filled once with the pattern (splice moves its pages)",
+    .setup = mem_setup,
+    .teardown = mem_teardown,
+    .worker_init = mem_worker_init,
+    .worker_fini = mem_worker_fini,
+    .begin = mem_begin,
+    .to_mem = mem_to_mem,
+    .to_pipe = mem_to_pipe,
+    .end = mem_end,
 };

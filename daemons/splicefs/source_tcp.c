@@ -87,7 +87,8 @@ static int dial(char *msg, size_t msglen)
 	int fd = sbp_connect(tcp.host, tcp.port, tcp.timeout_ms, tcp.timeout_ms), ret;
 
 	if (fd < 0) {
-		snprintf(msg, msglen, "connect to %.200s:%s: %s", tcp.host, tcp.port, strerror(-fd));
+		snprintf(msg, msglen, "connect to %.200s:%s: %s", tcp.host, tcp.port,
+		         strerror(-fd));
 		return fd;
 	}
 	ret = sbp_client_hello(fd, &tcp.hello, NULL, msg, msglen);
@@ -108,11 +109,11 @@ static int tcp_setup(struct sfs *fs)
 	tcp.timeout_ms = 10000;
 	tcp.retries = 3;
 	if (sbp_parse_addr(fs->o.source, tcp.host, sizeof(tcp.host), tcp.port, sizeof(tcp.port),
-			   &opts) ||
+	                   &opts) ||
 	    parse_opts(opts)) {
 		fprintf(stderr,
-			"splicefs: --source '%s': expected tcp://HOST:PORT[?timeout=S&retries=N]\n",
-			fs->o.source);
+		        "splicefs: --source '%s': expected tcp://HOST:PORT[?timeout=S&retries=N]\n",
+		        fs->o.source);
 		return -EINVAL;
 	}
 	if (fs->o.files < 1 || (uint64_t)fs->o.files > UINT32_MAX)
@@ -206,7 +207,7 @@ static int recv_full(struct worker *w, void *buf, size_t n)
 
 	while (done < n) {
 		ssize_t r = recv(w->sock, buf ? (char *)buf + done : NULL, n - done,
-				 buf ? MSG_WAITALL : MSG_TRUNC);
+		                 buf ? MSG_WAITALL : MSG_TRUNC);
 
 		if (r > 0) {
 			done += r;
@@ -228,7 +229,7 @@ static int fail(struct worker *w, const char *what, int err)
 {
 	if (!w->fs->stop)
 		fprintf(stderr, "splicefs[%d]: tcp source: %s: %s; dropping the connection\n",
-			w->id, what, strerror(-err));
+		        w->id, what, strerror(-err));
 	w->c.errors++;
 	drop(w);
 	return -EIO;
@@ -238,9 +239,9 @@ static int tcp_begin(struct worker *w, const struct read_req *rq)
 {
 	struct tcp_worker *t = w->src;
 	struct sbp_req req = {.magic = SBP_REQ_MAGIC,
-			      .file = (uint32_t)rq->file,
-			      .length = rq->size,
-			      .offset = rq->off};
+	                      .file = (uint32_t)rq->file,
+	                      .length = rq->size,
+	                      .offset = rq->off};
 	struct sbp_resp resp;
 	uint8_t b[SBP_REQ_LEN], h[SBP_RESP_LEN];
 	char why[200];
@@ -279,8 +280,8 @@ static int tcp_begin(struct worker *w, const struct read_req *rq)
 	if (sbp_resp_check(&resp, req.tag, rq->size, why, sizeof(why))) {
 		if (!w->fs->stop)
 			fprintf(stderr, "splicefs[%d]: tcp source: file %llu offset %llu: %s\n",
-				w->id, (unsigned long long)rq->file, (unsigned long long)rq->off,
-				why);
+			        w->id, (unsigned long long)rq->file, (unsigned long long)rq->off,
+			        why);
 		w->c.errors++;
 		drop(w);
 		return -EIO;
@@ -322,7 +323,8 @@ static ssize_t tcp_to_pipe(struct worker *w, int pipe_wr, size_t n)
 	if (!n)
 		return 0;
 	for (;;) {
-		ssize_t r = splice(w->sock, NULL, pipe_wr, NULL, n, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		ssize_t r =
+		    splice(w->sock, NULL, pipe_wr, NULL, n, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		struct pollfd pfd = {.fd = pipe_wr, .events = POLLOUT};
 
 		if (r > 0) {
@@ -361,15 +363,15 @@ static void tcp_end(struct worker *w, bool ok)
 }
 
 const struct data_source source_tcp = {
-	.name = "tcp",
-	.help = "tcp://HOST:PORT[?timeout=S&retries=N]: read from sbserver, one connection per "
-		"worker",
-	.setup = tcp_setup,
-	.teardown = tcp_teardown,
-	.worker_init = tcp_worker_init,
-	.worker_fini = tcp_worker_fini,
-	.begin = tcp_begin,
-	.to_mem = tcp_to_mem,
-	.to_pipe = tcp_to_pipe,
-	.end = tcp_end,
+    .name = "tcp",
+    .help = "tcp://HOST:PORT[?timeout=S&retries=N]: read from sbserver, one connection per "
+            "worker",
+    .setup = tcp_setup,
+    .teardown = tcp_teardown,
+    .worker_init = tcp_worker_init,
+    .worker_fini = tcp_worker_fini,
+    .begin = tcp_begin,
+    .to_mem = tcp_to_mem,
+    .to_pipe = tcp_to_pipe,
+    .end = tcp_end,
 };

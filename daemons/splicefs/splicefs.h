@@ -44,9 +44,9 @@ struct read_req {
 struct data_source {
 	const char *name;
 	const char *help;
-	int (*setup)(struct sfs *fs);          /* once, before mount */
+	int (*setup)(struct sfs *fs); /* once, before mount */
 	void (*teardown)(struct sfs *fs);
-	int (*worker_init)(struct worker *w);  /* per worker: connections, buffers */
+	int (*worker_init)(struct worker *w); /* per worker: connections, buffers */
 	void (*worker_fini)(struct worker *w);
 	int (*begin)(struct worker *w, const struct read_req *rq);
 	/*
@@ -69,7 +69,7 @@ struct data_source {
 struct reply_mode {
 	const char *name;
 	const char *help;
-	int (*probe)(struct sfs *fs);          /* after mount+INIT: can this kernel do it? */
+	int (*probe)(struct sfs *fs); /* after mount+INIT: can this kernel do it? */
 	int (*worker_init)(struct worker *w);
 	void (*worker_fini)(struct worker *w);
 	int (*reply)(struct worker *w, const struct read_req *rq);
@@ -77,17 +77,17 @@ struct reply_mode {
 
 /* Per-worker counters: written by their worker only, summed by readers. */
 struct counters {
-	uint64_t requests;      /* every request read from /dev/fuse */
-	uint64_t reads;         /* FUSE_READ requests */
-	uint64_t bytes;         /* data bytes replied to READs */
-	uint64_t bytes_spliced; /* ... of which went to the kernel through a pipe */
-	uint64_t bytes_copied;  /* ... of which were copied by write/writev */
-	uint64_t fallbacks;     /* replies a splicing mode sent by copy instead */
-	uint64_t pipes_used;    /* sum of pipes per multipipe reply */
-	uint64_t replies_failed;/* replies that failed and were answered with an error */
-	uint64_t errors;        /* other errors (bad requests, source failures) */
-	uint64_t source_bytes;  /* bytes taken from the data source */
-	uint64_t reconnects;    /* data-source connections re-established */
+	uint64_t requests;       /* every request read from /dev/fuse */
+	uint64_t reads;          /* FUSE_READ requests */
+	uint64_t bytes;          /* data bytes replied to READs */
+	uint64_t bytes_spliced;  /* ... of which went to the kernel through a pipe */
+	uint64_t bytes_copied;   /* ... of which were copied by write/writev */
+	uint64_t fallbacks;      /* replies a splicing mode sent by copy instead */
+	uint64_t pipes_used;     /* sum of pipes per multipipe reply */
+	uint64_t replies_failed; /* replies that failed and were answered with an error */
+	uint64_t errors;         /* other errors (bad requests, source failures) */
+	uint64_t source_bytes;   /* bytes taken from the data source */
+	uint64_t reconnects;     /* data-source connections re-established */
 } __attribute__((aligned(64)));
 
 struct pipe_pair {
@@ -99,16 +99,16 @@ struct pipe_pair {
 struct worker {
 	struct sfs *fs;
 	int id;
-	int fuse_fd;   /* the session fd, or this worker's clone */
-	char *inbuf;   /* one request, up to max_write + headers */
+	int fuse_fd; /* the session fd, or this worker's clone */
+	char *inbuf; /* one request, up to max_write + headers */
 	size_t inbuf_size;
-	char *buf;     /* data staging buffer of max_read bytes (copy-from-socket) */
+	char *buf; /* data staging buffer of max_read bytes (copy-from-socket) */
 	size_t buf_size;
 	struct pipe_pair pipes[SFS_MAX_PIPES];
 	int npipes;
 	bool pipe_can_grow; /* splice mode: libfuse's grow-once rule */
-	int sock;      /* data source connection, -1 if none */
-	void *src;     /* data source private state */
+	int sock;           /* data source connection, -1 if none */
+	void *src;          /* data source private state */
 	struct counters c;
 	pthread_t thread;
 };
@@ -122,7 +122,7 @@ struct sfs_opts {
 	bool clone_fd;
 	uint64_t file_size;
 	int files;
-	uint32_t max_read;  /* bytes per FUSE_READ (max_pages = max_read / 4096) */
+	uint32_t max_read; /* bytes per FUSE_READ (max_pages = max_read / 4096) */
 	bool direct_io;
 	uint64_t readahead;
 	uint32_t pipe_size; /* bytes per pipe */
@@ -146,12 +146,12 @@ struct sfs {
 	struct pattern pat;
 	const struct reply_mode *mode;
 	const struct data_source *source;
-	void *src;           /* data source shared state */
+	void *src; /* data source shared state */
 	int fuse_fd;
 	struct fuse_session *se;
 	struct worker *workers;
 	uint32_t proto_minor;
-	uint32_t max_read;   /* negotiated */
+	uint32_t max_read; /* negotiated */
 	long page_size;
 	volatile int stop;
 };

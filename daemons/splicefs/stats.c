@@ -12,8 +12,9 @@
 #include <unistd.h>
 
 #define FIELDS(X)                                                                                  \
-	X(requests) X(reads) X(bytes) X(bytes_spliced) X(bytes_copied) X(fallbacks) X(pipes_used)  \
-	X(replies_failed) X(errors) X(source_bytes) X(reconnects)
+	X(requests)                                                                                \
+	X(reads) X(bytes) X(bytes_spliced) X(bytes_copied) X(fallbacks) X(pipes_used)              \
+	    X(replies_failed) X(errors) X(source_bytes) X(reconnects)
 
 void counters_sum(const struct sfs *fs, struct counters *out)
 {
@@ -33,15 +34,15 @@ int stats_json(const struct sfs *fs, char *buf, size_t len)
 
 	counters_sum(fs, &c);
 	n = snprintf(buf, len,
-		     "{\"pid\":%d,\"mode\":\"%s\",\"source\":\"%s\",\"threads\":%d,"
-		     "\"clone_fd\":%s,\"direct_io\":%s,\"max_read\":%u,\"proto_minor\":%u,"
-		     "\"pipes\":%d,\"pipe_size\":%u,\"file_size\":%llu,\"files\":%d,"
-		     "\"granule\":%llu,\"seed\":%llu",
-		     (int)getpid(), fs->o.mode, fs->o.source, fs->o.threads,
-		     fs->o.clone_fd ? "true" : "false", fs->o.direct_io ? "true" : "false",
-		     fs->max_read, fs->proto_minor, fs->o.pipes, fs->o.pipe_size,
-		     (unsigned long long)fs->o.file_size, fs->o.files,
-		     (unsigned long long)fs->pat.granule, (unsigned long long)fs->pat.seed);
+	             "{\"pid\":%d,\"mode\":\"%s\",\"source\":\"%s\",\"threads\":%d,"
+	             "\"clone_fd\":%s,\"direct_io\":%s,\"max_read\":%u,\"proto_minor\":%u,"
+	             "\"pipes\":%d,\"pipe_size\":%u,\"file_size\":%llu,\"files\":%d,"
+	             "\"granule\":%llu,\"seed\":%llu",
+	             (int)getpid(), fs->o.mode, fs->o.source, fs->o.threads,
+	             fs->o.clone_fd ? "true" : "false", fs->o.direct_io ? "true" : "false",
+	             fs->max_read, fs->proto_minor, fs->o.pipes, fs->o.pipe_size,
+	             (unsigned long long)fs->o.file_size, fs->o.files,
+	             (unsigned long long)fs->pat.granule, (unsigned long long)fs->pat.seed);
 #define OUT(f)                                                                                     \
 	if (n >= 0 && (size_t)n < len)                                                             \
 		n += snprintf(buf + n, len - n, ",\"%s\":%llu", #f, (unsigned long long)c.f);

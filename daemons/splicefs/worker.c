@@ -109,7 +109,7 @@ static void *worker_main(void *arg)
 			if (errno == ENODEV)
 				break; /* unmounted */
 			fprintf(stderr, "splicefs[%d]: reading /dev/fuse: %s\n", w->id,
-				strerror(errno));
+			        strerror(errno));
 			break;
 		}
 		if ((size_t)n < sizeof(struct fuse_in_header))
@@ -140,14 +140,15 @@ static int worker_init(struct sfs *fs, struct worker *w, int id)
 		if (w->fuse_fd < 0 || ioctl(w->fuse_fd, FUSE_DEV_IOC_CLONE, &master) < 0) {
 			err = -errno;
 			fprintf(stderr, "splicefs: cloning /dev/fuse for worker %d: %s\n", id,
-				strerror(-err));
+			        strerror(-err));
 			return err;
 		}
 	}
-	w->inbuf_size = 64 * 1024 + 4096 + fs->o.max_read; /* max_write + headers, READs are small */
+	w->inbuf_size =
+	    64 * 1024 + 4096 + fs->o.max_read; /* max_write + headers, READs are small */
 	w->buf_size = fs->o.max_read;
 	w->inbuf = mmap(NULL, w->inbuf_size + w->buf_size, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	                MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (w->inbuf == MAP_FAILED) {
 		w->inbuf = NULL;
 		return -ENOMEM;

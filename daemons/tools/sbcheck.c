@@ -34,9 +34,21 @@ static int parse_num(const char *s, unsigned long long *v)
 	if (errno || end == s || *s == '-')
 		return -1;
 	switch (*end) {
-	case 'K': case 'k': shift = 10; end++; break;
-	case 'M': case 'm': shift = 20; end++; break;
-	case 'G': case 'g': shift = 30; end++; break;
+	case 'K':
+	case 'k':
+		shift = 10;
+		end++;
+		break;
+	case 'M':
+	case 'm':
+		shift = 20;
+		end++;
+		break;
+	case 'G':
+	case 'g':
+		shift = 30;
+		end++;
+		break;
 	}
 	if (*end)
 		return -1;
@@ -47,16 +59,17 @@ static int parse_num(const char *s, unsigned long long *v)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: sbcheck [--bs SIZE] [--direct] [--offset N] [--length N] "
-		   "[--file-index N] [--granule N] [--seed N] [--expect-size N] FILE\n");
+	           "[--file-index N] [--granule N] [--seed N] [--expect-size N] FILE\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"bs", 1, 0, 'b'},     {"direct", 0, 0, 'd'},      {"offset", 1, 0, 'o'},
-		{"length", 1, 0, 'l'}, {"file-index", 1, 0, 'i'},  {"granule", 1, 0, 'g'},
-		{"seed", 1, 0, 's'},   {"expect-size", 1, 0, 'e'}, {"help", 0, 0, 'h'},
-		{0},
+	    {"bs", 1, 0, 'b'},         {"direct", 0, 0, 'd'},
+	    {"offset", 1, 0, 'o'},     {"length", 1, 0, 'l'},
+	    {"file-index", 1, 0, 'i'}, {"granule", 1, 0, 'g'},
+	    {"seed", 1, 0, 's'},       {"expect-size", 1, 0, 'e'},
+	    {"help", 0, 0, 'h'},       {0},
 	};
 	unsigned long long bs = 1 << 20, off = 0, len = ~0ULL, file = ~0ULL, expect = ~0ULL, v;
 	struct pattern p = {0, 8};
@@ -78,23 +91,37 @@ int main(int argc, char **argv)
 		if (c == '?' || !optarg || parse_num(optarg, &v)) {
 			usage(stderr);
 			fprintf(stderr, "sbcheck: bad option or value%s%s\n", optarg ? ": " : "",
-				optarg ? optarg : "");
+			        optarg ? optarg : "");
 			return 2;
 		}
 		switch (c) {
-		case 'b': bs = v; break;
-		case 'o': off = v; break;
-		case 'l': len = v; break;
-		case 'i': file = v; break;
-		case 'g': p.granule = v; break;
-		case 's': p.seed = v; break;
-		case 'e': expect = v; break;
+		case 'b':
+			bs = v;
+			break;
+		case 'o':
+			off = v;
+			break;
+		case 'l':
+			len = v;
+			break;
+		case 'i':
+			file = v;
+			break;
+		case 'g':
+			p.granule = v;
+			break;
+		case 's':
+			p.seed = v;
+			break;
+		case 'e':
+			expect = v;
+			break;
 		}
 	}
 	if (optind != argc - 1 || !bs || pattern_valid(&p)) {
 		usage(stderr);
 		fprintf(stderr, "sbcheck: give one FILE, a non-zero --bs and a --granule that is a "
-				"multiple of 8\n");
+		                "multiple of 8\n");
 		return 2;
 	}
 	if (file == ~0ULL) { /* from the name: data<N> */
@@ -125,7 +152,7 @@ int main(int argc, char **argv)
 
 		if (n < 0) {
 			fprintf(stderr, "sbcheck: %s: read at %llu: %s\n", argv[optind], pos,
-				strerror(errno));
+			        strerror(errno));
 			return 2;
 		}
 		if (n == 0)

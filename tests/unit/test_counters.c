@@ -38,8 +38,9 @@ TEST(counters_json_has_every_field)
 	CHECK(stats_json(&fs, buf, sizeof(buf)) > 0);
 	CHECK(strstr(buf, "\"bytes_copied\":123456789012") != NULL);
 	CHECK(strstr(buf, "\"mode\":\"splice\"") != NULL);
-	const char *fields[] = {"requests", "reads", "bytes", "bytes_spliced", "fallbacks",
-				"pipes_used", "replies_failed", "errors", "source_bytes"};
+	const char *fields[] = {"requests",       "reads",     "bytes",
+	                        "bytes_spliced",  "fallbacks", "pipes_used",
+	                        "replies_failed", "errors",    "source_bytes"};
 	for (unsigned i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		char k[64];
 

@@ -44,8 +44,8 @@ TEST(options_values)
 	char err[256];
 
 	CHECK(parse(&o, err, "-m", "splice", "--threads", "4", "--file-size", "8G", "--max-read",
-		    "128K", "--direct-io", "--pipes", "16", "--pipe-size", "256k", "--granule",
-		    "1M", "--clone-fd", "/x", NULL) == 0);
+	            "128K", "--direct-io", "--pipes", "16", "--pipe-size", "256k", "--granule",
+	            "1M", "--clone-fd", "/x", NULL) == 0);
 	CHECK(!strcmp(o.mode, "splice"));
 	CHECK_EQ_U64(o.threads, 4);
 	CHECK_EQ_U64(o.file_size, 8ULL << 30);

@@ -24,7 +24,8 @@ TEST(pattern_fill_matches_definition)
 			for (size_t len = 0; len < sizeof(buf); len += 997) {
 				pattern_fill(&ps[k], k, (1ULL << 20) - 4096 + off, buf, len);
 				for (size_t i = 0; i < len; i++)
-					CHECK(buf[i] == ref_byte(&ps[k], k, (1ULL << 20) - 4096 + off + i));
+					CHECK(buf[i] ==
+					      ref_byte(&ps[k], k, (1ULL << 20) - 4096 + off + i));
 			}
 		}
 	}

@@ -22,7 +22,7 @@ struct unit_test {
 
 void unit_register(struct unit_test *t);
 void unit_fail(const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void unit_skip(const char *why);
 int unit_failed(void);
 
@@ -48,7 +48,7 @@ int unit_failed(void);
 		unsigned long long a_ = (a), b_ = (b);                                             \
 		if (a_ != b_) {                                                                    \
 			unit_fail(__FILE__, __LINE__, "%s == %llu, expected %s == %llu", #a, a_,   \
-				  #b, b_);                                                         \
+			          #b, b_);                                                         \
 			return;                                                                    \
 		}                                                                                  \
 	} while (0)
