@@ -77,7 +77,7 @@ const char *sbp_status_str(uint32_t status)
 }
 
 void sbp_hello_init(struct sbp_hello *h, uint32_t files, uint64_t file_size, uint64_t granule,
-		    uint64_t seed)
+                    uint64_t seed)
 {
 	memset(h, 0, sizeof(*h));
 	h->magic = SBP_HELLO_MAGIC;
@@ -151,22 +151,22 @@ void sbp_resp_decode(const uint8_t in[SBP_RESP_LEN], struct sbp_resp *r)
 }
 
 int sbp_hello_check(const struct sbp_hello *ours, const struct sbp_hello *peer, char *msg,
-		    size_t msglen)
+                    size_t msglen)
 {
 	if (peer->magic != SBP_HELLO_MAGIC) {
 		snprintf(msg, msglen, "bad HELLO magic 0x%08x (not a splicebench peer?)",
-			 peer->magic);
+		         peer->magic);
 		return SBP_ST_PROTO;
 	}
 	if (peer->version != ours->version) {
 		snprintf(msg, msglen, "protocol version: ours %u, peer's %u", ours->version,
-			 peer->version);
+		         peer->version);
 		return SBP_ST_VERSION;
 	}
 #define CMP(f)                                                                                     \
 	if (peer->f != ours->f) {                                                                  \
 		snprintf(msg, msglen, #f ": ours %llu, peer's %llu", (unsigned long long)ours->f,  \
-			 (unsigned long long)peer->f);                                             \
+		         (unsigned long long)peer->f);                                             \
 		return SBP_ST_MISMATCH;                                                            \
 	}
 	CMP(files);
@@ -180,7 +180,7 @@ int sbp_hello_check(const struct sbp_hello *ours, const struct sbp_hello *peer, 
 }
 
 int sbp_req_check(const struct sbp_req *r, const struct sbp_hello *s, uint32_t *len, char *why,
-		  size_t whylen)
+                  size_t whylen)
 {
 	*len = 0;
 	if (r->magic != SBP_REQ_MAGIC) {
@@ -197,7 +197,7 @@ int sbp_req_check(const struct sbp_req *r, const struct sbp_hello *s, uint32_t *
 	}
 	if (r->offset > s->file_size) {
 		snprintf(why, whylen, "offset %llu beyond end of file (%llu)",
-			 (unsigned long long)r->offset, (unsigned long long)s->file_size);
+		         (unsigned long long)r->offset, (unsigned long long)s->file_size);
 		return SBP_ST_RANGE;
 	}
 	if (r->length > s->max_len) {
@@ -212,8 +212,7 @@ int sbp_req_check(const struct sbp_req *r, const struct sbp_hello *s, uint32_t *
 	return SBP_ST_OK;
 }
 
-int sbp_resp_check(const struct sbp_resp *r, uint64_t tag, uint32_t want, char *why,
-		   size_t whylen)
+int sbp_resp_check(const struct sbp_resp *r, uint64_t tag, uint32_t want, char *why, size_t whylen)
 {
 	if (r->magic != SBP_RESP_MAGIC) {
 		snprintf(why, whylen, "bad response magic 0x%08x", r->magic);
@@ -221,12 +220,12 @@ int sbp_resp_check(const struct sbp_resp *r, uint64_t tag, uint32_t want, char *
 	}
 	if (r->status != SBP_ST_OK) {
 		snprintf(why, whylen, "server: %s (status %u)", sbp_status_str(r->status),
-			 r->status);
+		         r->status);
 		return -1;
 	}
 	if (r->tag != tag) {
 		snprintf(why, whylen, "response tag %llu, expected %llu",
-			 (unsigned long long)r->tag, (unsigned long long)tag);
+		         (unsigned long long)r->tag, (unsigned long long)tag);
 		return -1;
 	}
 	if (r->length != want) {
@@ -237,7 +236,7 @@ int sbp_resp_check(const struct sbp_resp *r, uint64_t tag, uint32_t want, char *
 }
 
 int sbp_parse_addr(const char *spec, char *host, size_t hostlen, char *port, size_t portlen,
-		   const char **opts)
+                   const char **opts)
 {
 	const char *h, *hend, *p, *pend;
 
@@ -259,7 +258,8 @@ int sbp_parse_addr(const char *spec, char *host, size_t hostlen, char *port, siz
 		p = hend + 1;
 	}
 	pend = p + strcspn(p, "?/");
-	if (hend == h || pend == p || (size_t)(hend - h) >= hostlen || (size_t)(pend - p) >= portlen)
+	if (hend == h || pend == p || (size_t)(hend - h) >= hostlen ||
+	    (size_t)(pend - p) >= portlen)
 		return -EINVAL;
 	for (const char *c = p; c < pend; c++)
 		if (*c < '0' || *c > '9')
@@ -386,7 +386,7 @@ int sbp_connect(const char *host, const char *port, int timeout_ms, int io_timeo
 		socklen_t len = sizeof(ret);
 
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			    ai->ai_protocol);
+		            ai->ai_protocol);
 		if (fd < 0) {
 			err = -errno;
 			continue;
@@ -415,7 +415,7 @@ int sbp_connect(const char *host, const char *port, int timeout_ms, int io_timeo
 			set_timeouts(fd, io_timeout_ms);
 		freeaddrinfo(res);
 		return fd;
-next:
+	next:
 		close(fd);
 		fd = -1;
 	}
@@ -424,7 +424,7 @@ next:
 }
 
 int sbp_client_hello(int fd, const struct sbp_hello *ours, struct sbp_hello *server, char *msg,
-		     size_t msglen)
+                     size_t msglen)
 {
 	uint8_t b[SBP_HELLO_LEN];
 	struct sbp_hello peer;

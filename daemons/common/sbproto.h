@@ -113,7 +113,7 @@ const char *sbp_status_str(uint32_t status);
 
 /* Fill h with this side's parameters (magic, version, status 0). */
 void sbp_hello_init(struct sbp_hello *h, uint32_t files, uint64_t file_size, uint64_t granule,
-		    uint64_t seed);
+                    uint64_t seed);
 
 void sbp_hello_encode(const struct sbp_hello *h, uint8_t out[SBP_HELLO_LEN]);
 void sbp_req_encode(const struct sbp_req *r, uint8_t out[SBP_REQ_LEN]);
@@ -129,26 +129,25 @@ void sbp_resp_decode(const uint8_t in[SBP_RESP_LEN], struct sbp_resp *r);
  * first difference in msg ("file_size: ours 1073741824, peer's 4096").
  */
 int sbp_hello_check(const struct sbp_hello *ours, const struct sbp_hello *peer, char *msg,
-		    size_t msglen);
+                    size_t msglen);
 
 /*
  * Validate a request against the server's parameters.  Returns SBP_ST_OK and
  * the number of bytes to send in *len (clamped at end of file), or an error
  * status with a one-line reason in why.
  */
-int sbp_req_check(const struct sbp_req *r, const struct sbp_hello *server, uint32_t *len,
-		  char *why, size_t whylen);
+int sbp_req_check(const struct sbp_req *r, const struct sbp_hello *server, uint32_t *len, char *why,
+                  size_t whylen);
 
 /*
  * Validate a response to the request `req` that expected `want` bytes.
  * Returns 0, or -1 with a reason in why.
  */
-int sbp_resp_check(const struct sbp_resp *r, uint64_t tag, uint32_t want, char *why,
-		   size_t whylen);
+int sbp_resp_check(const struct sbp_resp *r, uint64_t tag, uint32_t want, char *why, size_t whylen);
 
 /* "tcp://HOST:PORT[?opts]", "HOST:PORT" or "[V6ADDR]:PORT".  Returns 0 or -EINVAL. */
 int sbp_parse_addr(const char *spec, char *host, size_t hostlen, char *port, size_t portlen,
-		   const char **opts);
+                   const char **opts);
 
 /* "4096", "64k", "1M", "2G", "1T" (binary units).  Returns 0 or -EINVAL. */
 int sbp_parse_size(const char *s, uint64_t *out);
@@ -169,6 +168,6 @@ int sbp_connect(const char *host, const char *port, int timeout_ms, int io_timeo
  * with the reason in msg, or -errno of the I/O.
  */
 int sbp_client_hello(int fd, const struct sbp_hello *ours, struct sbp_hello *server, char *msg,
-		     size_t msglen);
+                     size_t msglen);
 
 #endif

@@ -122,22 +122,23 @@ static void *reader(void *arg)
 			ret = sbp_read_full(fd, h, sizeof(h), NULL);
 		if (ret) {
 			fprintf(stderr, "sbclient: request %llu: %s\n", (unsigned long long)i,
-				strerror(-ret));
+			        strerror(-ret));
 			j->rc = 1;
 			break;
 		}
 		sbp_resp_decode(h, &rp);
 		if (sbp_resp_check(&rp, rq.tag, want, why, sizeof(why))) {
-			fprintf(stderr, "sbclient: request %llu (file %llu off %llu len %llu): %s\n",
-				(unsigned long long)i, (unsigned long long)file,
-				(unsigned long long)off, (unsigned long long)length, why);
+			fprintf(stderr,
+			        "sbclient: request %llu (file %llu off %llu len %llu): %s\n",
+			        (unsigned long long)i, (unsigned long long)file,
+			        (unsigned long long)off, (unsigned long long)length, why);
 			j->rc = 1;
 			break;
 		}
 		ret = sbp_read_full(fd, buf, want, NULL);
 		if (ret) {
 			fprintf(stderr, "sbclient: data of request %llu: %s\n",
-				(unsigned long long)i, strerror(-ret));
+			        (unsigned long long)i, strerror(-ret));
 			j->rc = 1;
 			break;
 		}
@@ -179,10 +180,10 @@ enum fz {
 	FZ_NKINDS
 };
 
-static const char *fz_name[] = {"random-hello", "short-hello",   "bad-version", "close",
-				"random-request", "short-request", "bad-magic", "reserved",
-				"bad-file",     "bad-offset",    "huge-length", "over-max-len",
-				"cut-response", "eof-clamp"};
+static const char *fz_name[] = {"random-hello",   "short-hello",   "bad-version", "close",
+                                "random-request", "short-request", "bad-magic",   "reserved",
+                                "bad-file",       "bad-offset",    "huge-length", "over-max-len",
+                                "cut-response",   "eof-clamp"};
 
 /* Read until EOF within 2 s; returns the first response header in *rp (status -1 if none). */
 static int expect_close(int fd, struct sbp_resp *rp, uint64_t *extra)
@@ -329,7 +330,7 @@ static int fuzz_one(int i, enum fz k, uint64_t *rs)
 			    sbp_read_full(fd, b, want, NULL) ||
 			    pattern_check(&pat, rq.file, off, b, want, &bad)) {
 				fprintf(stderr, "sbclient: fuzz %d eof-clamp at %llu: %s\n", i,
-					(unsigned long long)off, why);
+				        (unsigned long long)off, why);
 				close(fd);
 				return -1;
 			}
@@ -343,19 +344,18 @@ static int fuzz_one(int i, enum fz k, uint64_t *rs)
 	}
 	if (expect_close(fd, &rp, &extra)) {
 		fprintf(stderr, "sbclient: fuzz %d %s: server did not close the connection\n", i,
-			fz_name[k]);
+		        fz_name[k]);
 		close(fd);
 		return -1;
 	}
 	close(fd);
-	if (want_status >= 0 &&
-	    (rp.status != (uint32_t)want_status || rp.magic != SBP_RESP_MAGIC || rp.length ||
-	     rp.tag != rq.tag || extra)) {
+	if (want_status >= 0 && (rp.status != (uint32_t)want_status || rp.magic != SBP_RESP_MAGIC ||
+	                         rp.length || rp.tag != rq.tag || extra)) {
 		fprintf(stderr,
-			"sbclient: fuzz %d %s: expected status %d (%s), got %d, length %u, "
-			"%llu extra bytes\n",
-			i, fz_name[k], want_status, sbp_status_str(want_status), (int)rp.status,
-			rp.length, (unsigned long long)extra);
+		        "sbclient: fuzz %d %s: expected status %d (%s), got %d, length %u, "
+		        "%llu extra bytes\n",
+		        i, fz_name[k], want_status, sbp_status_str(want_status), (int)rp.status,
+		        rp.length, (unsigned long long)extra);
 		return -1;
 	}
 	return 0;
@@ -378,22 +378,31 @@ static int run_fuzz(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: sbclient --connect HOST:PORT [--files N] [--file-size S] [--granule G]\n"
-		"       [--seed N] [--threads T] [--requests N | --seconds S] [--length L]\n"
-		"       [--random] [--no-check] [--hello-only] [--fuzz N] [--fuzz-seed S]\n"
-		"       [--timeout MS]\n");
+	fprintf(f, "usage: sbclient --connect HOST:PORT [--files N] [--file-size S] [--granule G]\n"
+	           "       [--seed N] [--threads T] [--requests N | --seconds S] [--length L]\n"
+	           "       [--random] [--no-check] [--hello-only] [--fuzz N] [--fuzz-seed S]\n"
+	           "       [--timeout MS]\n");
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{"connect", 1, 0, 'c'},   {"files", 1, 0, 'F'},     {"file-size", 1, 0, 'S'},
-		{"granule", 1, 0, 'g'},   {"seed", 1, 0, 's'},      {"threads", 1, 0, 't'},
-		{"requests", 1, 0, 'n'},  {"seconds", 1, 0, 'T'},   {"length", 1, 0, 'l'},
-		{"random", 0, 0, 'r'},    {"no-check", 0, 0, 'N'},  {"hello-only", 0, 0, 'H'},
-		{"fuzz", 1, 0, 'z'},      {"fuzz-seed", 1, 0, 'Z'}, {"timeout", 1, 0, 'o'},
-		{"help", 0, 0, 'h'},      {0, 0, 0, 0}};
+	static const struct option lo[] = {{"connect", 1, 0, 'c'},
+	                                   {"files", 1, 0, 'F'},
+	                                   {"file-size", 1, 0, 'S'},
+	                                   {"granule", 1, 0, 'g'},
+	                                   {"seed", 1, 0, 's'},
+	                                   {"threads", 1, 0, 't'},
+	                                   {"requests", 1, 0, 'n'},
+	                                   {"seconds", 1, 0, 'T'},
+	                                   {"length", 1, 0, 'l'},
+	                                   {"random", 0, 0, 'r'},
+	                                   {"no-check", 0, 0, 'N'},
+	                                   {"hello-only", 0, 0, 'H'},
+	                                   {"fuzz", 1, 0, 'z'},
+	                                   {"fuzz-seed", 1, 0, 'Z'},
+	                                   {"timeout", 1, 0, 'o'},
+	                                   {"help", 0, 0, 'h'},
+	                                   {0, 0, 0, 0}};
 	const char *connect_to = NULL;
 	struct job *jobs;
 	pthread_t *th;
@@ -462,8 +471,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!connect_to || optind < argc || threads < 1 || threads > 1024 || !files ||
-	    !file_size || granule < 8 || granule % 8) {
+	if (!connect_to || optind < argc || threads < 1 || threads > 1024 || !files || !file_size ||
+	    granule < 8 || granule % 8) {
 		usage(stderr);
 		return 2;
 	}

@@ -89,20 +89,20 @@ static const struct opt {
 	const char *def;
 	const char *help;
 } opt_table[] = {
-	{"bind", T_STR, &o.bind, "127.0.0.1", "address to listen on (0.0.0.0 or :: for all)"},
-	{"port", T_U64, &o.port, "0", "TCP port; 0 picks a free one (printed)"},
-	{"port-file", T_STR, &o.port_file, NULL, "write the port number to this file when ready"},
-	{"files", T_U64, &o.files, "1", "number of files served"},
-	{"file-size", T_SIZE, &o.file_size, "1G", "bytes per file (k/M/G suffixes)"},
-	{"granule", T_SIZE, &o.granule, "8", "pattern granule: multiple of 8 (fio's bs for %o)"},
-	{"seed", T_U64, &o.seed, "0", "pattern seed (0 keeps fio's verify_pattern=%o)"},
-	{"send", T_STR, &o.send, "send", "how data is sent: send | sendfile | zerocopy"},
-	{"max-len", T_SIZE, &o.max_len, "16M", "largest length served per request"},
-	{"zc-min", T_SIZE, &o.zc_min, "16k", "zerocopy: smaller sends are copied"},
-	{"timeout", T_U64, &o.timeout, "30", "seconds a send or a HELLO may block (0 = none)"},
-	{"stats-file", T_STR, &o.stats_file, NULL, "write counters as JSON here at exit"},
-	{"verbose", T_FLAG, &o.verbose, NULL, "log every connection"},
-	{"help", T_FLAG, &o.help, NULL, "print this help"},
+    {"bind", T_STR, &o.bind, "127.0.0.1", "address to listen on (0.0.0.0 or :: for all)"},
+    {"port", T_U64, &o.port, "0", "TCP port; 0 picks a free one (printed)"},
+    {"port-file", T_STR, &o.port_file, NULL, "write the port number to this file when ready"},
+    {"files", T_U64, &o.files, "1", "number of files served"},
+    {"file-size", T_SIZE, &o.file_size, "1G", "bytes per file (k/M/G suffixes)"},
+    {"granule", T_SIZE, &o.granule, "8", "pattern granule: multiple of 8 (fio's bs for %o)"},
+    {"seed", T_U64, &o.seed, "0", "pattern seed (0 keeps fio's verify_pattern=%o)"},
+    {"send", T_STR, &o.send, "send", "how data is sent: send | sendfile | zerocopy"},
+    {"max-len", T_SIZE, &o.max_len, "16M", "largest length served per request"},
+    {"zc-min", T_SIZE, &o.zc_min, "16k", "zerocopy: smaller sends are copied"},
+    {"timeout", T_U64, &o.timeout, "30", "seconds a send or a HELLO may block (0 = none)"},
+    {"stats-file", T_STR, &o.stats_file, NULL, "write counters as JSON here at exit"},
+    {"verbose", T_FLAG, &o.verbose, NULL, "log every connection"},
+    {"help", T_FLAG, &o.help, NULL, "print this help"},
 };
 
 #define NOPTS (sizeof(opt_table) / sizeof(opt_table[0]))
@@ -110,13 +110,16 @@ static const struct opt {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: sbserver [OPTIONS]\n"
-		   "Serve splicebench pattern files over TCP (wire format: daemons/common/sbproto.h).\n\n");
+	           "Serve splicebench pattern files over TCP (wire format: "
+	           "daemons/common/sbproto.h).\n\n");
 	for (size_t i = 0; i < NOPTS; i++) {
 		const struct opt *op = &opt_table[i];
 		char left[64];
 
 		snprintf(left, sizeof(left), "--%s%s", op->name,
-			 op->type == T_FLAG ? "" : op->type == T_STR ? " STR" : " N");
+		         op->type == T_FLAG  ? ""
+		         : op->type == T_STR ? " STR"
+		                             : " N");
 		fprintf(f, "  %-22s %s", left, op->help);
 		if (op->def)
 			fprintf(f, " [%s]", op->def);
@@ -344,7 +347,7 @@ static int send_data(struct conn *c, const uint8_t *hdr, uint64_t pos, size_t le
 			done += r;
 			while (r > 0 && msg.msg_iovlen) {
 				size_t k = (size_t)r < msg.msg_iov->iov_len ? (size_t)r
-									   : msg.msg_iov->iov_len;
+				                                            : msg.msg_iov->iov_len;
 
 				msg.msg_iov->iov_base = (char *)msg.msg_iov->iov_base + k;
 				msg.msg_iov->iov_len -= k;
@@ -359,7 +362,8 @@ static int send_data(struct conn *c, const uint8_t *hdr, uint64_t pos, size_t le
 	}
 	r = len ? send(c->fd, hdr, SBP_RESP_LEN, MSG_NOSIGNAL | MSG_MORE) : -1;
 	if (!len || r != SBP_RESP_LEN) {
-		int ret = sbp_write_full(c->fd, hdr + (r > 0 ? r : 0), SBP_RESP_LEN - (r > 0 ? r : 0));
+		int ret =
+		    sbp_write_full(c->fd, hdr + (r > 0 ? r : 0), SBP_RESP_LEN - (r > 0 ? r : 0));
 
 		if (ret)
 			return ret;
@@ -561,7 +565,7 @@ static void fmt_addr(const struct sockaddr *sa, char *out, size_t len)
 static int listen_on(char *where, size_t wlen, int *port)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV};
+	                         .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV};
 	struct addrinfo *res;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
@@ -591,7 +595,7 @@ static int listen_on(char *where, size_t wlen, int *port)
 	getsockname(fd, (struct sockaddr *)&ss, &sl);
 	fmt_addr((struct sockaddr *)&ss, where, wlen);
 	*port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-					       : ((struct sockaddr_in *)&ss)->sin_port);
+	                                       : ((struct sockaddr_in *)&ss)->sin_port);
 	return fd;
 }
 
@@ -621,22 +625,22 @@ static void report(double secs)
 	char js[1024];
 
 	snprintf(js, sizeof(js),
-		 "{\"send\":\"%s\",\"seconds\":%.3f,\"connections\":%llu,\"requests\":%llu,"
-		 "\"bytes\":%llu,\"errors\":%llu,\"hello_failures\":%llu,\"zerocopy_sends\":%llu,"
-		 "\"zerocopy_copied\":%llu,\"files\":%llu,\"file_size\":%llu,\"granule\":%llu,"
-		 "\"seed\":%llu}\n",
-		 o.send, secs, (unsigned long long)total.connections,
-		 (unsigned long long)total.requests, (unsigned long long)total.bytes,
-		 (unsigned long long)total.errors, (unsigned long long)total.hello_failures,
-		 (unsigned long long)total.zc_sends, (unsigned long long)total.zc_copied,
-		 (unsigned long long)o.files, (unsigned long long)o.file_size,
-		 (unsigned long long)o.granule, (unsigned long long)o.seed);
+	         "{\"send\":\"%s\",\"seconds\":%.3f,\"connections\":%llu,\"requests\":%llu,"
+	         "\"bytes\":%llu,\"errors\":%llu,\"hello_failures\":%llu,\"zerocopy_sends\":%llu,"
+	         "\"zerocopy_copied\":%llu,\"files\":%llu,\"file_size\":%llu,\"granule\":%llu,"
+	         "\"seed\":%llu}\n",
+	         o.send, secs, (unsigned long long)total.connections,
+	         (unsigned long long)total.requests, (unsigned long long)total.bytes,
+	         (unsigned long long)total.errors, (unsigned long long)total.hello_failures,
+	         (unsigned long long)total.zc_sends, (unsigned long long)total.zc_copied,
+	         (unsigned long long)o.files, (unsigned long long)o.file_size,
+	         (unsigned long long)o.granule, (unsigned long long)o.seed);
 	fprintf(stderr,
-		"sbserver: exit: %llu connections, %llu requests, %llu bytes, %llu errors, "
-		"%llu HELLO failures\n",
-		(unsigned long long)total.connections, (unsigned long long)total.requests,
-		(unsigned long long)total.bytes, (unsigned long long)total.errors,
-		(unsigned long long)total.hello_failures);
+	        "sbserver: exit: %llu connections, %llu requests, %llu bytes, %llu errors, "
+	        "%llu HELLO failures\n",
+	        (unsigned long long)total.connections, (unsigned long long)total.requests,
+	        (unsigned long long)total.bytes, (unsigned long long)total.errors,
+	        (unsigned long long)total.hello_failures);
 	if (o.stats_file && write_file_atomic(o.stats_file, js))
 		logmsg("--stats-file %s: %s", o.stats_file, strerror(errno));
 }
@@ -690,7 +694,7 @@ int main(int argc, char **argv)
 	pthread_attr_setstacksize(&attr, 256 << 10);
 	while (!stopping) {
 		struct pollfd pfd[2] = {{.fd = lfd, .events = POLLIN},
-					{.fd = stop_pipe[0], .events = POLLIN}};
+		                        {.fd = stop_pipe[0], .events = POLLIN}};
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		struct conn *c;
