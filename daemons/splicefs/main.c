@@ -164,6 +164,15 @@ int main(int argc, char **argv)
 	}
 	fs.fuse_fd = fuse_session_fd(fs.se);
 
+	{
+		static char initbuf[128 * 1024];
+
+		if ((r = proto_handle_init(&fs, initbuf, sizeof(initbuf)))) {
+			fprintf(stderr, "splicefs: FUSE INIT with the kernel failed: %s\n",
+				strerror(-r));
+			goto out_unmount;
+		}
+	}
 	if (fs.o.probe_only) {
 		r = fuse_splices_probe(fs.fuse_fd);
 		if (r >= 0)

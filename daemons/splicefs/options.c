@@ -32,7 +32,7 @@ struct opt_desc {
 // clang-format off
 static const struct opt_desc opt_table[] = {
 	{"mode", 'm', T_STR, O(mode), "copy", "MODE",
-	 "reply mode: copy (writev), splice (one pipe, as libfuse), multipipe (FUSE_OUT_SPLICES)"},
+	 "reply mode: copy, splice, multipipe or passthrough (see below)"},
 	{"source", 's', T_STR, O(source), "mem", "SRC",
 	 "data source: mem (a memfd holding the files) or tcp://HOST:PORT (sbserver)"},
 	{"threads", 't', T_INT, O(threads), "1", "N", "worker threads", 1, 256},
@@ -278,7 +278,7 @@ int sfs_parse_opts(struct sfs_opts *o, int argc, char **argv, char *err, size_t 
 		return -1;
 	}
 	if (!mode_find(o->mode)) {
-		snprintf(err, errlen, "unknown mode '%s': use copy, splice or multipipe", o->mode);
+		snprintf(err, errlen, "unknown mode '%s': use copy, splice, multipipe or passthrough", o->mode);
 		return -1;
 	}
 	if (!source_find(o->source)) {

@@ -9,6 +9,7 @@
  * The tree is flat: the root (nodeid 1) holds data0 .. dataN-1 (nodeid 2 + i).
  */
 #include "splicefs.h"
+#include "fuse_compat.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -107,6 +108,10 @@ static void do_init(struct worker *w, const struct fuse_in_header *ih, const voi
 	out.time_gran = 1;
 	out.max_pages = fs->o.max_read / 4096;
 	fs->max_read = (in->flags & FUSE_MAX_PAGES) ? fs->o.max_read : 32 * 4096;
+	if (in->flags & FUSE_INIT_EXT)
+		out.flags |= FUSE_INIT_EXT;
+	if (fs->mode->init)
+		fs->mode->init(fs, in, &out);
 	reply(w, ih->unique, 0, &out, out.minor < 23 ? FUSE_COMPAT_22_INIT_OUT_SIZE : sizeof(out));
 }
 
@@ -155,6 +160,14 @@ static void do_open(struct worker *w, const struct fuse_in_header *ih, const voi
 	if (!dir && w->fs->o.direct_io)
 		o.open_flags = FOPEN_DIRECT_IO;
 	o.fh = ih->nodeid;
+	if (!dir && w->fs->mode->open) {
+		int err = w->fs->mode->open(w, ih->nodeid - 2, &o);
+
+		if (err) {
+			reply(w, ih->unique, -err, NULL, 0);
+			return;
+		}
+	}
 	reply(w, ih->unique, 0, &o, sizeof(o));
 }
 
@@ -198,6 +211,28 @@ static void do_statfs(struct worker *w, const struct fuse_in_header *ih)
 	s.st.files = 1 + w->fs->o.files;
 	s.st.namelen = 255;
 	reply(w, ih->unique, 0, &s, sizeof(s));
+}
+
+/*
+ * Answer the kernel's INIT before any worker runs: mount(2) queues it, so it
+ * is there to read.  After this the negotiated limits and flags are known
+ * (a mode's probe can use them) and the workers start on a live connection.
+ */
+int proto_handle_init(struct sfs *fs, char *buf, size_t bufsize)
+{
+	struct worker boot = {.fs = fs, .id = -1, .fuse_fd = fs->fuse_fd, .sock = -1};
+	const struct fuse_in_header *ih = (const void *)buf;
+	ssize_t n;
+
+	do
+		n = read(fs->fuse_fd, buf, bufsize);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n < sizeof(*ih) + sizeof(struct fuse_init_in) || ih->opcode != FUSE_INIT)
+		return -EPROTO;
+	do_init(&boot, ih, ih + 1);
+	return fs->proto_minor ? 0 : -EPROTO;
 }
 
 void proto_dispatch(struct worker *w, const void *req, size_t len)

@@ -4,7 +4,8 @@
 
 #include <string.h>
 
-const struct reply_mode *const reply_modes[] = {&mode_copy, &mode_splice, &mode_multipipe, NULL};
+const struct reply_mode *const reply_modes[] = {&mode_copy, &mode_splice, &mode_multipipe,
+						 &mode_passthrough, NULL};
 const struct data_source *const data_sources[] = {&source_mem, &source_tcp, NULL};
 
 const struct reply_mode *mode_find(const char *name)

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * The memory source: all files live in one memfd (tmpfs pages), filled with
- * the pattern once at start.  to_mem() points into its mapping (no copy);
- * to_pipe() splices from the memfd, which moves page references, not bytes.
+ * The memory source: each file lives in its own memfd (tmpfs pages), filled
+ * with the pattern once at start.  to_mem() points into its mapping (no
+ * copy); to_pipe() splices from the memfd, which moves page references, not
+ * bytes; file_fd() hands the memfd to passthrough as its backing file.
  */
 #include "splicefs.h"
 
@@ -13,59 +14,74 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-struct mem_src {
+struct mem_file {
 	int fd;
 	char *map;
-	size_t len;
 };
 
 struct mem_cursor {
-	loff_t pos; /* absolute offset in the memfd of the next byte */
+	const struct mem_file *f;
+	loff_t pos; /* offset in the file of the next byte */
 	loff_t end;
 };
 
-static struct mem_src mem = {.fd = -1};
-
-static int mem_setup(struct sfs *fs)
-{
-	uint64_t total = fs->o.file_size * (uint64_t)fs->o.files;
-	const size_t chunk = 4 << 20;
-
-	mem.fd = memfd_create("splicefs-data", MFD_CLOEXEC);
-	if (mem.fd < 0)
-		return -errno;
-	if (ftruncate(mem.fd, (off_t)total) < 0)
-		goto fail;
-	mem.len = total;
-	mem.map = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, mem.fd, 0);
-	if (mem.map == MAP_FAILED)
-		goto fail;
-	for (int f = 0; f < fs->o.files; f++)
-		for (uint64_t off = 0; off < fs->o.file_size; off += chunk) {
-			size_t n = fs->o.file_size - off < chunk ? fs->o.file_size - off : chunk;
-
-			pattern_fill(&fs->pat, f, off, mem.map + f * fs->o.file_size + off, n);
-		}
-	mprotect(mem.map, total, PROT_READ);
-	return 0;
-fail : {
-	int err = -errno;
-
-	close(mem.fd);
-	mem.fd = -1;
-	return err;
-}
-}
+static struct mem_file *files;
+static int nfiles;
+static size_t file_len;
 
 static void mem_teardown(struct sfs *fs)
 {
 	(void)fs;
-	if (mem.map && mem.map != MAP_FAILED)
-		munmap(mem.map, mem.len);
-	if (mem.fd >= 0)
-		close(mem.fd);
-	mem.map = NULL;
-	mem.fd = -1;
+	for (int i = 0; files && i < nfiles; i++) {
+		if (files[i].map)
+			munmap(files[i].map, file_len);
+		if (files[i].fd >= 0)
+			close(files[i].fd);
+	}
+	free(files);
+	files = NULL;
+	nfiles = 0;
+}
+
+static int mem_setup(struct sfs *fs)
+{
+	const size_t chunk = 4 << 20;
+	int err = 0;
+
+	files = calloc(fs->o.files, sizeof(*files));
+	if (!files)
+		return -ENOMEM;
+	file_len = fs->o.file_size;
+	for (nfiles = 0; nfiles < fs->o.files; nfiles++) {
+		struct mem_file *m = &files[nfiles];
+
+		m->fd = memfd_create("splicefs-data", MFD_CLOEXEC);
+		if (m->fd < 0 || ftruncate(m->fd, (off_t)file_len) < 0) {
+			err = -errno;
+			break;
+		}
+		m->map = mmap(NULL, file_len, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
+		if (m->map == MAP_FAILED) {
+			m->map = NULL;
+			err = -errno;
+			break;
+		}
+		for (uint64_t off = 0; off < file_len; off += chunk)
+			pattern_fill(&fs->pat, nfiles, off, m->map + off,
+				     file_len - off < chunk ? file_len - off : chunk);
+		mprotect(m->map, file_len, PROT_READ);
+	}
+	if (err) {
+		nfiles++; /* tear down the partly made one too */
+		mem_teardown(fs);
+	}
+	return err;
+}
+
+static int mem_file_fd(struct sfs *fs, uint64_t file)
+{
+	(void)fs;
+	return file < (uint64_t)nfiles ? files[file].fd : -EINVAL;
 }
 
 static int mem_worker_init(struct worker *w)
@@ -84,7 +100,8 @@ static int mem_begin(struct worker *w, const struct read_req *rq)
 {
 	struct mem_cursor *c = w->src;
 
-	c->pos = (loff_t)(rq->file * w->fs->o.file_size + rq->off);
+	c->f = &files[rq->file];
+	c->pos = (loff_t)rq->off;
 	c->end = c->pos + rq->size;
 	return 0;
 }
@@ -96,7 +113,7 @@ static int mem_to_mem(struct worker *w, void *dst, size_t n, const void **p)
 	(void)dst;
 	if ((loff_t)n > c->end - c->pos)
 		return -EINVAL;
-	*p = mem.map + c->pos;
+	*p = c->f->map + c->pos;
 	c->pos += n;
 	w->c.source_bytes += n;
 	return 0;
@@ -109,7 +126,7 @@ static ssize_t mem_to_pipe(struct worker *w, int pipe_wr, size_t n)
 
 	if ((loff_t)n > c->end - c->pos)
 		n = c->end - c->pos;
-	r = splice(mem.fd, &c->pos, pipe_wr, NULL, n, SPLICE_F_NONBLOCK);
+	r = splice(c->f->fd, &c->pos, pipe_wr, NULL, n, SPLICE_F_NONBLOCK);
 	if (r < 0)
 		return -errno;
 	w->c.source_bytes += r;
@@ -123,14 +140,15 @@ static void mem_end(struct worker *w, bool ok)
 }
 
 const struct data_source source_mem = {
-    .name = "mem",
-    .help = "files held in a memfd filled once with the pattern (splice moves its pages)",
-    .setup = mem_setup,
-    .teardown = mem_teardown,
-    .worker_init = mem_worker_init,
-    .worker_fini = mem_worker_fini,
-    .begin = mem_begin,
-    .to_mem = mem_to_mem,
-    .to_pipe = mem_to_pipe,
-    .end = mem_end,
+	.name = "mem",
+	.help = "each file in a memfd filled once with the pattern (splice moves its pages)",
+	.setup = mem_setup,
+	.teardown = mem_teardown,
+	.worker_init = mem_worker_init,
+	.worker_fini = mem_worker_fini,
+	.begin = mem_begin,
+	.to_mem = mem_to_mem,
+	.to_pipe = mem_to_pipe,
+	.end = mem_end,
+	.file_fd = mem_file_fd,
 };

@@ -82,7 +82,7 @@ static int parse_opts(const char *opts)
 }
 
 /* Connect and HELLO.  Returns the fd, -EPROTO on a HELLO refusal (msg says why) or -errno. */
-static int dial(char *msg, size_t msglen)
+static int dial(char *msg, size_t msglen, struct sbp_hello *server)
 {
 	int fd = sbp_connect(tcp.host, tcp.port, tcp.timeout_ms, tcp.timeout_ms), ret;
 
@@ -91,7 +91,7 @@ static int dial(char *msg, size_t msglen)
 		         strerror(-fd));
 		return fd;
 	}
-	ret = sbp_client_hello(fd, &tcp.hello, NULL, msg, msglen);
+	ret = sbp_client_hello(fd, &tcp.hello, server, msg, msglen);
 	if (ret) {
 		close(fd);
 		return ret;
@@ -101,6 +101,7 @@ static int dial(char *msg, size_t msglen)
 
 static int tcp_setup(struct sfs *fs)
 {
+	struct sbp_hello server;
 	const char *opts;
 	char msg[256];
 	int fd;
@@ -121,12 +122,19 @@ static int tcp_setup(struct sfs *fs)
 	sbp_hello_init(&tcp.hello, fs->o.files, fs->o.file_size, fs->o.granule, fs->o.seed);
 	fs->src = &tcp;
 	/* One HELLO now, so a wrong address or a mismatched server fails before the mount. */
-	fd = dial(msg, sizeof(msg));
+	fd = dial(msg, sizeof(msg), &server);
 	if (fd < 0) {
 		fprintf(stderr, "splicefs: tcp source: %s\n", msg);
 		return fd == -EPROTO ? -EPROTO : fd;
 	}
 	close(fd);
+	if (server.max_len < fs->o.max_read) {
+		fprintf(stderr,
+			"splicefs: tcp source: the server serves at most %u bytes per request, "
+			"less than --max-read %u (start sbserver with --max-len %u)\n",
+			server.max_len, fs->o.max_read, fs->o.max_read);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -163,7 +171,7 @@ static int reconnect(struct worker *w)
 			}
 			nanosleep(&ts, NULL);
 		}
-		fd = dial(msg, sizeof(msg));
+		fd = dial(msg, sizeof(msg), NULL);
 		if (fd >= 0 || fd == -EPROTO)
 			break; /* a refused HELLO will not get better by retrying */
 	}

@@ -27,6 +27,9 @@
 
 struct worker;
 struct sfs;
+struct fuse_init_in;
+struct fuse_init_out;
+struct fuse_open_out;
 
 /* One FUSE_READ, already validated and clamped to the file's size. */
 struct read_req {
@@ -59,6 +62,8 @@ struct data_source {
 	ssize_t (*to_pipe)(struct worker *w, int pipe_wr, size_t n);
 	/* After the reply: ok = false when the read failed part way (drain, resync). */
 	void (*end)(struct worker *w, bool ok);
+	/* Optional: an fd holding file `file` at offset 0 (passthrough's backing file). */
+	int (*file_fd)(struct sfs *fs, uint64_t file);
 };
 
 /*
@@ -73,6 +78,10 @@ struct reply_mode {
 	int (*worker_init)(struct worker *w);
 	void (*worker_fini)(struct worker *w);
 	int (*reply)(struct worker *w, const struct read_req *rq);
+	/* Optional: adjust the INIT reply (flags the mode needs). */
+	void (*init)(struct sfs *fs, const struct fuse_init_in *in, struct fuse_init_out *out);
+	/* Optional: adjust an OPEN reply for file `file`; -errno fails the open. */
+	int (*open)(struct worker *w, uint64_t file, struct fuse_open_out *out);
 };
 
 /* Per-worker counters: written by their worker only, summed by readers. */
@@ -154,10 +163,13 @@ struct sfs {
 	uint32_t max_read; /* negotiated */
 	long page_size;
 	volatile int stop;
+	bool passthrough;      /* INIT enabled FUSE_PASSTHROUGH */
+	int *backing_ids;      /* passthrough: per file, 0 until registered */
+	pthread_mutex_t open_lock; /* passthrough registration (open path, not read) */
 };
 
 /* Registries */
-extern const struct reply_mode mode_copy, mode_splice, mode_multipipe;
+extern const struct reply_mode mode_copy, mode_splice, mode_multipipe, mode_passthrough;
 extern const struct data_source source_mem, source_tcp;
 extern const struct reply_mode *const reply_modes[];   /* NULL-terminated */
 extern const struct data_source *const data_sources[]; /* NULL-terminated */
@@ -170,6 +182,7 @@ void sfs_usage(FILE *f, const char *prog);
 int parse_size(const char *s, uint64_t *out);
 
 /* proto.c: everything but READ */
+int proto_handle_init(struct sfs *fs, char *buf, size_t bufsize);
 void proto_dispatch(struct worker *w, const void *req, size_t len);
 int sfs_reply_err(struct worker *w, uint64_t unique, int err);
 int fuse_send(int fd, const struct iovec *iov, int cnt);

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * FUSE UAPI newer than the <linux/fuse.h> we build against (Debian 12: 7.38).
+ * Values from upstream include/uapi/linux/fuse.h; the struct fields that
+ * were "unused"/"padding" in 7.38 are reached through these macros.
+ */
+#ifndef SPLICEFS_FUSE_COMPAT_H
+#define SPLICEFS_FUSE_COMPAT_H
+
+#include <linux/fuse.h>
+#include <linux/ioctl.h>
+#include <stdint.h>
+
+#ifndef FUSE_INIT_EXT
+#define FUSE_INIT_EXT (1 << 30)
+#endif
+/* 7.40: passthrough.  Bits 32..63 of the INIT flags live in flags2. */
+#define SFS_FUSE_PASSTHROUGH_FLAGS2 (1u << (37 - 32))
+#define SFS_FOPEN_PASSTHROUGH       (1u << 7)
+#define SFS_INIT_OUT_MAX_STACK_DEPTH(out) ((out)->unused[0])
+#define SFS_OPEN_OUT_BACKING_ID(out)      ((out)->padding)
+
+struct sfs_fuse_backing_map {
+	int32_t fd;
+	uint32_t flags;
+	uint64_t padding;
+};
+#define SFS_FUSE_DEV_IOC_BACKING_OPEN  _IOW(229, 1, struct sfs_fuse_backing_map)
+#define SFS_FUSE_DEV_IOC_BACKING_CLOSE _IOW(229, 2, uint32_t)
+
+#endif
