@@ -1,0 +1,22 @@
+# kernel/: the FUSE_OUT_SPLICES selftest and probe (included by the top Makefile).
+# Declared first so that the default goal stays `all` although this fragment is
+# read before the top Makefile's `all: $(PROGS)` line.
+all:
+
+KERNEL_TEST_OBJ := $(B)/kernel/selftest/fuse_splices_test.o $(B)/kernel/selftest/probe.o
+KERNEL_PROBE_OBJ := $(B)/kernel/selftest/fuse_probe.o $(B)/kernel/selftest/probe.o
+
+PROGS += $(B)/kernel/fuse_splices_test $(B)/kernel/fuse_probe
+
+$(B)/kernel/fuse_splices_test: $(KERNEL_TEST_OBJ) $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/kernel/fuse_probe: $(KERNEL_PROBE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+kernel-test: $(B)/kernel/fuse_splices_test $(B)/kernel/fuse_probe
+	tests/run 20-kernel
+
+.PHONY: kernel-test

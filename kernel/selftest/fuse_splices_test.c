@@ -1,0 +1,994 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fuse_splices_test: kselftest-style test of the FUSE_OUT_SPLICES reply format.
+ *   fuse_splices_test [--variant seed|fixed] [--case NAME]... [--dangerous] [--list]
+ *
+ * Mounts a raw FUSE file system (no libfuse) on a temporary directory and answers
+ * INIT, LOOKUP, GETATTR, OPEN, READ, FLUSH and RELEASE itself in a server thread.
+ * READ is answered with a reply header {len = 16 + 4 * N, error = FUSE_OUT_SPLICES,
+ * unique} followed by N pipe fds that each case prepares; the kernel drains the
+ * pipes into the reader's pages.  Data follow daemons/common/pattern.h, so every
+ * byte read is checked.
+ *
+ * Output, one line per case: PASS name | FAIL name: why | SKIP name: why |
+ * XFAIL name: why.  On --variant seed the cases that show a known bug of the
+ * published patch report XFAIL naming the bug; on fixed (the default) they must
+ * pass.  "huge_fd_array" makes the seed kernel WARN, so on seed it runs only with
+ * --dangerous (kernel/vm --allow-warn).  On a kernel without the patch the probe
+ * fails and the test prints a single SKIP.  Exit status: 1 when a case failed,
+ * 2 when the test could not run at all, else 0.
+ */
+#include "pattern.h"
+#include "probe.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fuse.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define INO_DIRECT   2                 /* "d": FOPEN_DIRECT_IO, every read reaches us */
+#define INO_CACHED   3                 /* "c": page cache, reads at EOF are zero-filled */
+#define DIRECT_SIZE  (1024 * 1024)     /* size of "d" */
+#define CACHED_SIZE  10000             /* size of "c" */
+#define MAX_WRITE    (128 * 1024)      /* what INIT announces */
+#define SRV_BUF      (MAX_WRITE + 8192)
+#define MAX_FDS      64
+#define HUGE_FDS     (4u << 20)        /* fds claimed by huge_fd_array: a 16 MiB array */
+#define CASE_TIMEOUT 30                /* seconds before the watchdog fails a case */
+
+static const struct pattern pat = {.seed = 0x5eedf00dULL, .granule = 8};
+
+/* What the server answers the next READ with; set by a case before it reads. */
+enum plan_kind {
+	PLAN_FDS,       /* header + fds[] */
+	PLAN_BAD_LEN,   /* header + 6 bytes: a length that is not a multiple of 4 */
+	PLAN_HUGE,      /* header claiming HUGE_FDS fds, with a buffer that big */
+};
+
+static struct {
+	pthread_mutex_t lock;
+	enum plan_kind kind;
+	int nfds;
+	int fds[MAX_FDS];
+	/* results, for the case to check */
+	int nreads;      /* READ requests seen */
+	int reply_errno; /* errno of the last FUSE_OUT_SPLICES write, 0 if it succeeded */
+	uint64_t read_off;
+	uint32_t read_size;
+} plan = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static int fuse_fd = -1;
+static char mnt[64];
+static const char *variant = "fixed";
+static bool dangerous;
+static const char *volatile current_case = "setup";
+static int failures;
+
+/* ---- reporting ---------------------------------------------------------- */
+
+static void report(const char *verdict, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s %s", verdict, name);
+	if (fmt) {
+		printf(": ");
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+	}
+	printf("\n");
+	fflush(stdout);
+	if (strcmp(verdict, "FAIL") == 0)
+		failures++;
+}
+
+/*
+ * A case that shows a known bug of the seed patch: PASS when ok; on seed XFAIL
+ * naming the bug (or PASS with a note when it did not show); on fixed FAIL.
+ */
+static void verdict_bug(const char *name, bool ok, const char *bug, const char *why)
+{
+	bool seed = strcmp(variant, "seed") == 0;
+
+	if (ok && seed)
+		report("PASS", name, "seed bug did not show (%s)", bug);
+	else if (ok)
+		report("PASS", name, NULL);
+	else if (seed)
+		report("XFAIL", name, "%s: %s", bug, why);
+	else
+		report("FAIL", name, "%s", why);
+}
+
+static void watchdog(int sig)
+{
+	char msg[160];
+	int n;
+
+	(void)sig;
+	n = snprintf(msg, sizeof(msg), "FAIL %s: no answer within %d s (kernel or server stuck)\n",
+		     current_case, CASE_TIMEOUT);
+	if (write(1, msg, n) < 0)
+		_exit(3);
+	_exit(1);
+}
+
+/* ---- the server --------------------------------------------------------- */
+
+static int reply_raw(const struct iovec *iov, int n)
+{
+	return writev(fuse_fd, iov, n) < 0 ? errno : 0;
+}
+
+static void reply(uint64_t unique, int error, const void *arg, size_t argsize)
+{
+	struct fuse_out_header oh = {.len = sizeof(oh) + argsize, .error = error, .unique = unique};
+	struct iovec iov[2] = {{&oh, sizeof(oh)}, {(void *)arg, argsize}};
+
+	reply_raw(iov, argsize ? 2 : 1);
+}
+
+static void fill_attr(struct fuse_attr *a, uint64_t ino)
+{
+	memset(a, 0, sizeof(*a));
+	a->ino = ino;
+	a->nlink = 1;
+	a->blksize = 4096;
+	if (ino == FUSE_ROOT_ID) {
+		a->mode = S_IFDIR | 0755;
+		a->nlink = 2;
+	} else {
+		a->mode = S_IFREG | 0444;
+		a->size = ino == INO_DIRECT ? DIRECT_SIZE : CACHED_SIZE;
+		a->blocks = (a->size + 511) / 512;
+	}
+}
+
+static void do_read(const struct fuse_in_header *in, const struct fuse_read_in *rd)
+{
+	struct fuse_out_header oh = {.error = FUSE_OUT_SPLICES, .unique = in->unique};
+	uint32_t fds[MAX_FDS];
+	struct iovec iov[2];
+	void *huge = NULL;
+	int err, i;
+
+	pthread_mutex_lock(&plan.lock);
+	plan.nreads++;
+	plan.read_off = rd->offset;
+	plan.read_size = rd->size;
+	iov[0] = (struct iovec){&oh, sizeof(oh)};
+	switch (plan.kind) {
+	case PLAN_FDS:
+		for (i = 0; i < plan.nfds; i++)
+			fds[i] = plan.fds[i];
+		iov[1] = (struct iovec){fds, plan.nfds * sizeof(uint32_t)};
+		break;
+	case PLAN_BAD_LEN:
+		memset(fds, 0xff, sizeof(fds));
+		iov[1] = (struct iovec){fds, 6};
+		break;
+	case PLAN_HUGE:
+		huge = calloc(HUGE_FDS, sizeof(uint32_t));
+		iov[1] = (struct iovec){huge, huge ? (size_t)HUGE_FDS * sizeof(uint32_t) : 0};
+		break;
+	}
+	oh.len = sizeof(oh) + iov[1].iov_len;
+	err = reply_raw(iov, 2);
+	plan.reply_errno = err;
+	pthread_mutex_unlock(&plan.lock);
+	free(huge);
+	/* Errors before the request was found leave it waiting: end it (ENOENT otherwise). */
+	if (err)
+		reply(in->unique, -EIO, NULL, 0);
+}
+
+static void *server(void *arg)
+{
+	char *buf = malloc(SRV_BUF);
+
+	(void)arg;
+	if (!buf)
+		return NULL;
+	for (;;) {
+		ssize_t n = read(fuse_fd, buf, SRV_BUF);
+		struct fuse_in_header *in = (void *)buf;
+		void *body = buf + sizeof(*in);
+
+		if (n < 0 && (errno == EINTR || errno == ENOENT || errno == EAGAIN))
+			continue;
+		if (n < (ssize_t)sizeof(*in))
+			break; /* ENODEV: unmounted */
+		switch (in->opcode) {
+		case FUSE_INIT: {
+			const struct fuse_init_in *ii = body;
+			struct fuse_init_out io = {
+				.major = FUSE_KERNEL_VERSION,
+				.minor = FUSE_KERNEL_MINOR_VERSION,
+				.max_readahead = ii->max_readahead,
+				.max_write = MAX_WRITE,
+				.max_background = 16,
+				.congestion_threshold = 12,
+			};
+			if (ii->minor < io.minor)
+				io.minor = ii->minor;
+			reply(in->unique, 0, &io, sizeof(io));
+			break;
+		}
+		case FUSE_LOOKUP: {
+			const char *name = body;
+			struct fuse_entry_out e = {.entry_valid = 3600, .attr_valid = 3600};
+
+			if (in->nodeid != FUSE_ROOT_ID || (strcmp(name, "d") && strcmp(name, "c"))) {
+				reply(in->unique, -ENOENT, NULL, 0);
+				break;
+			}
+			e.nodeid = name[0] == 'd' ? INO_DIRECT : INO_CACHED;
+			fill_attr(&e.attr, e.nodeid);
+			reply(in->unique, 0, &e, sizeof(e));
+			break;
+		}
+		case FUSE_GETATTR: {
+			struct fuse_attr_out a = {.attr_valid = 3600};
+
+			fill_attr(&a.attr, in->nodeid);
+			reply(in->unique, 0, &a, sizeof(a));
+			break;
+		}
+		case FUSE_OPEN: {
+			struct fuse_open_out o = {.fh = in->nodeid};
+
+			if (in->nodeid == INO_DIRECT)
+				o.open_flags = FOPEN_DIRECT_IO;
+			reply(in->unique, 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_READ:
+			do_read(in, body);
+			break;
+		case FUSE_FLUSH:
+		case FUSE_RELEASE:
+			reply(in->unique, 0, NULL, 0);
+			break;
+		case FUSE_FORGET:
+		case FUSE_BATCH_FORGET:
+		case FUSE_INTERRUPT:
+			break;
+		default:
+			reply(in->unique, -ENOSYS, NULL, 0);
+			break;
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
+/* ---- helpers for the cases ---------------------------------------------- */
+
+static void set_plan(enum plan_kind kind, const int *fds, int nfds)
+{
+	pthread_mutex_lock(&plan.lock);
+	plan.kind = kind;
+	plan.nfds = nfds;
+	for (int i = 0; i < nfds; i++)
+		plan.fds[i] = fds[i];
+	plan.nreads = 0;
+	plan.reply_errno = -1;
+	pthread_mutex_unlock(&plan.lock);
+}
+
+static int last_reply_errno(void)
+{
+	int e;
+
+	pthread_mutex_lock(&plan.lock);
+	e = plan.reply_errno;
+	pthread_mutex_unlock(&plan.lock);
+	return e;
+}
+
+/* Open "d" or "c" of the mount. */
+static int open_file(const char *name)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "%s/%s", mnt, name);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* A page-aligned buffer. */
+static void *abuf(size_t len)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, 4096, len + 4096))
+		return NULL;
+	memset(p, 0xa5, len + 4096);
+	return p;
+}
+
+/* Write bytes [off, off + len) of the pattern into a pipe with write(). */
+static int pipe_put_write(int wfd, uint64_t off, size_t len)
+{
+	char *b = malloc(len ? len : 1);
+	size_t done = 0;
+
+	if (!b)
+		return -1;
+	pattern_fill(&pat, 0, off, b, len);
+	while (done < len) {
+		ssize_t n = write(wfd, b + done, len - done);
+
+		if (n <= 0) {
+			free(b);
+			return -1;
+		}
+		done += n;
+	}
+	free(b);
+	return 0;
+}
+
+/*
+ * vmsplice() bytes [off, off + len) of the pattern from b (which must stay
+ * untouched until the pipe is drained): one pipe buffer per page piece.
+ */
+static int pipe_put_vmsplice(int wfd, char *b, uint64_t off, size_t len)
+{
+	struct iovec iov = {b, len};
+
+	pattern_fill(&pat, 0, off, b, len);
+	while (iov.iov_len) {
+		ssize_t n = vmsplice(wfd, &iov, 1, 0);
+
+		if (n <= 0)
+			return -1;
+		iov.iov_base = (char *)iov.iov_base + n;
+		iov.iov_len -= n;
+	}
+	return 0;
+}
+
+static int pipe_bytes(int fd)
+{
+	int n = -1;
+
+	return ioctl(fd, FIONREAD, &n) < 0 ? -1 : n;
+}
+
+static void close_pipes(int (*p)[2], int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (p[i][0] >= 0)
+			close(p[i][0]);
+		if (p[i][1] >= 0)
+			close(p[i][1]);
+	}
+}
+
+/*
+ * pread() len bytes at off of "d" into a buffer at page offset boff and check
+ * the count and the data.  Returns NULL when right, else a reason (static).
+ */
+static const char *read_check(const char *file, uint64_t off, size_t len, size_t boff,
+			      ssize_t want)
+{
+	static char why[256];
+	char *b = abuf(len + boff);
+	int fd = open_file(file);
+	ssize_t n;
+	uint64_t bad;
+
+	if (!b || fd < 0) {
+		snprintf(why, sizeof(why), "open %s: %s", file, strerror(errno));
+		free(b);
+		if (fd >= 0)
+			close(fd);
+		return why;
+	}
+	n = pread(fd, b + boff, len, off);
+	if (n < 0) {
+		snprintf(why, sizeof(why), "pread(%zu at %llu) failed: %s (reply write: %s)", len,
+			 (unsigned long long)off, strerror(errno), strerror(last_reply_errno()));
+	} else if (n != want) {
+		snprintf(why, sizeof(why), "pread(%zu at %llu) returned %zd, expected %zd", len,
+			 (unsigned long long)off, n, want);
+	} else if (pattern_check(&pat, 0, off, b + boff, n, &bad)) {
+		char msg[160];
+
+		pattern_explain(&pat, 0, bad, b + boff, off, n, msg, sizeof(msg));
+		snprintf(why, sizeof(why), "wrong data: %s", msg);
+	} else {
+		why[0] = 0;
+	}
+	close(fd);
+	free(b);
+	return why[0] ? why : NULL;
+}
+
+/* pread() that must fail with EIO (the reply was refused); NULL when it did. */
+static const char *read_expect_eio(uint64_t off, size_t len)
+{
+	static char why[160];
+	char *b = abuf(len);
+	int fd = open_file("d");
+	ssize_t n;
+	int e;
+
+	if (!b || fd < 0) {
+		snprintf(why, sizeof(why), "open: %s", strerror(errno));
+		free(b);
+		if (fd >= 0)
+			close(fd);
+		return why;
+	}
+	n = pread(fd, b, len, off);
+	e = errno;
+	close(fd);
+	free(b);
+	if (n >= 0)
+		snprintf(why, sizeof(why), "pread returned %zd, expected EIO", n);
+	else if (e != EIO)
+		snprintf(why, sizeof(why), "pread failed with %s, expected EIO", strerror(e));
+	else
+		return NULL;
+	return why;
+}
+
+/* ---- the cases ---------------------------------------------------------- */
+
+/* One pipe filled with write(): 64 KiB, its whole default capacity. */
+static void case_one_pipe(const char *name)
+{
+	int p[1][2];
+	const char *why;
+
+	if (pipe(p[0]) < 0 || pipe_put_write(p[0][1], 0, 65536) < 0) {
+		report("FAIL", name, "setting up the pipe: %s", strerror(errno));
+		return;
+	}
+	set_plan(PLAN_FDS, &p[0][0], 1);
+	why = read_check("d", 0, 65536, 0, 65536);
+	if (!why && pipe_bytes(p[0][0]) != 0)
+		why = "the pipe was not drained";
+	why ? report("FAIL", name, "%s", why) : report("PASS", name, NULL);
+	close_pipes(p, 1);
+}
+
+/* Several pipes, uneven sizes that cross page boundaries, at an unaligned offset. */
+static void case_many_pipes(const char *name)
+{
+	static const size_t sizes[] = {1000, 30000, 4096 * 5, 1, 60000 - 1000 - 30000 - 4096 * 5 - 1};
+	int p[ARRAY_SIZE(sizes)][2], fds[ARRAY_SIZE(sizes)];
+	uint64_t off = 12345;
+	const char *why = NULL;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		if (pipe(p[i]) < 0 || pipe_put_write(p[i][1], off, sizes[i]) < 0) {
+			report("FAIL", name, "setting up pipe %zu: %s", i, strerror(errno));
+			close_pipes(p, i);
+			return;
+		}
+		fds[i] = p[i][0];
+		off += sizes[i];
+	}
+	set_plan(PLAN_FDS, fds, ARRAY_SIZE(sizes));
+	why = read_check("d", 12345, 60000, 0, 60000);
+	why ? report("FAIL", name, "%s", why) : report("PASS", name, NULL);
+	close_pipes(p, ARRAY_SIZE(sizes));
+}
+
+/* More fds than the inline array of the patch holds (8): 20 pipes of 3000 bytes. */
+static void case_over_8_fds(const char *name)
+{
+	enum { N = 20, PER = 3000 };
+	int p[N][2], fds[N], i;
+	const char *why;
+
+	for (i = 0; i < N; i++) {
+		if (pipe(p[i]) < 0 || pipe_put_write(p[i][1], 8192 + i * PER, PER) < 0) {
+			report("FAIL", name, "setting up pipe %d: %s", i, strerror(errno));
+			close_pipes(p, i);
+			return;
+		}
+		fds[i] = p[i][0];
+	}
+	set_plan(PLAN_FDS, fds, N);
+	why = read_check("d", 8192, N * PER, 0, N * PER);
+	why ? report("FAIL", name, "%s", why) : report("PASS", name, NULL);
+	close_pipes(p, N);
+}
+
+/* Data put into two pipes with vmsplice() (user pages, odd sizes). */
+static void case_vmsplice(const char *name)
+{
+	int p[2][2] = {{-1, -1}, {-1, -1}}, fds[2];
+	char *b1 = abuf(20000), *b2 = abuf(20000);
+	const char *why;
+
+	if (!b1 || !b2 || pipe(p[0]) < 0 || pipe(p[1]) < 0 ||
+	    pipe_put_vmsplice(p[0][1], b1 + 100, 4000, 17000) < 0 ||
+	    pipe_put_vmsplice(p[1][1], b2 + 3000, 21000, 13000) < 0) {
+		report("FAIL", name, "setting up: %s", strerror(errno));
+	} else {
+		fds[0] = p[0][0];
+		fds[1] = p[1][0];
+		set_plan(PLAN_FDS, fds, 2);
+		why = read_check("d", 4000, 30000, 0, 30000);
+		why ? report("FAIL", name, "%s", why) : report("PASS", name, NULL);
+	}
+	close_pipes(p, 2);
+	free(b1);
+	free(b2);
+}
+
+/* Data spliced into the pipe from a tmpfs file (page cache buffers). */
+static void case_splice_file(const char *name)
+{
+	char path[] = "/tmp/fuse_splices_test.XXXXXX";
+	int p[1][2] = {{-1, -1}}, fd = mkstemp(path);
+	char *b = malloc(40000);
+	loff_t in_off = 0;
+	const char *why;
+
+	if (fd < 0 || !b || pipe(p[0]) < 0) {
+		report("SKIP", name, "cannot make a temporary file: %s", strerror(errno));
+		goto out;
+	}
+	unlink(path);
+	pattern_fill(&pat, 0, 200000, b, 40000);
+	if (pwrite(fd, b, 40000, 0) != 40000 || splice(fd, &in_off, p[0][1], NULL, 40000, 0) != 40000) {
+		report("FAIL", name, "filling the pipe with splice(): %s", strerror(errno));
+		goto out;
+	}
+	set_plan(PLAN_FDS, &p[0][0], 1);
+	why = read_check("d", 200000, 40000, 0, 40000);
+	why ? report("FAIL", name, "%s", why) : report("PASS", name, NULL);
+out:
+	if (fd >= 0)
+		close(fd);
+	close_pipes(p, 1);
+	free(b);
+}
+
+/* The reader's buffer starts 100 bytes into a page: the first segment has an offset. */
+static void case_unaligned_buffer(const char *name)
+{
+	int p[1][2];
+	const char *why;
+
+	if (pipe(p[0]) < 0 || pipe_put_write(p[0][1], 777, 10000) < 0) {
+		report("FAIL", name, "setting up the pipe: %s", strerror(errno));
+		return;
+	}
+	set_plan(PLAN_FDS, &p[0][0], 1);
+	why = read_check("d", 777, 10000, 100, 10000);
+	why ? report("FAIL", name, "%s", why) : report("PASS", name, NULL);
+	close_pipes(p, 1);
+}
+
+/* A buffered read of "c" (10000 bytes): the kernel asks for whole pages past EOF. */
+static void case_buffered_eof(const char *name)
+{
+	int p[1][2];
+	const char *why;
+
+	if (pipe(p[0]) < 0 || pipe_put_write(p[0][1], 0, CACHED_SIZE) < 0) {
+		report("FAIL", name, "setting up the pipe: %s", strerror(errno));
+		return;
+	}
+	set_plan(PLAN_FDS, &p[0][0], 1);
+	why = read_check("c", 0, 16384, 0, CACHED_SIZE);
+	why ? report("FAIL", name, "%s", why) : report("PASS", name, NULL);
+	close_pipes(p, 1);
+}
+
+/* Bug 1: a direct_io read 100 bytes before EOF must return 100, not 8192. */
+static void case_short_read_eof(const char *name)
+{
+	int p[1][2];
+	const char *why;
+
+	if (pipe(p[0]) < 0 || pipe_put_write(p[0][1], DIRECT_SIZE - 100, 100) < 0) {
+		report("FAIL", name, "setting up the pipe: %s", strerror(errno));
+		return;
+	}
+	set_plan(PLAN_FDS, &p[0][0], 1);
+	why = read_check("d", DIRECT_SIZE - 100, 8192, 0, 100);
+	verdict_bug(name, !why, "bug 1, reply length never stored in out_args[0].size", why);
+	close_pipes(p, 1);
+}
+
+/* More data in the pipes than the read asked for: an error, never wrong data. */
+static void case_too_much_data(const char *name, bool check_pipe)
+{
+	int p[1][2];
+	char *b = abuf(6000);
+	const char *why;
+	int left, e;
+
+	if (!b || pipe(p[0]) < 0 || pipe_put_vmsplice(p[0][1], b, 0, 3000) < 0 ||
+	    pipe_put_vmsplice(p[0][1], b + 3000 + 4096, 3000, 3000) < 0) {
+		report("FAIL", name, "setting up the pipe: %s", strerror(errno));
+		free(b);
+		return;
+	}
+	set_plan(PLAN_FDS, &p[0][0], 1);
+	why = read_expect_eio(0, 4096);
+	e = last_reply_errno();
+	left = pipe_bytes(p[0][0]);
+	if (!check_pipe) {
+		if (!why && e != EMSGSIZE)
+			report("FAIL", name, "the reply write failed with %s, expected EMSGSIZE",
+			       strerror(e));
+		else
+			why ? report("FAIL", name, "%s", why) : report("PASS", name, NULL);
+	} else {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "the pipe holds %d bytes after EMSGSIZE, expected %d",
+			 left, 6000 - 4096);
+		verdict_bug(name, left == 6000 - 4096,
+			    "bug 6, partly copied buffer left in the pipe after EMSGSIZE", msg);
+	}
+	close_pipes(p, 1);
+	free(b);
+}
+
+/* A fd that is not a pipe (a socket), and one that is not open: EBADF. */
+static void case_not_pipe(const char *name)
+{
+	int sv[2], fds[1];
+	const char *why;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		report("FAIL", name, "socketpair: %s", strerror(errno));
+		return;
+	}
+	fds[0] = sv[0];
+	set_plan(PLAN_FDS, fds, 1);
+	why = read_expect_eio(0, 4096);
+	if (!why && last_reply_errno() != EBADF) {
+		report("FAIL", name, "a socket fd: the reply failed with %s, expected EBADF",
+		       strerror(last_reply_errno()));
+		goto out;
+	}
+	if (why) {
+		report("FAIL", name, "a socket fd: %s", why);
+		goto out;
+	}
+	fds[0] = 1000000; /* not open */
+	set_plan(PLAN_FDS, fds, 1);
+	why = read_expect_eio(0, 4096);
+	if (!why && last_reply_errno() != EBADF)
+		report("FAIL", name, "a closed fd: the reply failed with %s, expected EBADF",
+		       strerror(last_reply_errno()));
+	else
+		why ? report("FAIL", name, "a closed fd: %s", why) : report("PASS", name, NULL);
+out:
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* A reply whose length after the header is not a multiple of 4: EINVAL. */
+static void case_bad_length(const char *name)
+{
+	const char *why;
+
+	set_plan(PLAN_BAD_LEN, NULL, 0);
+	why = read_expect_eio(0, 4096);
+	if (!why && last_reply_errno() != EINVAL)
+		report("FAIL", name, "the reply failed with %s, expected EINVAL",
+		       strerror(last_reply_errno()));
+	else
+		why ? report("FAIL", name, "%s", why) : report("PASS", name, NULL);
+}
+
+/* Bug 2: a writer blocked on a full pipe must be woken when the kernel drains it. */
+struct writer {
+	int fd;
+	volatile int done;
+};
+
+static void *writer_thread(void *arg)
+{
+	struct writer *w = arg;
+
+	pipe_put_write(w->fd, 0, 2 * 65536); /* blocks after the first 64 KiB */
+	w->done = 1;
+	return NULL;
+}
+
+static void case_wake_blocked_writer(const char *name)
+{
+	int p[1][2], i;
+	struct writer w;
+	pthread_t t;
+	const char *why = NULL;
+	char sink[65536];
+
+	if (pipe(p[0]) < 0) {
+		report("FAIL", name, "pipe: %s", strerror(errno));
+		return;
+	}
+	w.fd = p[0][1];
+	w.done = 0;
+	pthread_create(&t, NULL, writer_thread, &w);
+	for (i = 0; i < 200 && pipe_bytes(p[0][0]) < 65536; i++)
+		usleep(10000);
+	if (pipe_bytes(p[0][0]) != 65536 || w.done) {
+		report("FAIL", name, "the writer did not block on a full 64 KiB pipe");
+		goto drain;
+	}
+	usleep(50000); /* let it really sleep in pipe_write() */
+	set_plan(PLAN_FDS, &p[0][0], 1);
+	why = read_check("d", 0, 65536, 0, 65536);
+	if (why) {
+		report("FAIL", name, "%s", why);
+		goto drain;
+	}
+	for (i = 0; i < 200 && !w.done; i++)
+		usleep(10000);
+	verdict_bug(name, w.done, "bug 2, draining a pipe never wakes a blocked writer",
+		    "the writer still blocks 2 s after the kernel drained its pipe");
+drain:
+	/* Our own reads wake it on every kernel; then it finishes. */
+	fcntl(p[0][0], F_SETFL, O_NONBLOCK);
+	for (i = 0; i < 500 && !w.done; i++) {
+		while (read(p[0][0], sink, sizeof(sink)) > 0)
+			;
+		usleep(10000);
+	}
+	pthread_join(t, NULL);
+	close_pipes(p, 1);
+}
+
+/*
+ * Bug 3: after a failed reply (EBADF: a socket; EMSGSIZE: an overfull pipe) in a
+ * multi-threaded daemon, the kernel must not keep the files: once we close
+ * them, their peers must see end-of-file.
+ */
+static void case_no_leak_after_errors(const char *name)
+{
+	int sv[2], p[1][2], fds[1], n;
+	char sink[8192], *b = abuf(4096 * 3);
+	bool sock_ok, pipe_ok;
+	ssize_t r;
+
+	if (!b || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 || pipe(p[0]) < 0) {
+		report("FAIL", name, "setting up: %s", strerror(errno));
+		free(b);
+		return;
+	}
+	fds[0] = sv[0];
+	set_plan(PLAN_FDS, fds, 1);
+	read_expect_eio(0, 4096);
+	close(sv[0]);
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	r = read(sv[1], sink, sizeof(sink));
+	sock_ok = r == 0;
+	close(sv[1]);
+
+	/* The write end carries the reply: if the kernel keeps it, no EOF for the reader. */
+	pipe_put_write(p[0][1], 0, 6000);
+	fds[0] = p[0][1];
+	set_plan(PLAN_FDS, fds, 1);
+	read_expect_eio(0, 4096);
+	close(p[0][1]);
+	fcntl(p[0][0], F_SETFL, O_NONBLOCK);
+	for (n = 0; (r = read(p[0][0], sink, sizeof(sink))) > 0 && n < 100; n++)
+		;
+	pipe_ok = r == 0;
+	close(p[0][0]);
+	free(b);
+	if (sock_ok && pipe_ok)
+		verdict_bug(name, true, "bug 3, missing fdput() on error paths", NULL);
+	else
+		verdict_bug(name, false, "bug 3, missing fdput() on error paths",
+			    !sock_ok ? "the socket passed in a refused reply stays open after close()"
+				     : "the pipe passed in an EMSGSIZE reply stays open after close()");
+}
+
+/* Lines of /dev/kmsg since fd was opened that contain WARNING, BUG or Oops. */
+static int kmsg_warnings(int fd, char *first, size_t len)
+{
+	char rec[1024];
+	int found = 0;
+	ssize_t n;
+
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue;
+		rec[n] = 0;
+		if (strstr(rec, "WARNING") || strstr(rec, "BUG") || strstr(rec, "Oops")) {
+			if (!found++) {
+				const char *msg = strchr(rec, ';');
+				size_t m;
+
+				msg = msg ? msg + 1 : rec;
+				m = strcspn(msg, "\n");
+				if (m >= len)
+					m = len - 1;
+				memcpy(first, msg, m);
+				first[m] = 0;
+			}
+		}
+	}
+	return found;
+}
+
+/* Bug 4: a reply claiming 4M fds (a 16 MiB write): EINVAL, no kernel warning. */
+static void case_huge_fd_array(const char *name)
+{
+	int kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	char warn[200] = "";
+	const char *why;
+	int e;
+
+	if (kfd >= 0)
+		lseek(kfd, 0, SEEK_END);
+	set_plan(PLAN_HUGE, NULL, 0);
+	why = read_expect_eio(0, 4096);
+	e = last_reply_errno();
+	if (kfd >= 0 && kmsg_warnings(kfd, warn, sizeof(warn)))
+		verdict_bug(name, false, "bug 4, unbounded kmalloc of the fd array", warn);
+	else if (why)
+		report("FAIL", name, "%s", why);
+	else
+		verdict_bug(name, e == EINVAL, "bug 4, unbounded kmalloc of the fd array",
+			    e == ENOMEM ? "the kernel tried to allocate the array (ENOMEM)"
+					: "the reply was not refused with EINVAL");
+	if (kfd >= 0)
+		close(kfd);
+}
+
+static void case_too_much_data_read(const char *name)
+{
+	case_too_much_data(name, false);
+}
+
+static void case_too_much_pipe_state(const char *name)
+{
+	case_too_much_data(name, true);
+}
+
+static void case_huge_fd_array_guarded(const char *name)
+{
+	if (strcmp(variant, "seed") == 0 && !dangerous) {
+		report("SKIP", name,
+		       "would make the seed kernel WARN (bug 4); run with --dangerous under "
+		       "kernel/vm --allow-warn");
+		return;
+	}
+	case_huge_fd_array(name);
+}
+
+static const struct {
+	const char *name;
+	void (*run)(const char *name);
+} cases[] = {
+	{"one_pipe", case_one_pipe},
+	{"many_pipes", case_many_pipes},
+	{"over_8_fds", case_over_8_fds},
+	{"vmsplice", case_vmsplice},
+	{"splice_file", case_splice_file},
+	{"unaligned_buffer", case_unaligned_buffer},
+	{"buffered_eof", case_buffered_eof},
+	{"too_much_data", case_too_much_data_read},
+	{"not_pipe", case_not_pipe},
+	{"bad_length", case_bad_length},
+	{"short_read_eof", case_short_read_eof},
+	{"wake_blocked_writer", case_wake_blocked_writer},
+	{"no_leak_after_errors", case_no_leak_after_errors},
+	{"too_much_pipe_state", case_too_much_pipe_state},
+	{"huge_fd_array", case_huge_fd_array_guarded}, /* last: WARNs on seed */
+};
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: fuse_splices_test [--variant seed|fixed] [--case NAME]... [--dangerous] "
+		"[--list]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *only[ARRAY_SIZE(cases)];
+	size_t nonly = 0, i, j;
+	pthread_t srv;
+	int r;
+
+	for (int a = 1; a < argc; a++) {
+		if (strcmp(argv[a], "--variant") == 0 && a + 1 < argc) {
+			variant = argv[++a];
+			if (strcmp(variant, "seed") && strcmp(variant, "fixed")) {
+				fprintf(stderr, "fuse_splices_test: unknown variant '%s': use seed or fixed\n",
+					variant);
+				return 2;
+			}
+		} else if (strcmp(argv[a], "--case") == 0 && a + 1 < argc) {
+			for (j = 0; j < ARRAY_SIZE(cases) && strcmp(cases[j].name, argv[a + 1]); j++)
+				;
+			if (j == ARRAY_SIZE(cases) || nonly == ARRAY_SIZE(only)) {
+				fprintf(stderr, "fuse_splices_test: unknown case '%s' (see --list)\n",
+					argv[a + 1]);
+				return 2;
+			}
+			only[nonly++] = argv[++a];
+		} else if (strcmp(argv[a], "--dangerous") == 0) {
+			dangerous = true;
+		} else if (strcmp(argv[a], "--list") == 0) {
+			for (j = 0; j < ARRAY_SIZE(cases); j++)
+				printf("%s\n", cases[j].name);
+			return 0;
+		} else {
+			usage();
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGALRM, watchdog);
+
+	snprintf(mnt, sizeof(mnt), "/tmp/fuse_splices_test.XXXXXX");
+	if (!mkdtemp(mnt)) {
+		report("SKIP", "fuse_splices", "cannot make a mount point: %s", strerror(errno));
+		return 2;
+	}
+	fuse_fd = fuse_out_splices_mount(mnt, "max_read=131072");
+	if (fuse_fd < 0) {
+		report("SKIP", "fuse_splices", "cannot mount fuse on %s: %s%s", mnt,
+		       strerror(-fuse_fd), geteuid() ? " (needs root)" : "");
+		rmdir(mnt);
+		return 0;
+	}
+	r = fuse_out_splices_probe(fuse_fd);
+	if (r <= 0) {
+		if (r == 0)
+			report("SKIP", "fuse_splices",
+			       "kernel answers EINVAL to FUSE_OUT_SPLICES: not patched (%s)",
+			       "kernel/patches");
+		else
+			report("FAIL", "fuse_splices", "the probe got %s", strerror(-r));
+		fuse_out_splices_umount(mnt, fuse_fd);
+		rmdir(mnt);
+		return r == 0 ? 0 : 1;
+	}
+	if (pthread_create(&srv, NULL, server, NULL)) {
+		report("FAIL", "fuse_splices", "cannot start the server thread");
+		return 1;
+	}
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		bool run = nonly == 0;
+
+		for (j = 0; j < nonly; j++)
+			run |= strcmp(only[j], cases[i].name) == 0;
+		if (!run)
+			continue;
+		current_case = cases[i].name;
+		alarm(CASE_TIMEOUT);
+		cases[i].run(cases[i].name);
+		alarm(0);
+	}
+
+	fuse_out_splices_umount(mnt, fuse_fd);
+	rmdir(mnt);
+	return failures ? 1 : 0;
+}
