@@ -130,9 +130,9 @@ static int tcp_setup(struct sfs *fs)
 	close(fd);
 	if (server.max_len < fs->o.max_read) {
 		fprintf(stderr,
-			"splicefs: tcp source: the server serves at most %u bytes per request, "
-			"less than --max-read %u (start sbserver with --max-len %u)\n",
-			server.max_len, fs->o.max_read, fs->o.max_read);
+		        "splicefs: tcp source: the server serves at most %u bytes per request, "
+		        "less than --max-read %u (start sbserver with --max-len %u)\n",
+		        server.max_len, fs->o.max_read, fs->o.max_read);
 		return -EINVAL;
 	}
 	return 0;
