@@ -1,0 +1,969 @@
+#!/usr/bin/env python3
+"""splicebench charts and report: reads a result set (points.csv, meta.json,
+baseline.jsonl), writes tidy data files and gnuplot scripts, runs gnuplot for
+every chart (PNG and SVG), and writes report.md / report.html.
+
+Python standard library only; gnuplot draws every chart.  Entry points are
+plots/plot and plots/report (see plots/README.md).  Every number in the text
+comes from the input files; the only constant is the definition of 100G
+Ethernet's line rate (100e9 bit/s / 8 = 12.5 GB/s)."""
+
+import csv
+import html
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+PROG = "plots"
+LINE_RATE_GBPS = 100e9 / 8 / 1e9  # 100G Ethernet, GB/s (1e9 B/s)
+
+# Columns of the points.csv contract that the charts and the report read.
+REQUIRED = [
+    "status", "env", "kernel", "variant", "mode", "source", "path", "bs", "numjobs", "ioengine",
+    "iodepth", "direct", "threads", "pipes", "pipe_size", "repeats", "gbps_median", "gbps_min",
+    "gbps_max", "lat_p50_us", "lat_p99_us", "cpu_daemon_usr_s_per_gb", "cpu_daemon_sys_s_per_gb",
+    "cpu_server_usr_s_per_gb", "cpu_server_sys_s_per_gb", "cpu_fio_usr_s_per_gb",
+    "cpu_fio_sys_s_per_gb", "cpu_softirq_s_per_gb", "cpu_other_s_per_gb", "cpu_total_s_per_gb",
+    "bytes_spliced", "bytes_copied", "fallbacks", "baseline_gbps", "reason",
+]
+NUMERIC = [
+    "bs", "numjobs", "iodepth", "direct", "threads", "pipes", "pipe_size", "repeats", "gbps_median",
+    "gbps_min", "gbps_max", "gbps_stdev", "gbps_cv", "lat_p50_us", "lat_p99_us", "cpu_total_s_per_gb",
+    "bytes_spliced", "bytes_copied", "fallbacks", "baseline_gbps",
+]
+CPU_PARTS = [
+    ("cpu_daemon_usr_s_per_gb", "daemon usr", "#08519c"),
+    ("cpu_daemon_sys_s_per_gb", "daemon sys", "#6baed6"),
+    ("cpu_server_usr_s_per_gb", "data server usr", "#a63603"),
+    ("cpu_server_sys_s_per_gb", "data server sys", "#fd8d3c"),
+    ("cpu_fio_usr_s_per_gb", "fio usr", "#006d2c"),
+    ("cpu_fio_sys_s_per_gb", "fio sys", "#74c476"),
+    ("cpu_softirq_s_per_gb", "softirq", "#756bb1"),
+    ("cpu_other_s_per_gb", "other kernel", "#969696"),
+]
+# The point's axes, less the run-level ones: two result sets are matched on these.
+MATCH_AXES = ["mode", "source", "path", "bs", "numjobs", "ioengine", "iodepth", "direct", "threads",
+              "pipes", "pipe_size"]
+SERIES_PARAMS = ["ioengine", "iodepth", "pipes", "pipe_size"]
+MODE_ORDER = ["copy", "splice", "multipipe", "uring", "passthrough"]
+HEADLINE_ORDER = ["multipipe", "uring", "passthrough", "splice", "copy"]
+MODE_COLORS = {"copy": "#0072b2", "splice": "#e69f00", "multipipe": "#009e73", "uring": "#cc79a7",
+               "passthrough": "#d55e00"}
+OTHER_COLORS = ["#56b4e9", "#000000", "#f0e442", "#999999"]
+W, H = 1400, 760
+ENV_NAME = {"native": "native", "kvm": "KVM", "tcg": "TCG (emulated: absolute speeds meaningless)"}
+TCG_NOTE = "emulated: absolute speeds are meaningless, only ratios within this run compare"
+
+
+CHART_PREFIXES = ("gbps-bs-", "cpu-", "scaling-", "latency-", "cost-", "compare-")
+
+
+class InputError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- formatting
+
+def bs_label(bs):
+    bs = int(bs)
+    if bs >= 1 << 20 and bs % (1 << 20) == 0:
+        return f"{bs >> 20}M"
+    if bs >= 1024 and bs % 1024 == 0:
+        return f"{bs >> 10}K"
+    return f"{bs}B"
+
+
+def bs_words(bs):
+    lab = bs_label(bs)
+    return lab[:-1] + (" MiB" if lab.endswith("M") else " KiB" if lab.endswith("K") else " B")
+
+
+def pct(x):
+    return f"{x:.1f} %"
+
+
+def g2(x):
+    return f"{x:.2f}"
+
+
+def jobs(n):
+    return f"{n} job" + ("" if n == 1 else "s")
+
+
+def gp_str(s):
+    """A gnuplot double-quoted string literal."""
+    return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"').replace("@", "\\@") + '"'
+
+
+def num(v):
+    return "NaN" if v is None else repr(float(v))
+
+
+def mode_key(m):
+    return (MODE_ORDER.index(m) if m in MODE_ORDER else len(MODE_ORDER), m)
+
+
+def mode_color(m, i=0):
+    return MODE_COLORS.get(m, OTHER_COLORS[i % len(OTHER_COLORS)])
+
+
+# ---------------------------------------------------------------- input
+
+def _float(v):
+    v = (v or "").strip()
+    if v == "":
+        return None
+    try:
+        x = float(v)
+    except ValueError:
+        raise ValueError(v)
+    return x if math.isfinite(x) else None
+
+
+def load_set(d):
+    path = os.path.join(d, "points.csv")
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: no such file (a result set directory from bench/run?)")
+    with open(path, newline="", encoding="utf-8") as f:
+        rd = csv.reader(f)
+        try:
+            header = [h.strip() for h in next(rd)]
+        except StopIteration:
+            raise InputError(f"{path}: empty file")
+        missing = [c for c in REQUIRED if c not in header]
+        if missing:
+            raise InputError(f"{path}: missing column(s): {', '.join(missing)} (see the points.csv contract in plots/README.md)")
+        rows = []
+        for ln, rec in enumerate(rd, start=2):
+            if not rec or all(not x.strip() for x in rec):
+                continue
+            if len(rec) != len(header):
+                raise InputError(f"{path}:{ln}: {len(rec)} fields, the header has {len(header)}")
+            row = {h: v.strip() for h, v in zip(header, rec)}
+            for c in dict.fromkeys(NUMERIC + [c for c in header if c.startswith(("cpu_", "cost_"))]):
+                if c in row:
+                    try:
+                        row[c] = _float(row[c])
+                    except ValueError as e:
+                        raise InputError(f"{path}:{ln}: column {c}: not a number: '{e}'")
+            for c in ("bs", "numjobs", "direct", "iodepth", "threads", "pipes", "pipe_size"):
+                if row.get(c) is not None:
+                    row[c] = int(row[c])
+            if row["status"] == "ok":
+                for c in ("bs", "numjobs", "gbps_median"):
+                    if row[c] is None:
+                        raise InputError(f"{path}:{ln}: status ok but {c} is empty")
+                if row["bs"] <= 0:
+                    raise InputError(f"{path}:{ln}: bs must be > 0")
+            rows.append(row)
+    meta = {}
+    mp = os.path.join(d, "meta.json")
+    if os.path.isfile(mp):
+        try:
+            with open(mp, encoding="utf-8") as f:
+                meta = json.load(f)
+        except (OSError, ValueError) as e:
+            raise InputError(f"{mp}: not valid JSON: {e}")
+        if not isinstance(meta, dict):
+            raise InputError(f"{mp}: not a JSON object")
+    baseline = []
+    bp = os.path.join(d, "baseline.jsonl")
+    if os.path.isfile(bp):
+        with open(bp, encoding="utf-8") as f:
+            for ln, line in enumerate(f, start=1):
+                if line.strip():
+                    try:
+                        rec = json.loads(line)
+                    except ValueError as e:
+                        raise InputError(f"{bp}:{ln}: not valid JSON: {e}")
+                    if isinstance(rec, dict):
+                        baseline.append(rec)
+    cost_cols = [c for c in header if c.startswith("cost_")
+                 and any(r.get(c) is not None for r in rows if r["status"] == "ok")]
+    return ResultSet(d, rows, meta, baseline, cost_cols)
+
+
+class ResultSet:
+    def __init__(self, d, rows, meta, baseline, cost_cols):
+        self.dir, self.rows, self.meta, self.baseline, self.cost_cols = d, rows, meta, baseline, cost_cols
+        self.ok = [r for r in rows if r["status"] == "ok"]
+        self.name = os.path.basename(os.path.normpath(d))
+
+    def run_value(self, key):
+        v = self.meta.get(key)
+        if v not in (None, ""):
+            return str(v)
+        vals = sorted({r[key] for r in self.rows if r.get(key)})
+        return "/".join(vals) if vals else "?"
+
+    @property
+    def env(self):
+        return self.run_value("env")
+
+    def title(self):
+        env = self.env
+        return f"kernel {self.run_value('kernel')}, variant {self.run_value('variant')}, {ENV_NAME.get(env, env)}"
+
+    def groups(self):
+        """(source, path, direct) -> ok rows, in a stable order (mem first)."""
+        g = {}
+        for r in self.ok:
+            g.setdefault((r["source"], r["path"], r["direct"]), []).append(r)
+        return dict(sorted(g.items(), key=lambda kv: (kv[0][0] != "mem", kv[0])))
+
+    def iperf(self, path, streams=1):
+        """The iperf3 GB/s of a path from baseline.jsonl (no zerocopy), or None."""
+        vals = []
+        for b in self.baseline:
+            if b.get("path") == path and int(b.get("streams", 1) or 1) == streams and not b.get("zerocopy"):
+                v = b.get("gbytes_per_s", b.get("gbps"))
+                if isinstance(v, (int, float)):
+                    vals.append(float(v))
+        return statistics.median(vals) if vals else None
+
+    def baseline_of(self, rows, path):
+        vals = [r["baseline_gbps"] for r in rows if r.get("baseline_gbps") is not None]
+        if vals:
+            return statistics.median(vals)
+        return None if path == "mem" else self.iperf(path)
+
+
+def group_name(key):
+    source, path, direct = key
+    where = "mem" if source == "mem" and path in ("mem", "") else f"{source.upper()} {path}"
+    return where + ("" if direct else ", buffered")
+
+
+def group_slug(key):
+    source, path, direct = key
+    return (source if path in ("", "mem", source) else f"{source}-{path}") + ("" if direct else "-buffered")
+
+
+def series_of(rows):
+    """Split rows into series: mode plus whichever series parameters vary within that mode."""
+    by_mode = {}
+    for r in rows:
+        by_mode.setdefault(r["mode"], []).append(r)
+    out = []
+    for i, m in enumerate(sorted(by_mode, key=mode_key)):
+        mr = by_mode[m]
+        params = [p for p in SERIES_PARAMS if len({r.get(p) for r in mr}) > 1]
+        if any(r.get("threads") != r.get("numjobs") for r in mr) and len({r.get("threads") for r in mr}) > 1:
+            params.append("threads")
+        sub = {}
+        for r in mr:
+            sub.setdefault(tuple(r.get(p) for p in params), []).append(r)
+        for j, (vals, srows) in enumerate(sorted(sub.items(), key=lambda kv: str(kv[0]))):
+            label = m + "".join(f" {p}={v}" for p, v in zip(params, vals))
+            out.append({"mode": m, "label": label, "rows": srows, "color": mode_color(m, i), "dt": 1 + j})
+    return out
+
+
+def fell_back(r):
+    return r["mode"] != "copy" and (r.get("bytes_copied") or 0) > 0
+
+
+def copied_share(r):
+    s, c = r.get("bytes_spliced") or 0, r.get("bytes_copied") or 0
+    return 100.0 * c / (s + c) if s + c > 0 else 0.0
+
+
+# ---------------------------------------------------------------- gnuplot
+
+class Charts:
+    def __init__(self, outdir, rs):
+        self.out, self.rs = outdir, rs
+        self.src = os.path.join(outdir, "src")
+        os.makedirs(self.src, exist_ok=True)
+        self.made = []  # (name, caption)
+        self.notes = []
+
+    def render(self, name, data_blocks, body, caption, w=W, h=H):
+        """data_blocks: list of lists of rows (tab-separated); body: gnuplot commands using `dat`."""
+        dat = os.path.join(self.src, name + ".dat")
+        with open(dat, "w") as f:
+            for i, block in enumerate(data_blocks):
+                if i:
+                    f.write("\n\n")
+                for row in block:
+                    f.write("\t".join(str(x) for x in row) + "\n")
+        gp = os.path.join(self.src, name + ".gp")
+        style = os.path.join(os.path.dirname(os.path.abspath(__file__)), "style.gp")
+        with open(gp, "w") as f:
+            f.write(f"# {caption}\n# Regenerate: gnuplot -e \"fmt='svg'\" {name}.gp   (run in this directory)\n")
+            f.write(f"if (!exists('fmt')) fmt = 'png'\nW = {w}; H = {h}\n")
+            with open(style) as s:
+                f.write(s.read())
+            f.write(f"dat = {gp_str(name + '.dat')}\n")
+            f.write(f"set output {gp_str('../' + name + '.')} . fmt\n")
+            f.write(body.strip() + "\n")
+        for fmt in ("png", "svg"):
+            p = subprocess.run(["gnuplot", "-e", f"fmt='{fmt}'", name + ".gp"], cwd=self.src,
+                               capture_output=True, text=True)
+            msgs = [ln for ln in p.stderr.splitlines() if ln.strip()]
+            if p.returncode != 0:
+                raise RuntimeError(f"gnuplot failed on {gp}: {' '.join(msgs[-3:])}")
+            for m in msgs:
+                print(f"{PROG}: gnuplot ({name}.{fmt}): {m}", file=sys.stderr)
+        self.made.append((name, caption))
+
+    # --- helpers shared by the bs-axis charts
+    @staticmethod
+    def bs_axis(bss):
+        lo, hi = min(bss), max(bss)
+        tics = ", ".join(f'"{bs_label(b)}" {b}' for b in sorted(set(bss)))
+        return (f"set logscale x 2\nset xrange [{lo / 1.5}:{hi * 1.5}]\nset xtics ({tics})\n"
+                "set xlabel 'block size (bytes per read, log2 scale)'\n")
+
+    def ref_lines(self, ymax_data, refs):
+        """refs: [(value, title, dashtype)].  Returns (plot terms, ymax, labels) keeping
+        off-scale references out of the range and saying so on the chart."""
+        terms, labels, ymax = [], [], ymax_data * 1.12
+        for v, t, dt in refs:
+            if v is None:
+                continue
+            if v <= ymax_data * 3:
+                ymax = max(ymax, v * 1.08)
+                terms.append(f"{v} with lines lw 2 dt {dt} lc rgb '#444444' title {gp_str(t)}")
+            else:
+                labels.append(f"{t}: off scale")
+        return terms, ymax, labels
+
+    # --- 1. GB/s against block size
+    def throughput(self):
+        for key, rows in self.rs.groups().items():
+            njs = sorted({r["numjobs"] for r in rows})
+            for nj in njs:
+                sel = [r for r in rows if r["numjobs"] == nj]
+                if not sel:
+                    continue
+                self._throughput_chart(key, nj, sel, rows)
+
+    def _offset(self, i, n):
+        return 2 ** (0.045 * (i - (n - 1) / 2))  # spread series sideways so error bars do not overlap
+
+    def _throughput_chart(self, key, nj, sel, grows):
+        name = f"gbps-bs-{group_slug(key)}-j{nj}"
+        sers = series_of(sel)
+        blocks, terms = [], []
+        for i, s in enumerate(sers):
+            k = self._offset(i, len(sers))
+            blocks.append([(r["bs"] * k, r["gbps_median"], num(r["gbps_min"] or r["gbps_median"]),
+                            num(r["gbps_max"] or r["gbps_median"])) for r in sorted(s["rows"], key=lambda r: r["bs"])])
+            terms.append(f"dat index {i} using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.1 dt {s['dt']} "
+                         f"lc rgb '{s['color']}' title {gp_str(s['label'])}")
+        fb = [(r["bs"] * self._offset(i, len(sers)), r["gbps_median"], gp_str(f"copied {copied_share(r):.0f}%"))
+              for i, s in enumerate(sers) for r in s["rows"] if fell_back(r)]
+        if fb:
+            blocks.append(fb)
+            terms.append(f"dat index {len(blocks) - 1} using 1:2 with points pt 6 ps 3.2 lw 2 lc rgb '#d62728' "
+                          "title 'fell back to copying (share of bytes copied)'")
+            terms.append(f"dat index {len(blocks) - 1} using 1:2:3 with labels offset 0,-2.2 tc rgb '#d62728' notitle")
+        ymax_data = max(r["gbps_max"] or r["gbps_median"] for r in sel)
+        base = self.rs.baseline_of(grows, key[1])
+        refs = [(LINE_RATE_GBPS, f"100G Ethernet line rate ({LINE_RATE_GBPS:g} GB/s)", 2)]
+        if base is not None:
+            refs.append((base, f"iperf3 TCP {key[1]}, 1 stream ({base:.2f} GB/s)", 4))
+        rterms, ymax, offl = self.ref_lines(ymax_data, refs)
+        skipped = [r for r in self.rs.rows if r["status"] != "ok" and (r["source"], r["path"], r.get("direct")) == key
+                   and r.get("numjobs") == nj]
+        notes = offl + [f"not measured: {len(skipped)} point(s) ({', '.join(sorted({r['status'] for r in skipped}))}), see report"] if skipped else offl
+        body = self.bs_axis([r["bs"] for r in sel])
+        body += (f"set title {gp_str(f'Read throughput vs block size: {group_name(key)}, {jobs(nj)}')} . \"\\n\" . "
+                 f"{gp_str(self.rs.title())}\n"
+                 f"set ylabel 'throughput (GB/s, 10^9 B/s; bars: min-max of repeats)'\n"
+                 f"set yrange [0:{ymax}]\n")
+        body += self._notes(notes)
+        body += "plot " + ", \\\n     ".join(terms + rterms) + "\n"
+        cap = f"GB/s against block size, {group_name(key)}, {jobs(nj)}"
+        self.render(name, blocks, body, cap)
+
+    @staticmethod
+    def _notes(notes):
+        return "".join(f"set label {gp_str(n)} at graph 0.01, graph {0.97 - 0.05 * i} left front tc rgb '#d62728'\n"
+                       for i, n in enumerate(notes))
+
+    # --- 2. CPU seconds per GB, stacked
+    def cpu(self):
+        for key, rows in self.rs.groups().items():
+            nj = min(r["numjobs"] for r in rows)
+            sel = [r for r in rows if r["numjobs"] == nj]
+            parts = [p for p in CPU_PARTS if any((r.get(p[0]) or 0) > 0 for r in sel)]
+            if not parts:
+                self.notes.append(f"CPU chart for {group_name(key)}: no CPU figures in the data, not drawn")
+                continue
+            sers = series_of(sel)
+            bss = sorted({r["bs"] for r in sel})
+            blocks, terms, flagged = [], [], False
+            for bi, bs in enumerate(bss):
+                block = []
+                for s in sers:
+                    r = next((r for r in s["rows"] if r["bs"] == bs), None)
+                    if r is None:
+                        continue
+                    lab = s["label"] + ("*" if fell_back(r) else "")
+                    flagged |= fell_back(r)
+                    block.append([gp_str(lab)] + [num(r.get(p[0]) or 0) for p in parts])
+                blocks.append(block)
+                first = True
+                for pi, (col, lab, color) in enumerate(parts):
+                    xt = ":xtic(1)" if first else ""
+                    t = gp_str(lab) if bi == 0 else "notitle"
+                    tt = f"title {t}" if bi == 0 else t
+                    pre = f"newhistogram {gp_str('bs ' + bs_label(bs))} font ',12' lt 1, " if first else ""
+                    terms.append(f"{pre}dat index {bi} using {pi + 2}{xt} lc rgb '{color}' {tt}")
+                    first = False
+            ymax = max(sum(r.get(p[0]) or 0 for p in parts) for r in sel) * 1.12
+            body = (f"set title {gp_str(f'CPU seconds per GB delivered: {group_name(key)}, {jobs(nj)}')} . \"\\n\" . "
+                    f"{gp_str(self.rs.title())}\n"
+                    "set style data histograms\nset style histogram rowstacked title offset 0,-1.3\n"
+                    "set style fill solid 0.9 border rgb '#333333'\nset boxwidth 0.75 relative\n"
+                    "set xtics rotate by -35 left nomirror scale 0\nset grid noxtics ytics\n"
+                    f"set yrange [0:{ymax}]\nset ylabel 'CPU seconds per GB delivered (s/GB)'\n"
+                    "set key nobox\nset bmargin 8\n")
+            if flagged:
+                body += ("set label '* fell back to copying for part or all of its replies' "
+                         "at graph 0.01, graph 0.97 left front tc rgb '#d62728'\n")
+            body += "plot " + ", \\\n     ".join(terms) + "\n"
+            self.render(f"cpu-{group_slug(key)}-j{nj}", blocks, body,
+                        f"CPU s/GB by component, {group_name(key)}, {jobs(nj)}")
+
+    # --- 3. GB/s against numjobs
+    def scaling(self):
+        for key, rows in self.rs.groups().items():
+            njs = sorted({r["numjobs"] for r in rows})
+            if len(njs) < 2:
+                self.notes.append(f"Scaling chart for {group_name(key)}: one numjobs value only ({njs[0]}), not drawn")
+                continue
+            bss = sorted({r["bs"] for r in rows})
+            picks = [max(bss)] + ([min(bss)] if len(bss) > 1 else [])
+            blocks, terms = [], []
+            for pi, bs in enumerate(picks):
+                sers = series_of([r for r in rows if r["bs"] == bs])
+                for s in sers:
+                    srows = sorted(s["rows"], key=lambda r: r["numjobs"])
+                    if not srows:
+                        continue
+                    blocks.append([(r["numjobs"], r["gbps_median"], num(r["gbps_min"] or r["gbps_median"]),
+                                    num(r["gbps_max"] or r["gbps_median"])) for r in srows])
+                    terms.append(f"dat index {len(blocks) - 1} using 1:2:3:4 with yerrorlines lw 2 "
+                                 f"pt {7 if pi == 0 else 5} dt {1 if pi == 0 else '(7,4)'} lc rgb '{s['color']}' "
+                                 f"title {gp_str(s['label'] + ', ' + bs_label(bs))}")
+            fb = [(r["numjobs"], r["gbps_median"]) for r in rows if r["bs"] in picks and fell_back(r)]
+            if fb:
+                blocks.append(fb)
+                terms.append(f"dat index {len(blocks) - 1} using 1:2 with points pt 6 ps 3.2 lw 2 lc rgb '#d62728' "
+                             "title 'fell back to copying'")
+            sel = [r for r in rows if r["bs"] in picks]
+            base = self.rs.baseline_of(rows, key[1])
+            refs = [(LINE_RATE_GBPS, f"100G Ethernet line rate ({LINE_RATE_GBPS:g} GB/s)", 2)]
+            if base is not None:
+                refs.append((base, f"iperf3 TCP {key[1]}, 1 stream ({base:.2f} GB/s)", 4))
+            rterms, ymax, offl = self.ref_lines(max(r["gbps_max"] or r["gbps_median"] for r in sel), refs)
+            tics = ", ".join(f'"{n}" {n}' for n in njs)
+            body = (f"set title {gp_str(f'Scaling with parallel readers: {group_name(key)}, ' + ' and '.join(bs_words(b) for b in picks) + ' reads')} . \"\\n\" . "
+                    f"{gp_str(self.rs.title())}\n"
+                    f"set logscale x 2\nset xrange [{njs[0] / 1.3}:{njs[-1] * 1.3}]\nset xtics ({tics})\n"
+                    "set xlabel 'fio numjobs (parallel readers, log2 scale)'\n"
+                    "set ylabel 'throughput (GB/s, 10^9 B/s; bars: min-max of repeats)'\n"
+                    f"set yrange [0:{ymax}]\n")
+            body += self._notes(offl)
+            body += "plot " + ", \\\n     ".join(terms + rterms) + "\n"
+            self.render(f"scaling-{group_slug(key)}", blocks, body,
+                        f"GB/s against numjobs, {group_name(key)}, " + " and ".join(bs_label(b) for b in picks))
+
+    # --- 4. latency p50 / p99
+    def latency(self):
+        for key, rows in self.rs.groups().items():
+            nj = min(r["numjobs"] for r in rows)
+            sel = [r for r in rows if r["numjobs"] == nj and r.get("lat_p50_us") is not None]
+            if not sel:
+                self.notes.append(f"Latency chart for {group_name(key)}: no latency figures, not drawn")
+                continue
+            sers = series_of(sel)
+            blocks, terms = [], []
+            for i, s in enumerate(sers):
+                srows = sorted(s["rows"], key=lambda r: r["bs"])
+                k = self._offset(i, len(sers))
+                blocks.append([(r["bs"] * k, num(r["lat_p50_us"]), num(r["lat_p99_us"])) for r in srows])
+                terms.append(f"dat index {i} using 1:2 with linespoints lw 2 pt 7 dt 1 lc rgb '{s['color']}' "
+                             f"title {gp_str(s['label'] + ' p50')}")
+                terms.append(f"dat index {i} using 1:3 with linespoints lw 2 pt 9 dt 2 lc rgb '{s['color']}' "
+                             f"title {gp_str(s['label'] + ' p99')}")
+            fb = [(r["bs"] * self._offset(i, len(sers)), num(r["lat_p50_us"]))
+                  for i, s in enumerate(sers) for r in s["rows"] if fell_back(r)]
+            if fb:
+                blocks.append(fb)
+                terms.append(f"dat index {len(blocks) - 1} using 1:2 with points pt 6 ps 3.2 lw 2 lc rgb '#d62728' "
+                             "title 'fell back to copying'")
+            body = self.bs_axis([r["bs"] for r in sel])
+            body += (f"set title {gp_str(f'fio completion latency: {group_name(key)}, {jobs(nj)}')} . \"\\n\" . "
+                     f"{gp_str(self.rs.title())}\n"
+                     "set logscale y 10\nset ylabel 'completion latency (µs, log scale)'\n"
+                     "set format y '%g'\nset mytics 10\nset grid mytics\nset key maxcols 6\n")
+            body += "plot " + ", \\\n     ".join(terms) + "\n"
+            self.render(f"latency-{group_slug(key)}-j{nj}", blocks, body,
+                        f"latency p50/p99, {group_name(key)}, {jobs(nj)}")
+
+    # --- 6. cost per byte (QEMU plugin columns)
+    def cost(self):
+        if not self.rs.cost_cols:
+            self.notes.append("Cost chart: the result set has no cost_* columns (QEMU plugin), not drawn")
+            return
+        cols = self.rs.cost_cols
+        for key, rows in self.rs.groups().items():
+            nj = min(r["numjobs"] for r in rows)
+            sel = [r for r in rows if r["numjobs"] == nj]
+            sers = series_of(sel)
+            blocks = []
+            for i, s in enumerate(sers):
+                srows = sorted(s["rows"], key=lambda r: r["bs"])
+                k = self._offset(i, len(sers))
+                blocks.append([(r["bs"] * k,) + tuple(num(r.get(c)) for c in cols) for r in srows])
+            ncol = 2 if len(cols) > 1 else 1
+            nrow = math.ceil(len(cols) / ncol)
+            body = self.bs_axis([r["bs"] for r in sel])
+            body += ("set key off\nset yrange [0:*]\nset format y '%g'\n"
+                     f"set multiplot layout {nrow},{ncol} margins 0.08,0.97,{0.08 + 0.06 * math.ceil(len(sers) / 4)},0.88 spacing 0.09,0.12 "
+                     f"title {gp_str(f'Cost per byte delivered (QEMU plugin): {group_name(key)}, {jobs(nj)}')} . \"\\n\" . "
+                     f"{gp_str(self.rs.title())}\n"
+                     "set xlabel 'block size' offset 0,0.5\n")
+            for ci, c in enumerate(cols):
+                what = c[len("cost_"):].replace("_per_byte", "").replace("_", " ")
+                body += f"set title {gp_str(what + ' per byte delivered')}\nset ylabel {gp_str(what + ' / byte')}\n"
+                if ci == len(cols) - 1:
+                    body += ("set key at screen 0.5, screen 0.02 center bottom horizontal maxrows 1 "
+                             "width 2 box opaque\n")
+                body += "plot " + ", ".join(
+                    f"dat index {i} using 1:{ci + 2} with linespoints lw 2 pt 7 lc rgb '{s['color']}' title {gp_str(s['label'])}"
+                    for i, s in enumerate(sers)) + "\n"
+            body += "unset multiplot\n"
+            self.render(f"cost-{group_slug(key)}-j{nj}", blocks, body,
+                        f"cost per byte delivered, {group_name(key)}, {jobs(nj)}", h=max(H, 330 * nrow + 160))
+
+    # --- 5. two result sets
+    def compare(self, pairs, rs_b):
+        groups = {}
+        for p in pairs:
+            a = p["a"]
+            groups.setdefault((a["source"], a["path"], a["direct"]), []).append(p)
+        for key, ps in sorted(groups.items(), key=lambda kv: (kv[0][0] != "mem", kv[0])):
+            nj = min(p["a"]["numjobs"] for p in ps)
+            sel = [p for p in ps if p["a"]["numjobs"] == nj]
+            modes = sorted({p["a"]["mode"] for p in sel}, key=mode_key)
+            rows, glabels, x, anyfb = [], [], 0, False
+            for m in modes:
+                mp = sorted([p for p in sel if p["a"]["mode"] == m], key=lambda p: (p["label"], p["a"]["bs"]))
+                start = x
+                for p in mp:
+                    a, b = p["a"], p["b"]
+                    top = max(a["gbps_max"] or a["gbps_median"], b["gbps_max"] or b["gbps_median"])
+                    lab = f"{p['delta_pct']:+.1f}%" + ("*" if p["significant"] else "")
+                    fbk = fell_back(a) or fell_back(b)
+                    anyfb = anyfb or fbk
+                    rows.append((x, gp_str(bs_label(a["bs"]) + (" fb" if fbk else "")), a["gbps_median"], num(a["gbps_min"]), num(a["gbps_max"]),
+                                 b["gbps_median"], num(b["gbps_min"]), num(b["gbps_max"]), top, gp_str(lab),
+                                 1 if p["significant"] else 0))
+                    x += 1
+                glabels.append(((start + x - 1) / 2, mp[0]["label"].split(" [")[0] if mp else m))
+                x += 0.6
+            ymax = max(r[8] for r in rows) * 1.18
+            body = (f"anyfb = {1 if anyfb else 0}\n"
+                    f"set title {gp_str(f'A vs B, median GB/s per point: {group_name(key)}, {jobs(nj)}')} . \"\\n\" . "
+                    f"{gp_str('A: ' + self.rs.name + ' (' + self.rs.title() + ')')} . \"\\n\" . "
+                    f"{gp_str('B: ' + rs_b.name + ' (' + rs_b.title() + ')')}\n"
+                    "set style fill solid 0.85 border rgb '#333333'\nset boxwidth 0.36 absolute\n"
+                    f"set xrange [-0.7:{x - 0.4}]\nset yrange [0:{ymax}]\nset grid noxtics ytics\n"
+                    "set xtics nomirror scale 0\nset ylabel 'throughput (GB/s; bars: min-max of repeats)'\n"
+                    "set xlabel 'block size, grouped by reply mode; label: change B vs A (* significant: "
+                    "min-max ranges do not overlap)' . (anyfb ? '; fb: fell back to copying' : '') offset 0,-1.5\nset bmargin 7\n"
+                    "set tmargin 5\n")
+            for gx, gl in glabels:
+                body += f"set label {gp_str(gl)} at first {gx}, graph -0.09 center font ',12'\n"
+            body += ("plot dat using ($1-0.19):3:xtic(2) with boxes lc rgb '#4c72b0' title 'A (" + self.rs.name.replace("'", "") + ")', \\\n"
+                     "     dat using ($1+0.19):6 with boxes lc rgb '#dd8452' title 'B (" + rs_b.name.replace("'", "") + ")', \\\n"
+                     "     dat using ($1-0.19):4:(0):($5-$4) with vectors nohead lw 1.5 lc rgb '#222222' notitle, \\\n"
+                     "     dat using ($1+0.19):7:(0):($8-$7) with vectors nohead lw 1.5 lc rgb '#222222' notitle, \\\n"
+                     "     dat using 1:($11==1 ? $9 : NaN):10 with labels offset 0,0.9 font ',10:Bold' tc rgb '#000000' notitle, \\\n"
+                     "     dat using 1:($11==0 ? $9 : NaN):10 with labels offset 0,0.9 font ',9' tc rgb '#888888' notitle\n")
+            self.render(f"compare-{group_slug(key)}-j{nj}", [rows], body,
+                        f"A vs B, {group_name(key)}, {jobs(nj)}", w=max(W, 60 * len(rows) + 200))
+
+
+def match_sets(ra, rb):
+    """Points present (status ok) in both sets, matched on their axes."""
+    def k(r):
+        return tuple(r.get(c) for c in MATCH_AXES)
+    bmap = {}
+    for r in rb.ok:
+        bmap.setdefault(k(r), r)
+    pairs = []
+    for a in ra.ok:
+        b = bmap.get(k(a))
+        if b is None:
+            continue
+        d = 100.0 * (b["gbps_median"] - a["gbps_median"]) / a["gbps_median"] if a["gbps_median"] else 0.0
+        amin, amax = a["gbps_min"], a["gbps_max"]
+        bmin, bmax = b["gbps_min"], b["gbps_max"]
+        sig = None not in (amin, amax, bmin, bmax) and (bmin > amax or bmax < amin) \
+            and (a.get("repeats") or 0) >= 2 and (b.get("repeats") or 0) >= 2
+        label = a["mode"] + "".join(f" {p}={a.get(p)}" for p in SERIES_PARAMS
+                                    if len({r.get(p) for r in ra.ok if r["mode"] == a["mode"]}) > 1)
+        pairs.append({"a": a, "b": b, "delta_pct": d, "significant": bool(sig), "label": label})
+    return pairs
+
+
+# ---------------------------------------------------------------- report
+
+class Doc:
+    """Blocks rendered to both Markdown and HTML."""
+
+    def __init__(self):
+        self.blocks = []
+
+    def h(self, level, text):
+        self.blocks.append(("h", level, text))
+
+    def p(self, text):
+        self.blocks.append(("p", text))
+
+    def warn(self, text):
+        self.blocks.append(("warn", text))
+
+    def ul(self, items):
+        if items:
+            self.blocks.append(("ul", items))
+
+    def table(self, head, rows):
+        self.blocks.append(("table", head, rows))
+
+    def img(self, name, caption):
+        self.blocks.append(("img", name, caption))
+
+    def md(self):
+        out = []
+        for b in self.blocks:
+            if b[0] == "h":
+                out.append("#" * b[1] + " " + b[2])
+            elif b[0] == "p":
+                out.append(b[1])
+            elif b[0] == "warn":
+                out.append(f"> **WARNING: {b[1]}**")
+            elif b[0] == "ul":
+                out.append("\n".join(f"- {i}" for i in b[1]))
+            elif b[0] == "table":
+                out.append("| " + " | ".join(b[1]) + " |\n|" + "|".join("---" for _ in b[1]) + "|\n" +
+                           "\n".join("| " + " | ".join(str(c) for c in r) + " |" for r in b[2]))
+            elif b[0] == "img":
+                out.append(f"![{b[2]}]({b[1]}.png)\n\n*{b[2]}* ([SVG]({b[1]}.svg))")
+        return "\n\n".join(out) + "\n"
+
+    def html(self, title):
+        e = html.escape
+        out = [f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{e(title)}</title>",
+               "<style>body{font-family:sans-serif;max-width:1250px;margin:1em auto;padding:0 1em;line-height:1.4}"
+               "table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #bbb;padding:2px 6px;text-align:right}"
+               "th{background:#eee}td:first-child,th:first-child{text-align:left}img{max-width:100%;border:1px solid #ddd}"
+               ".warn{background:#fdd;border:3px solid #c00;padding:.6em;font-weight:bold;font-size:120%}"
+               "figure{margin:1em 0}</style></head><body>"]
+        for b in self.blocks:
+            if b[0] == "h":
+                out.append(f"<h{b[1]}>{e(b[2])}</h{b[1]}>")
+            elif b[0] == "p":
+                out.append(f"<p>{e(b[1])}</p>")
+            elif b[0] == "warn":
+                out.append(f"<p class=\"warn\">WARNING: {e(b[1])}</p>")
+            elif b[0] == "ul":
+                out.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in b[1]) + "</ul>")
+            elif b[0] == "table":
+                out.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in b[1]) + "</tr>" +
+                           "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in r) + "</tr>" for r in b[2]) +
+                           "</table>")
+            elif b[0] == "img":
+                out.append(f"<figure><a href=\"{e(b[1])}.svg\"><img src=\"{e(b[1])}.png\" alt=\"{e(b[2])}\"></a>"
+                           f"<figcaption>{e(b[2])}</figcaption></figure>")
+        out.append("</body></html>")
+        return "\n".join(out) + "\n"
+
+
+def flat(d, prefix=""):
+    for k, v in d.items():
+        if isinstance(v, dict):
+            yield from flat(v, f"{prefix}{k}.")
+        elif v not in (None, ""):
+            yield f"{prefix}{k}", (", ".join(map(str, v)) if isinstance(v, list) else str(v))
+
+
+def headlines(rs):
+    """Plain sentences with the run's headline ratios, every figure from the data."""
+    out = []
+    for key, rows in rs.groups().items():
+        nj = min(r["numjobs"] for r in rows)
+        bs = max(r["bs"] for r in rows if r["numjobs"] == nj)
+        at = {r["mode"]: r for r in rows if r["numjobs"] == nj and r["bs"] == bs}
+        modes = sorted(at, key=lambda m: (HEADLINE_ORDER.index(m) if m in HEADLINE_ORDER else 99, m))
+        if not modes:
+            continue
+        where = f"At {bs_words(bs)} with {jobs(nj)} from {group_name(key)}"
+        base = rs.baseline_of(rows, key[1])
+        if base:
+            parts = [f"{m} delivers {pct(100 * at[m]['gbps_median'] / base)}" if i == 0
+                     else f"{m} {pct(100 * at[m]['gbps_median'] / base)}" for i, m in enumerate(modes)]
+            out.append(f"{where}, {parts[0]} of the iperf3 TCP {key[1]} single-stream baseline "
+                       f"({g2(base)} GB/s); " + "; ".join(parts[1:]) + ".")
+        else:
+            out.append(f"{where}: " + ", ".join(f"{m} {g2(at[m]['gbps_median'])} GB/s" for m in modes) + ".")
+        if "copy" in at and at["copy"]["gbps_median"]:
+            rel = [f"{m} {at[m]['gbps_median'] / at['copy']['gbps_median']:.2f}x" for m in modes if m != "copy"]
+            if rel:
+                out.append(f"{where}, against copy's throughput: " + ", ".join(rel) + ".")
+            cc = at["copy"].get("cpu_total_s_per_gb")
+            cpu = [f"{m} {at[m]['cpu_total_s_per_gb']:.3f} s/GB ({100 * (at[m]['cpu_total_s_per_gb'] - cc) / cc:+.1f} %)"
+                   for m in modes if m != "copy" and at[m].get("cpu_total_s_per_gb") is not None]
+            if cc and cpu:
+                out.append(f"{where}, CPU per GB delivered: copy {cc:.3f} s/GB; " + "; ".join(cpu) + ".")
+    best = {}
+    for r in rs.ok:
+        if r["mode"] not in best or r["gbps_median"] > best[r["mode"]]["gbps_median"]:
+            best[r["mode"]] = r
+    if best and rs.env == "tcg":
+        out.append("No comparison with 100G line rate: this run is emulated (TCG), its absolute speeds mean nothing.")
+    elif best:
+        modes = sorted(best, key=lambda m: (HEADLINE_ORDER.index(m) if m in HEADLINE_ORDER else 99, m))
+        out.append(f"Best point of each mode against 100G Ethernet line rate ({LINE_RATE_GBPS:g} GB/s): " + "; ".join(
+            f"{m} reaches {pct(100 * best[m]['gbps_median'] / LINE_RATE_GBPS)} of 100G line rate "
+            f"({g2(best[m]['gbps_median'])} GB/s, {group_name((best[m]['source'], best[m]['path'], best[m]['direct']))}, "
+            f"{bs_label(best[m]['bs'])}, {jobs(best[m]['numjobs'])})" for m in modes) + ".")
+    return out
+
+
+def fallback_sentences(rs):
+    out = []
+    for m in sorted({r["mode"] for r in rs.ok if r["mode"] != "copy"}, key=mode_key):
+        mr = [r for r in rs.ok if r["mode"] == m]
+        fb = [r for r in mr if fell_back(r)]
+        if not fb:
+            out.append(f"{m} never fell back to copying ({len(mr)} points, bytes_copied = 0 at each).")
+            continue
+        t = min(r["bs"] for r in fb)
+        above = [r for r in mr if r["bs"] >= t]
+        sp = sum(r.get("bytes_spliced") or 0 for r in fb)
+        cp = sum(r.get("bytes_copied") or 0 for r in fb)
+        nfb = sum(int(r.get("fallbacks") or 0) for r in fb)
+        out.append(f"{m} fell back to copying at {len(fb)} of {len(above)} {m} points with bs >= {bs_label(t)} "
+                   f"({nfb} replies fell back; {pct(100 * cp / (sp + cp) if sp + cp else 0)} of those points' bytes "
+                   f"were copied, not spliced); below {bs_label(t)} it never fell back. "
+                   "The charts circle these points in red.")
+    return out
+
+
+def medians_table(rs):
+    modes = sorted({r["mode"] for r in rs.ok}, key=mode_key)
+    head = ["data path", "numjobs", "bs"] + [f"{m} GB/s" for m in modes]
+    idx = {}
+    for r in rs.rows:
+        idx.setdefault((group_name((r["source"], r["path"], r.get("direct"))), r.get("numjobs"), r.get("bs")), {}) \
+            .setdefault(r["mode"], r)
+    rows = []
+    for (g, nj, bs), by in sorted(idx.items(), key=lambda kv: (kv[0][0] != "mem", kv[0][0], kv[0][1] or 0, kv[0][2] or 0)):
+        cells = [g, nj, bs_label(bs) if bs else "?"]
+        for m in modes:
+            r = by.get(m)
+            if r is None:
+                cells.append("")
+            elif r["status"] != "ok":
+                cells.append(r["status"])
+            else:
+                c = f"{r['gbps_median']:.2f}"
+                if r.get("gbps_min") is not None and r.get("gbps_max") is not None:
+                    c += f" ({r['gbps_min']:.2f}-{r['gbps_max']:.2f})"
+                if fell_back(r):
+                    c += f" [fallback, {copied_share(r):.0f}% copied]"
+                cells.append(c)
+        rows.append(cells)
+    return head, rows
+
+
+def build(rs, outdir, rb=None, report=False):
+    """Draws every chart into outdir; with report, writes report.md/html there too."""
+    ch = Charts(outdir, rs)
+    ch.throughput()
+    ch.cpu()
+    ch.scaling()
+    ch.latency()
+    ch.cost()
+    pairs = None
+    if rb is not None:
+        pairs = match_sets(rs, rb)
+        if pairs:
+            ch.compare(pairs, rb)
+        else:
+            ch.notes.append(f"Comparison: no point of {rs.name} matches one of {rb.name}, not drawn")
+    if not ch.made:
+        raise InputError(f"{rs.dir}: no point with status ok, nothing to draw")
+    if report:
+        write_report(rs, rb, pairs, ch, outdir)
+    return ch
+
+
+def write_report(rs, rb, pairs, ch, outdir):
+    d = Doc()
+    title = f"splicebench report: {rs.name}"
+    d.h(1, title)
+    env = rs.env
+    if env == "tcg":
+        d.warn(TCG_NOTE)
+    elif env == "kvm":
+        d.p("Note: measured in a KVM guest; compare absolute speeds only with other KVM runs.")
+    d.p(f"Kernel {rs.run_value('kernel')}, patch variant {rs.run_value('variant')}, environment "
+        f"{ENV_NAME.get(env, env)}.")
+    meta = [(k, v) for k, v in flat(rs.meta)]
+    nst = {s: sum(1 for r in rs.rows if r["status"] == s) for s in sorted({r["status"] for r in rs.rows})}
+    meta.append(("points", ", ".join(f"{n} {s}" for s, n in nst.items())))
+    d.table(["run", "value"], meta)
+    d.h(2, "Headlines")
+    d.ul(headlines(rs))
+    d.h(2, "Fallbacks and points not measured")
+    d.ul(fallback_sentences(rs))
+    bad = [r for r in rs.rows if r["status"] != "ok"]
+    if bad:
+        d.p(f"{len(bad)} point(s) were not measured:")
+        d.ul([f"{r['status']}: {r['mode']}, {group_name((r['source'], r['path'], r.get('direct')))}, "
+              f"{bs_label(r['bs']) if r.get('bs') else '?'}, {jobs(r['numjobs'] or 0)}: {r.get('reason') or 'no reason given'}"
+              for r in bad])
+    else:
+        d.p("Every point was measured (status ok).")
+    if pairs is not None:
+        d.h(2, f"Comparison: A = {rs.name}, B = {rb.name}")
+        d.p(f"A: {rs.title()}. B: {rb.title()}.")
+        if pairs:
+            sig = [p for p in pairs if p["significant"]]
+            d.p(f"Of {len(pairs)} matched points (status ok in both, matched on {', '.join(MATCH_AXES)}), "
+                f"{len(sig)} differ significantly (min-max ranges of the repeats do not overlap).")
+            if sig:
+                big = max(sig, key=lambda p: abs(p["delta_pct"]))
+                a = big["a"]
+                d.p(f"Largest significant change: {big['label']}, {group_name((a['source'], a['path'], a['direct']))}, "
+                    f"{bs_label(a['bs'])}, {jobs(a['numjobs'])}: {a['gbps_median']:.2f} -> {big['b']['gbps_median']:.2f} GB/s "
+                    f"({big['delta_pct']:+.1f} %).")
+            if "tcg" in (rs.env, rb.env) and rs.env != rb.env:
+                d.warn("one set is emulated (TCG): the absolute differences below are meaningless")
+        else:
+            d.p("No point matches between the two sets.")
+    d.h(2, "Charts")
+    for name, cap in ch.made:
+        d.img(name, cap)
+    if ch.notes:
+        d.ul(ch.notes)
+    d.h(2, "Medians")
+    d.p("Median GB/s (10^9 B/s) over the repeats, min-max in brackets; [fallback] marks a point whose daemon "
+        "copied part or all of the data instead of splicing it.")
+    d.table(*medians_table(rs))
+    if pairs:
+        d.h(2, "A vs B per point")
+        d.table(["point", "data path", "bs", "numjobs", "A GB/s", "B GB/s", "change", "significant",
+                 "A CPU s/GB", "B CPU s/GB"],
+                [[p["label"], group_name((p["a"]["source"], p["a"]["path"], p["a"]["direct"])), bs_label(p["a"]["bs"]),
+                  p["a"]["numjobs"], f"{p['a']['gbps_median']:.2f}", f"{p['b']['gbps_median']:.2f}",
+                  f"{p['delta_pct']:+.1f} %", "yes" if p["significant"] else "no",
+                  "" if p["a"].get("cpu_total_s_per_gb") is None else f"{p['a']['cpu_total_s_per_gb']:.3f}",
+                  "" if p["b"].get("cpu_total_s_per_gb") is None else f"{p['b']['cpu_total_s_per_gb']:.3f}"]
+                 for p in pairs])
+        with open(os.path.join(outdir, "compare.csv"), "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["point", "label", "gbps_a", "gbps_b", "delta_pct", "significant", "cpu_a", "cpu_b"])
+            for p in pairs:
+                w.writerow([p["a"].get("point", ""), p["label"], p["a"]["gbps_median"], p["b"]["gbps_median"],
+                            f"{p['delta_pct']:.3f}", "yes" if p["significant"] else "no",
+                            p["a"].get("cpu_total_s_per_gb"), p["b"].get("cpu_total_s_per_gb")])
+    with open(os.path.join(outdir, "report.md"), "w") as f:
+        f.write(d.md())
+    with open(os.path.join(outdir, "report.html"), "w") as f:
+        f.write(d.html(title))
+
+
+# ---------------------------------------------------------------- CLI
+
+USAGE = {
+    "plot": "usage: plots/plot DIR [--compare OTHER_DIR] [--out OUTDIR]   (default OUTDIR: DIR/plots)",
+    "report": "usage: plots/report DIR [--compare OTHER_DIR] [--out OUTDIR]   (default OUTDIR: DIR/report)",
+}
+
+
+def main(cmd, argv):
+    usage = USAGE[cmd]
+    d = other = out = None
+    args = list(argv)
+    while args:
+        a = args.pop(0)
+        if a in ("-h", "--help"):
+            print(usage)
+            print("See plots/README.md for what each chart shows.")
+            return 0
+        if a in ("--compare", "--out"):
+            if not args:
+                print(f"{PROG}: {a} needs a value\n{usage}", file=sys.stderr)
+                return 2
+            v = args.pop(0)
+            if a == "--compare":
+                other = v
+            else:
+                out = v
+        elif a.startswith("-"):
+            print(f"{PROG}: unknown option '{a}'\n{usage}", file=sys.stderr)
+            return 2
+        elif d is None:
+            d = a
+        else:
+            print(f"{PROG}: one result set directory only (use --compare for a second)\n{usage}", file=sys.stderr)
+            return 2
+    if d is None:
+        print(usage, file=sys.stderr)
+        return 2
+    if shutil.which("gnuplot") is None:
+        print(f"{PROG}: needs gnuplot (scripts/deps)", file=sys.stderr)
+        return 2
+    out = out or os.path.join(d, "plots" if cmd == "plot" else "report")
+    stage = None
+    try:
+        rs = load_set(d)
+        rb = load_set(other) if other else None
+        parent = os.path.dirname(os.path.abspath(out))
+        os.makedirs(parent, exist_ok=True)
+        stage = tempfile.mkdtemp(prefix=".sbplots-", dir=parent)
+        build(rs, stage, rb, report=(cmd == "report"))
+        # Everything rendered: move it into place, the report pages last.
+        os.makedirs(out, exist_ok=True)
+        if os.path.isdir(os.path.join(out, "src")):
+            shutil.rmtree(os.path.join(out, "src"))
+        for n in os.listdir(out):  # charts of an earlier run that this one does not draw
+            if n.startswith(CHART_PREFIXES) and n.endswith((".png", ".svg")) or n == "compare.csv":
+                os.remove(os.path.join(out, n))
+        last = {"report.md", "report.html"}
+        names = sorted(os.listdir(stage), key=lambda n: n in last)
+        for n in names:
+            os.replace(os.path.join(stage, n), os.path.join(out, n))
+        print(f"{PROG}: {len([n for n in names if n.endswith('.png')])} charts"
+              + (", report.md, report.html" if cmd == "report" else "") + f" in {out}")
+        return 0
+    except InputError as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 1
+    except (RuntimeError, OSError) as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 1
+    finally:
+        if stage and os.path.isdir(stage):
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in USAGE:
+        print("usage: sbplots.py plot|report DIR [--compare OTHER_DIR] [--out OUTDIR]", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(main(sys.argv[1], sys.argv[2:]))
