@@ -344,6 +344,7 @@ if has iperf; then
 		[ $veth_ok = 1 ] && want=both
 		ibport=$((5300 + $$ % 500))
 		if IPERF_BASELINE_PORT=$ibport timeout 120 "$T_TOP/scripts/iperf-baseline" --path $want --seconds 1 --streams "1 2" \
+			--netns-name "${NS:0:6}ib" \
 			--out "$T_TMP/ib.jsonl" 2>"$T_TMP/ib.err"; then
 			for p in loopback veth; do
 				[ $p = veth ] && [ $veth_ok = 0 ] && continue
