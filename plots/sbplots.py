@@ -20,7 +20,7 @@ import sys
 import tempfile
 
 PROG = "plots"
-LINE_RATE_GBPS = 100e9 / 8 / 1e9  # 100G Ethernet, GB/s (1e9 B/s)
+LINE_RATE_GBPS = 100e9 / 8 / 1e9  # 100G Ethernet, GB/s (1e9 B/s), unless meta.json has line_rate_gbps
 
 # Columns of the points.csv contract that the charts and the report read.
 REQUIRED = [
@@ -56,7 +56,7 @@ MODE_COLORS = {"copy": "#0072b2", "splice": "#e69f00", "multipipe": "#009e73", "
                "passthrough": "#d55e00"}
 OTHER_COLORS = ["#56b4e9", "#000000", "#f0e442", "#999999"]
 W, H = 1400, 760
-ENV_NAME = {"native": "native", "kvm": "KVM", "tcg": "TCG (emulated: absolute speeds meaningless)"}
+ENV_NAME = {"native": "native", "kvm": "KVM", "vm": "VM", "tcg": "TCG (emulated: absolute speeds meaningless)"}
 TCG_NOTE = "emulated: absolute speeds are meaningless, only ratios within this run compare"
 
 
@@ -193,6 +193,8 @@ class ResultSet:
         self.dir, self.rows, self.meta, self.baseline, self.cost_cols = d, rows, meta, baseline, cost_cols
         self.ok = [r for r in rows if r["status"] == "ok"]
         self.name = os.path.basename(os.path.normpath(d))
+        lr = meta.get("line_rate_gbps")
+        self.line_rate = float(lr) if isinstance(lr, (int, float)) and lr > 0 else LINE_RATE_GBPS
 
     def run_value(self, key):
         v = self.meta.get(key)
@@ -234,14 +236,21 @@ class ResultSet:
 
 
 def group_name(key):
+    """mem, TCP loopback, TCP veth (source 'tcp-loopback' or 'tcp' with path 'loopback')."""
     source, path, direct = key
-    where = "mem" if source == "mem" and path in ("mem", "") else f"{source.upper()} {path}"
+    if source.startswith("tcp"):
+        where = "TCP " + (path or source[4:] or "?")
+    elif path in ("", "mem", source):
+        where = source
+    else:
+        where = f"{source} {path}"
     return where + ("" if direct else ", buffered")
 
 
 def group_slug(key):
     source, path, direct = key
-    return (source if path in ("", "mem", source) else f"{source}-{path}") + ("" if direct else "-buffered")
+    slug = source if path in ("", "mem") or source.endswith(path) else f"{source}-{path}"
+    return slug + ("" if direct else "-buffered")
 
 
 def series_of(rows):
@@ -366,7 +375,7 @@ class Charts:
             terms.append(f"dat index {len(blocks) - 1} using 1:2:3 with labels offset 0,-2.2 tc rgb '#d62728' notitle")
         ymax_data = max(r["gbps_max"] or r["gbps_median"] for r in sel)
         base = self.rs.baseline_of(grows, key[1])
-        refs = [(LINE_RATE_GBPS, f"100G Ethernet line rate ({LINE_RATE_GBPS:g} GB/s)", 2)]
+        refs = [(self.rs.line_rate, f"100G Ethernet line rate ({self.rs.line_rate:g} GB/s)", 2)]
         if base is not None:
             refs.append((base, f"iperf3 TCP {key[1]}, 1 stream ({base:.2f} GB/s)", 4))
         rterms, ymax, offl = self.ref_lines(ymax_data, refs)
@@ -461,7 +470,7 @@ class Charts:
                              "title 'fell back to copying'")
             sel = [r for r in rows if r["bs"] in picks]
             base = self.rs.baseline_of(rows, key[1])
-            refs = [(LINE_RATE_GBPS, f"100G Ethernet line rate ({LINE_RATE_GBPS:g} GB/s)", 2)]
+            refs = [(self.rs.line_rate, f"100G Ethernet line rate ({self.rs.line_rate:g} GB/s)", 2)]
             if base is not None:
                 refs.append((base, f"iperf3 TCP {key[1]}, 1 stream ({base:.2f} GB/s)", 4))
             rterms, ymax, offl = self.ref_lines(max(r["gbps_max"] or r["gbps_median"] for r in sel), refs)
@@ -493,8 +502,9 @@ class Charts:
                 blocks.append([(r["bs"] * k, num(r["lat_p50_us"]), num(r["lat_p99_us"])) for r in srows])
                 terms.append(f"dat index {i} using 1:2 with linespoints lw 2 pt 7 dt 1 lc rgb '{s['color']}' "
                              f"title {gp_str(s['label'] + ' p50')}")
-                terms.append(f"dat index {i} using 1:3 with linespoints lw 2 pt 9 dt 2 lc rgb '{s['color']}' "
-                             f"title {gp_str(s['label'] + ' p99')}")
+                if any(r.get("lat_p99_us") is not None for r in srows):
+                    terms.append(f"dat index {i} using 1:3 with linespoints lw 2 pt 9 dt 2 lc rgb '{s['color']}' "
+                                 f"title {gp_str(s['label'] + ' p99')}")
             fb = [(r["bs"] * self._offset(i, len(sers)), num(r["lat_p50_us"]))
                   for i, s in enumerate(sers) for r in s["rows"] if fell_back(r)]
             if fb:
@@ -515,10 +525,13 @@ class Charts:
         if not self.rs.cost_cols:
             self.notes.append("Cost chart: the result set has no cost_* columns (QEMU plugin), not drawn")
             return
-        cols = self.rs.cost_cols
         for key, rows in self.rs.groups().items():
             nj = min(r["numjobs"] for r in rows)
             sel = [r for r in rows if r["numjobs"] == nj]
+            cols = [c for c in self.rs.cost_cols if any(r.get(c) is not None for r in sel)]
+            if not cols:
+                self.notes.append(f"Cost chart for {group_name(key)}: no cost_* values, not drawn")
+                continue
             sers = series_of(sel)
             blocks = []
             for i, s in enumerate(sers):
@@ -580,17 +593,20 @@ class Charts:
                     "set style fill solid 0.85 border rgb '#333333'\nset boxwidth 0.36 absolute\n"
                     f"set xrange [-0.7:{x - 0.4}]\nset yrange [0:{ymax}]\nset grid noxtics ytics\n"
                     "set xtics nomirror scale 0\nset ylabel 'throughput (GB/s; bars: min-max of repeats)'\n"
-                    "set xlabel 'block size, grouped by reply mode; label: change B vs A (* significant: "
-                    "min-max ranges do not overlap)' . (anyfb ? '; fb: fell back to copying' : '') offset 0,-1.5\nset bmargin 7\n"
+                    "set xlabel 'block size, grouped by reply mode; label: change of B against A (* significant: "
+                    "ranges apart and change > 2 stdev)' . (anyfb ? '; fb: fell back to copying' : '') offset 0,-1.5\nset bmargin 7\n"
                     "set tmargin 5\n")
             for gx, gl in glabels:
                 body += f"set label {gp_str(gl)} at first {gx}, graph -0.09 center font ',12'\n"
             body += ("plot dat using ($1-0.19):3:xtic(2) with boxes lc rgb '#4c72b0' title 'A (" + self.rs.name.replace("'", "") + ")', \\\n"
                      "     dat using ($1+0.19):6 with boxes lc rgb '#dd8452' title 'B (" + rs_b.name.replace("'", "") + ")', \\\n"
                      "     dat using ($1-0.19):4:(0):($5-$4) with vectors nohead lw 1.5 lc rgb '#222222' notitle, \\\n"
-                     "     dat using ($1+0.19):7:(0):($8-$7) with vectors nohead lw 1.5 lc rgb '#222222' notitle, \\\n"
-                     "     dat using 1:($11==1 ? $9 : NaN):10 with labels offset 0,0.9 font ',10:Bold' tc rgb '#000000' notitle, \\\n"
-                     "     dat using 1:($11==0 ? $9 : NaN):10 with labels offset 0,0.9 font ',9' tc rgb '#888888' notitle\n")
+                     "     dat using ($1+0.19):7:(0):($8-$7) with vectors nohead lw 1.5 lc rgb '#222222' notitle")
+            if any(r[10] for r in rows):
+                body += ", \\\n     dat using 1:($11==1 ? $9 : NaN):10 with labels offset 0,0.9 font ',10:Bold' tc rgb '#000000' notitle"
+            if not all(r[10] for r in rows):
+                body += ", \\\n     dat using 1:($11==0 ? $9 : NaN):10 with labels offset 0,0.9 font ',9' tc rgb '#888888' notitle"
+            body += "\n"
             self.render(f"compare-{group_slug(key)}-j{nj}", [rows], body,
                         f"A vs B, {group_name(key)}, {jobs(nj)}", w=max(W, 60 * len(rows) + 200))
 
@@ -608,14 +624,29 @@ def match_sets(ra, rb):
         if b is None:
             continue
         d = 100.0 * (b["gbps_median"] - a["gbps_median"]) / a["gbps_median"] if a["gbps_median"] else 0.0
-        amin, amax = a["gbps_min"], a["gbps_max"]
-        bmin, bmax = b["gbps_min"], b["gbps_max"]
-        sig = None not in (amin, amax, bmin, bmax) and (bmin > amax or bmax < amin) \
-            and (a.get("repeats") or 0) >= 2 and (b.get("repeats") or 0) >= 2
+        verdict = significance(a, b)
+        sig = verdict in ("better", "worse")
         label = a["mode"] + "".join(f" {p}={a.get(p)}" for p in SERIES_PARAMS
                                     if len({r.get(p) for r in ra.ok if r["mode"] == a["mode"]}) > 1)
-        pairs.append({"a": a, "b": b, "delta_pct": d, "significant": bool(sig), "label": label})
+        pairs.append({"a": a, "b": b, "delta_pct": d, "significant": sig, "verdict": verdict, "label": label})
     return pairs
+
+
+SIG_RULE = ("both sides have >= 2 repeats, their min-max ranges do not overlap and the medians differ by "
+            "more than twice the larger stdev (bench/sbstat.py's rule)")
+
+
+def significance(a, b):
+    """bench/sbstat.py compare's verdict on GB/s, from the CSV's spread columns."""
+    if (a.get("repeats") or 0) < 2 or (b.get("repeats") or 0) < 2:
+        return "n<2"
+    if None in (a.get("gbps_min"), a.get("gbps_max"), b.get("gbps_min"), b.get("gbps_max")):
+        return "n<2"
+    overlap = not (a["gbps_max"] < b["gbps_min"] or b["gbps_max"] < a["gbps_min"])
+    sd = max(a.get("gbps_stdev") or 0, b.get("gbps_stdev") or 0)
+    if overlap or abs(b["gbps_median"] - a["gbps_median"]) <= 2 * sd:
+        return "noise"
+    return "better" if b["gbps_median"] > a["gbps_median"] else "worse"
 
 
 # ---------------------------------------------------------------- report
@@ -658,7 +689,7 @@ class Doc:
                 out.append("\n".join(f"- {i}" for i in b[1]))
             elif b[0] == "table":
                 out.append("| " + " | ".join(b[1]) + " |\n|" + "|".join("---" for _ in b[1]) + "|\n" +
-                           "\n".join("| " + " | ".join(str(c) for c in r) + " |" for r in b[2]))
+                           "\n".join("| " + " | ".join(md_cell(c) for c in r) + " |" for r in b[2]))
             elif b[0] == "img":
                 out.append(f"![{b[2]}]({b[1]}.png)\n\n*{b[2]}* ([SVG]({b[1]}.svg))")
         return "\n\n".join(out) + "\n"
@@ -691,12 +722,22 @@ class Doc:
         return "\n".join(out) + "\n"
 
 
+def cpu_name(m):
+    c = m.get("cpu")
+    return m.get("cpu_model") or (c.get("model") if isinstance(c, dict) else c) or "?"
+
+
+def md_cell(c):
+    return str(c).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " / ")
+
+
 def flat(d, prefix=""):
     for k, v in d.items():
         if isinstance(v, dict):
             yield from flat(v, f"{prefix}{k}.")
         elif v not in (None, ""):
-            yield f"{prefix}{k}", (", ".join(map(str, v)) if isinstance(v, list) else str(v))
+            yield f"{prefix}{k}", (", ".join(map(str, v)) if isinstance(v, list)
+                                   else json.dumps(v) if isinstance(v, bool) else str(v))
 
 
 def headlines(rs):
@@ -735,10 +776,11 @@ def headlines(rs):
         out.append("No comparison with 100G line rate: this run is emulated (TCG), its absolute speeds mean nothing.")
     elif best:
         modes = sorted(best, key=lambda m: (HEADLINE_ORDER.index(m) if m in HEADLINE_ORDER else 99, m))
-        out.append(f"Best point of each mode against 100G Ethernet line rate ({LINE_RATE_GBPS:g} GB/s): " + "; ".join(
-            f"{m} reaches {pct(100 * best[m]['gbps_median'] / LINE_RATE_GBPS)} of 100G line rate "
-            f"({g2(best[m]['gbps_median'])} GB/s, {group_name((best[m]['source'], best[m]['path'], best[m]['direct']))}, "
-            f"{bs_label(best[m]['bs'])}, {jobs(best[m]['numjobs'])})" for m in modes) + ".")
+        for m in modes:
+            b = best[m]
+            out.append(f"At its best point, {m} reaches {pct(100 * b['gbps_median'] / rs.line_rate)} of 100G line rate "
+                       f"({g2(b['gbps_median'])} of {rs.line_rate:g} GB/s; {group_name((b['source'], b['path'], b['direct']))}, "
+                       f"{bs_label(b['bs'])}, {jobs(b['numjobs'])}).")
     return out
 
 
@@ -818,14 +860,17 @@ def write_report(rs, rb, pairs, ch, outdir):
     env = rs.env
     if env == "tcg":
         d.warn(TCG_NOTE)
-    elif env == "kvm":
+    if rs.meta.get("complete") is False:
+        d.warn("incomplete run (meta.json complete = false): bench/run was still running or was interrupted")
+    if env == "kvm":
         d.p("Note: measured in a KVM guest; compare absolute speeds only with other KVM runs.")
-    d.p(f"Kernel {rs.run_value('kernel')}, patch variant {rs.run_value('variant')}, environment "
-        f"{ENV_NAME.get(env, env)}.")
-    meta = [(k, v) for k, v in flat(rs.meta)]
     nst = {s: sum(1 for r in rs.rows if r["status"] == s) for s in sorted({r["status"] for r in rs.rows})}
-    meta.append(("points", ", ".join(f"{n} {s}" for s, n in nst.items())))
-    d.table(["run", "value"], meta)
+    m = rs.meta
+    d.p(f"Kernel {rs.run_value('kernel')}, patch variant {rs.run_value('variant')}, environment "
+        f"{ENV_NAME.get(env, env)}; FUSE_OUT_SPLICES: {m.get('fuse_out_splices', '?')}; "
+        f"CPU: {cpu_name(m)}; "
+        f"matrix {m.get('matrix', '?')}, {m.get('start', '?')} to {m.get('end', '?')}; points: "
+        + ", ".join(f"{n} {s}" for s, n in nst.items()) + ". Full metadata at the end.")
     d.h(2, "Headlines")
     d.ul(headlines(rs))
     d.h(2, "Fallbacks and points not measured")
@@ -844,7 +889,7 @@ def write_report(rs, rb, pairs, ch, outdir):
         if pairs:
             sig = [p for p in pairs if p["significant"]]
             d.p(f"Of {len(pairs)} matched points (status ok in both, matched on {', '.join(MATCH_AXES)}), "
-                f"{len(sig)} differ significantly (min-max ranges of the repeats do not overlap).")
+                f"{len(sig)} differ significantly ({SIG_RULE}).")
             if sig:
                 big = max(sig, key=lambda p: abs(p["delta_pct"]))
                 a = big["a"]
@@ -876,11 +921,20 @@ def write_report(rs, rb, pairs, ch, outdir):
                  for p in pairs])
         with open(os.path.join(outdir, "compare.csv"), "w", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
-            w.writerow(["point", "label", "gbps_a", "gbps_b", "delta_pct", "significant", "cpu_a", "cpu_b"])
+            w.writerow(["point", "label", "gbps_a", "gbps_b", "gbps_delta_pct", "gbps_verdict", "significant",
+                        "cpu_a", "cpu_b"])
             for p in pairs:
                 w.writerow([p["a"].get("point", ""), p["label"], p["a"]["gbps_median"], p["b"]["gbps_median"],
-                            f"{p['delta_pct']:.3f}", "yes" if p["significant"] else "no",
-                            p["a"].get("cpu_total_s_per_gb"), p["b"].get("cpu_total_s_per_gb")])
+                            f"{p['delta_pct']:.3f}", p["verdict"], "yes" if p["significant"] else "no",
+                            "" if p["a"].get("cpu_total_s_per_gb") is None else p["a"]["cpu_total_s_per_gb"],
+                            "" if p["b"].get("cpu_total_s_per_gb") is None else p["b"]["cpu_total_s_per_gb"]])
+    d.h(2, "Run metadata (meta.json)")
+    meta = [(k, v) for k, v in flat({k: v for k, v in rs.meta.items() if k != "matrix_text"})]
+    meta.append(("points", ", ".join(f"{n} {s}" for s, n in nst.items())))
+    d.table(["key", "value"], meta)
+    if isinstance(rs.meta.get("matrix_text"), str):
+        d.p("Matrix: " + " / ".join(ln.strip() for ln in rs.meta["matrix_text"].splitlines()
+                                     if ln.strip() and not ln.lstrip().startswith("#")))
     with open(os.path.join(outdir, "report.md"), "w") as f:
         f.write(d.md())
     with open(os.path.join(outdir, "report.html"), "w") as f:

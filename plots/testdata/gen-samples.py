@@ -35,7 +35,7 @@ def point(env, variant, mode, source, bs, nj, k, scale):
     fellback = mode == "splice" and bs >= 1048576
     if fellback:  # a copy, plus the failed splice attempt
         g = min(g, PEAK["copy"] * bs / (bs + HALF["copy"]) * jobs * scale * 0.97)
-    if source == "tcp":
+    if source.startswith("tcp"):
         share = 0.58 * (0.97 if fellback else 1) if mode == "copy" or fellback else (0.93 if mode == "multipipe" else 0.71)
         g = min(g * 0.8, BASELINE * share * jobs ** 0.3)
     spread = 0.012 + 0.01 * ((k * 7) % 5) / 4
@@ -45,11 +45,12 @@ def point(env, variant, mode, source, bs, nj, k, scale):
     p99 = p50 * (1.5 + 0.1 * (k % 4)) + 6
     copying = mode == "copy" or (mode == "splice" and bs >= 1048576)
     daemon_sys = (0.21 if copying else 0.07) + 6e-6 * 4096 * 4096 / bs / 100
-    server_sys = (0.19 if source == "tcp" and copying else 0.08) if source == "tcp" else 0.0
+    tcp = source.startswith("tcp")
+    server_sys = (0.19 if copying else 0.08) if tcp else 0.0
     fio_sys = 0.13 + 1e-3 * 65536 / bs
-    cpu = dict(daemon_usr=0.015 + 40 / bs, daemon_sys=daemon_sys, server_usr=0.01 if source == "tcp" else 0.0,
+    cpu = dict(daemon_usr=0.015 + 40 / bs, daemon_sys=daemon_sys, server_usr=0.01 if tcp else 0.0,
                server_sys=server_sys, fio_usr=0.004, fio_sys=fio_sys,
-               softirq=0.09 if source == "tcp" else 0.0, other=0.02 + 8 / bs * (2 if mode == "multipipe" else 1))
+               softirq=0.09 if tcp else 0.0, other=0.02 + 8 / bs * (2 if mode == "multipipe" else 1))
     total_bytes = int(g * 1e9 * 10)  # ~10 s per repeat
     total_bytes -= total_bytes % bs
     if mode == "copy":
@@ -58,14 +59,13 @@ def point(env, variant, mode, source, bs, nj, k, scale):
         spl, cop, fb = 0, total_bytes, total_bytes // bs
     else:
         spl, cop, fb = total_bytes, 0, 0
-    row = dict(env=env, variant=variant, mode=mode, source=source, path="loopback" if source == "tcp" else "mem",
-               bs=bs, numjobs=nj, ioengine="psync", iodepth=1, direct=1, threads=nj,
-               pipes=4 if mode == "multipipe" else (1 if mode == "splice" else 0),
-               pipe_size=1048576 if mode != "copy" else 0, repeats=5,
+    row = dict(env=env, variant=variant, mode=mode, source=source, path={"mem": "mem", "tcp-loopback": "loopback", "tcp-veth": "veth"}[source],
+               bs=bs, numjobs=nj, ioengine="psync", iodepth=1, direct=1, threads=1,
+               pipes=4 if mode == "multipipe" else "", pipe_size=1048576 if mode == "multipipe" else "", repeats=5,
                gbps_median=r(g, 4), gbps_min=r(gmin, 4), gbps_max=r(gmax, 4), gbps_stdev=r(stdev, 3),
                gbps_cv=r(stdev / g, 3), lat_p50_us=r(p50, 4), lat_p99_us=r(p99, 4),
                bytes_spliced=spl, bytes_copied=cop, fallbacks=fb,
-               baseline_gbps=BASELINE if source == "tcp" else "", reason="", status="ok")
+               baseline_gbps=BASELINE if tcp else "", reason="", status="ok")
     for key, v in cpu.items():
         row[f"cpu_{key}_s_per_gb"] = round(v, 4)
     row["cpu_total_s_per_gb"] = round(sum(round(v, 4) for v in cpu.values()), 4)
@@ -83,7 +83,9 @@ def write_set(name, env, variant, kernel, scale_of, sources, numjobs, cost=False
                 for bs in BS:
                     k += 1
                     row = point(env, variant, mode, source, bs, nj, k, scale_of(mode))
-                    row.update(run_id=f"{name}-20261125", point=f"{source}-{mode}-{bs}-j{nj}", kernel=kernel)
+                    row.update(run_id=f"{name}-20261125", kernel=kernel,
+                               point="/".join(str(x) for x in (mode, source, f"bs={bs}", f"nj={nj}", "psync", "qd=1", "direct=1", "t=1")
+                                              ) + ("/pipes=4/psz=1048576" if mode == "multipipe" else ""))
                     key = (source, mode, bs, nj)
                     if key in skips or key in fails:
                         for c in cols[cols.index("gbps_median"):]:
@@ -103,20 +105,27 @@ def write_set(name, env, variant, kernel, scale_of, sources, numjobs, cost=False
         w.writeheader()
         for row in rows:
             w.writerow({c: row.get(c, "") for c in cols})
-    meta = {"kernel": kernel, "fuse_out_splices": True, "variant": variant, "env": env,
-            "cpu": {"model": "AMD EPYC 9454P 48-Core Processor" if env != "tcg" else "QEMU TCG (host: AMD EPYC 9454P)",
-                    "cores": 8 if env != "tcg" else 2},
-            "memory_gb": 64 if env != "tcg" else 4,
-            "versions": {"libfuse": "3.16.2", "fio": "3.36", "iperf3": "3.16", "qemu": "8.2.2" if env != "native" else None,
+    # The keys bench/run writes (bench/run write_meta), with made-up values.
+    matrix = "quick" if env != "tcg" else "cost"
+    meta = {"run_id": f"{name}-20261125", "matrix": matrix, "matrix_file": f"bench/matrices/{matrix}",
+            "matrix_sha256": "0" * 64,
+            "matrix_text": "# sample matrix\nmode copy splice multipipe\nsource " + " ".join(sources) + "\nbs 4k 16k 64k 256k 1m\n",
+            "kernel": kernel, "fuse_out_splices": "yes", "probe": "FUSE_OUT_SPLICES: yes (max 8 pipes)",
+            "variant": variant, "env": env,
+            "cpu_model": "AMD EPYC 9454P 48-Core Processor" if env != "tcg" else "QEMU Virtual CPU version 2.5+",
+            "cores": 8 if env != "tcg" else 2, "mem_kib": 65859584 if env != "tcg" else 4030464,
+            "versions": {"libfuse": "3.16.2", "fio": "fio-3.36", "iperf3": "iperf 3.16", "qemu": "" if env == "native" else "QEMU emulator version 8.2.2",
                          "gcc": "13.2.0"},
-            "git_commit": "392514d", "matrix": "quick" if env != "tcg" else "tcg-cost",
-            "start": "2026-11-25T18:02:11Z", "end": "2026-11-25T18:41:53Z",
-            "limits": {"tmpfs_read_gbps": 17.9 if env != "tcg" else 0.61, "memcpy_gbps": 21.4 if env != "tcg" else 0.74}}
+            "git_commit": "392514d0c5e3a1f2b7d9e8c6a4f1b2c3d4e5f6a7", "git_dirty": False,
+            "start": "2026-11-25T18:02:11Z", "end": "2026-11-25T18:41:53Z", "complete": True,
+            "limits": {"tmpfs_read_gbps": 17.9 if env != "tcg" else 0.61, "dd_zero_null_gbps": 21.4 if env != "tcg" else 0.74},
+            "clk_tck": 100, "baseline": "paths: " + ("loopback" if any(s.startswith("tcp") for s in sources) else "none"),
+            "line_rate_gbps": 12.5}
     with open(os.path.join(d, "meta.json"), "w") as f:
         json.dump(meta, f, indent=2)
         f.write("\n")
     with open(os.path.join(d, "baseline.jsonl"), "w") as f:
-        if "tcp" in sources:
+        if "tcp-loopback" in sources:
             for streams, zc, g in ((1, False, BASELINE), (1, True, 7.05), (4, False, 17.3), (4, True, 19.8)):
                 f.write(json.dumps({"path": "loopback", "streams": streams, "zerocopy": zc, "seconds": 3,
                                     "mtu": 65536, "gbytes_per_s": g, "bits_per_second": g * 8e9,
@@ -125,9 +134,9 @@ def write_set(name, env, variant, kernel, scale_of, sources, numjobs, cost=False
 
 
 KERNEL = "6.12.0-sb-outsplices"
-skips = {("tcp", "multipipe", 4096, 4): "FUSE_OUT_SPLICES reply of 4096 B cannot fill 4 pipes (needs bs >= 16 KiB)"}
-fails = {("tcp", "copy", 16384, 4): "fio verify: 1 bad block at offset 0x3f000 in repeat 3"}
-write_set("sample", "native", "fixed", KERNEL, lambda m: 1.0, ["mem", "tcp"], [1, 2, 4], skips=skips, fails=fails)
-write_set("sample-b", "native", "seed", KERNEL, lambda m: 0.78 if m == "multipipe" else 1.004, ["mem", "tcp"], [1, 2, 4],
+skips = {("tcp-loopback", "multipipe", 4096, 4): "FUSE_OUT_SPLICES reply of 4096 B cannot fill 4 pipes (needs bs >= 16 KiB)"}
+fails = {("tcp-loopback", "copy", 16384, 4): "fio verify: 1 bad block at offset 0x3f000 in repeat 3"}
+write_set("sample", "native", "fixed", KERNEL, lambda m: 1.0, ["mem", "tcp-loopback"], [1, 2, 4], skips=skips, fails=fails)
+write_set("sample-b", "native", "seed", KERNEL, lambda m: 0.78 if m == "multipipe" else 1.004, ["mem", "tcp-loopback"], [1, 2, 4],
           skips=skips)
 write_set("sample-tcg", "tcg", "fixed", KERNEL, lambda m: 0.021, ["mem"], [1], cost=True)

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# plots/: every chart and the report from the fixed sample result sets
+# (plots/testdata), checked against figures this test computes itself with awk;
+# a malformed points.csv fails cleanly and leaves no half-written report.
+. "$(dirname "$0")/lib.sh"
+T_NAME=plots
+_require_cmd gnuplot python3 awk od jq
+
+P=$T_TOP/plots
+S=$P/testdata/sample
+SB=$P/testdata/sample-b
+ST=$P/testdata/sample-tcg
+R=$T_TMP/report
+TCG=$T_TMP/tcg
+
+# col FILE NAME: the 1-based index of column NAME in FILE's header.
+col() { head -n1 "$1" | tr ',' '\n' | grep -nx "$2" | cut -d: -f1; }
+
+# png_ok FILE: a PNG of a few KB at least, with sane dimensions.
+png_ok() {
+	local f=$1 size w h b
+	[ -f "$f" ] || { echo "$f: missing"; return 1; }
+	size=$(stat -c %s "$f")
+	[ "$size" -gt 8000 ] || { echo "$f: only $size bytes"; return 1; }
+	[ "$(od -An -tx1 -N8 "$f" | tr -d ' \n')" = 89504e470d0a1a0a ] || { echo "$f: not a PNG"; return 1; }
+	read -r -a b <<<"$(od -An -tu1 -j16 -N8 "$f")"
+	w=$(((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]))
+	h=$(((b[4] << 24) | (b[5] << 16) | (b[6] << 8) | b[7]))
+	[ "$w" -ge 800 ] && [ "$w" -le 5000 ] && [ "$h" -ge 500 ] && [ "$h" -le 3000 ] ||
+		{ echo "$f: ${w}x${h}"; return 1; }
+}
+
+# svg_has FILE TEXT...: the SVG exists and carries every TEXT (series names, reference lines).
+svg_has() {
+	local f=$1 t
+	shift
+	[ -s "$f" ] && grep -q '<svg' "$f" || { echo "$f: missing or not SVG"; return 1; }
+	for t; do grep -qF -- "$t" "$f" || { echo "$f: no '$t'"; return 1; }; done
+}
+
+# md_has FILE TEXT: report.md carries TEXT (printed on failure).
+md_has() { grep -qF -- "$2" "$1" || { echo "$1: no sentence '$2'"; return 1; }; }
+
+# --- render
+if out=$("$P/report" "$S" --compare "$SB" --out "$R" 2>&1); then t_pass "report renders sample with --compare sample-b"; else
+	t_fail "report renders sample with --compare sample-b" "$(echo "$out" | tail -n 2 | tr '\n' ' ')"
+fi
+t_check "gnuplot said nothing (no warnings)" test -z "$(echo "$out" | grep -v '^plots: [0-9]* charts')"
+if out=$("$P/report" "$ST" --out "$TCG" 2>&1); then t_pass "report renders sample-tcg"; else
+	t_fail "report renders sample-tcg" "$(echo "$out" | tail -n 2 | tr '\n' ' ')"
+fi
+t_check "plot writes DIR/plots by default" bash -c "cp -r '$ST' '$T_TMP/st' && '$P/plot' '$T_TMP/st' >/dev/null && ls '$T_TMP/st/plots/'gbps-bs-*.png >/dev/null"
+
+# --- the expected charts, from the sample CSV's groups
+csv=$S/points.csv
+c_status=$(col "$csv" status) c_src=$(col "$csv" source) c_path=$(col "$csv" path) c_dir=$(col "$csv" direct)
+c_nj=$(col "$csv" numjobs) c_bs=$(col "$csv" bs) c_mode=$(col "$csv" mode) c_g=$(col "$csv" gbps_median)
+c_base=$(col "$csv" baseline_gbps) c_cp=$(col "$csv" bytes_copied)
+slugs=$(awk -F, -v s="$c_status" -v a="$c_src" -v p="$c_path" -v d="$c_dir" 'NR > 1 && $s == "ok" {
+	g = ($p == "mem" || $p == "" || substr($a, length($a) - length($p) + 1) == $p) ? $a : $a "-" $p
+	if ($d == 0) g = g "-buffered"; print g }' "$csv" | sort -u)
+njs=$(awk -F, -v s="$c_status" -v n="$c_nj" 'NR > 1 && $s == "ok" { print $n }' "$csv" | sort -n -u)
+nj1=$(echo "$njs" | head -n1)
+expect=()
+for g in $slugs; do
+	for n in $njs; do expect+=("gbps-bs-$g-j$n"); done
+	expect+=("cpu-$g-j$nj1" "scaling-$g" "latency-$g-j$nj1" "compare-$g-j$nj1")
+done
+t_log "expecting ${#expect[@]} charts: ${expect[*]}"
+[ "${#expect[@]}" -ge 10 ] && t_pass "sample has the groups this test expects" || t_fail "sample groups" "${#expect[@]} charts"
+bad=
+for e in "${expect[@]}"; do
+	m=$(png_ok "$R/$e.png") || bad="$bad $m;"
+	[ -s "$R/$e.svg" ] || bad="$bad $e.svg missing;"
+	[ -s "$R/src/$e.gp" ] && [ -s "$R/src/$e.dat" ] || bad="$bad $e.gp/.dat missing;"
+done
+[ -z "$bad" ] && t_pass "every chart exists as PNG (> 8 KB, sane size) and SVG, with its script" || t_fail "charts" "$bad"
+n_png=$(ls "$R"/*.png | wc -l)
+[ "$n_png" -eq "${#expect[@]}" ] && t_pass "no unexpected chart ($n_png)" || t_fail "chart count" "$n_png PNGs, expected ${#expect[@]}"
+t_check "no cost chart without cost_* columns" test -z "$(ls "$R"/cost-* 2>/dev/null)"
+t_check "report says why the cost chart is missing" md_has "$R/report.md" "no cost_* columns"
+
+# --- SVG content: series and reference lines
+modes=$(awk -F, -v s="$c_status" -v m="$c_mode" 'NR > 1 && $s == "ok" { print $m }' "$csv" | sort -u)
+for g in $slugs; do
+	# shellcheck disable=SC2086
+	t_check "SVG gbps-bs-$g-j$nj1 names every mode and 100G line" svg_has "$R/gbps-bs-$g-j$nj1.svg" $modes "100G Ethernet line rate"
+done
+t_check "SVG of TCP loopback carries the iperf3 baseline line" svg_has "$R/gbps-bs-tcp-loopback-j$nj1.svg" "iperf3 TCP loopback"
+t_check "SVG GB/s chart marks the splice fallback" svg_has "$R/gbps-bs-mem-j$nj1.svg" "fell back to copying"
+t_check "SVG CPU chart names the components" svg_has "$R/cpu-mem-j$nj1.svg" "daemon usr" "daemon sys" "fio sys" "other kernel"
+t_check "SVG titles name kernel, variant, env" svg_has "$R/latency-mem-j$nj1.svg" "$(jq -r .kernel "$S/meta.json")" "variant fixed" "native"
+t_check "SVG comparison names both sets" svg_has "$R/compare-mem-j$nj1.svg" "A (sample)" "B (sample-b)"
+
+# --- headline sentences, computed independently
+md=$R/report.md
+t_check "report.html has every chart" bash -c "[ \$(grep -o '<img ' '$R/report.html' | wc -l) -eq ${#expect[@]} ]"
+bsmax=$(awk -F, -v s="$c_status" -v b="$c_bs" -v n="$c_nj" -v j="$nj1" -v a="$c_src" 'NR > 1 && $s == "ok" && $n == j && $a ~ /^tcp/ && $b > m { m = $b } END { print m }' "$csv")
+pct_of_base() {
+	awk -F, -v s="$c_status" -v b="$c_bs" -v n="$c_nj" -v j="$nj1" -v a="$c_src" -v mo="$c_mode" -v g="$c_g" \
+		-v bb="$c_base" -v want="$1" -v bs="$bsmax" \
+		'NR > 1 && $s == "ok" && $a ~ /^tcp/ && $n == j && $b == bs && $mo == want { printf "%.1f", 100 * $g / $bb }' "$csv"
+}
+pm=$(pct_of_base multipipe) pc=$(pct_of_base copy) ps=$(pct_of_base splice)
+base=$(awk -F, -v a="$c_src" -v bb="$c_base" 'NR > 1 && $a ~ /^tcp/ && $bb != "" { printf "%.2f", $bb; exit }' "$csv")
+t_log "expect at bs=$bsmax, $nj1 job(s): multipipe $pm %, splice $ps %, copy $pc % of $base GB/s"
+t_check "headline: multipipe and copy against the TCP baseline" md_has "$md" \
+	"multipipe delivers $pm % of the iperf3 TCP loopback single-stream baseline ($base GB/s); splice $ps %; copy $pc %."
+lr=$(awk -F, -v s="$c_status" -v mo="$c_mode" -v g="$c_g" 'NR > 1 && $s == "ok" && $mo == "multipipe" && $g > m { m = $g } END { printf "%.1f", 100 * m / (100e9 / 8 / 1e9) }' "$csv")
+t_check "headline: multipipe against 100G line rate" md_has "$md" "multipipe reaches $lr % of 100G line rate"
+read -r nfb nall thr < <(awk -F, -v s="$c_status" -v mo="$c_mode" -v b="$c_bs" -v cp="$c_cp" '
+	NR > 1 && $s == "ok" && $mo == "splice" { bs[NR] = $b; if ($cp > 0) { f++; if (t == "" || $b < t) t = $b } }
+	END { for (i in bs) if (bs[i] >= t) m++; print f, m, t }' "$csv")
+thr_l=$(awk -v t="$thr" 'BEGIN { if (t >= 1048576) print t / 1048576 "M"; else print t / 1024 "K" }')
+t_check "headline: splice fallbacks counted" md_has "$md" "splice fell back to copying at $nfb of $nall splice points with bs >= $thr_l"
+while IFS= read -r reason; do
+	t_check "skipped/failed reason in the report: ${reason:0:40}" md_has "$md" "$reason"
+done < <(awk -F, -v s="$c_status" 'NR > 1 && $s != "ok" { print $NF }' "$csv")
+read -r matched nsig < <(awk -F, 'FNR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+	$c["status"] != "ok" { next }
+	{ k = $c["mode"] SUBSEP $c["source"] SUBSEP $c["path"] SUBSEP $c["bs"] SUBSEP $c["numjobs"] SUBSEP $c["direct"] SUBSEP $c["pipes"] }
+	FILENAME == ARGV[1] { lo[k] = $c["gbps_min"]; hi[k] = $c["gbps_max"]; md[k] = $c["gbps_median"]; sd[k] = $c["gbps_stdev"]; next }
+	(k in lo) { n++; s = sd[k] > $c["gbps_stdev"] ? sd[k] : $c["gbps_stdev"]; d = $c["gbps_median"] - md[k]; if (d < 0) d = -d
+		if (($c["gbps_min"] > hi[k] || $c["gbps_max"] < lo[k]) && d > 2 * s) sig++ }
+	END { print n + 0, sig + 0 }' "$csv" "$SB/points.csv")
+t_log "expect $matched matched points, $nsig significant"
+t_check "comparison: matched point count" md_has "$md" "Of $matched matched points"
+t_check "comparison: significant point count" md_has "$md" "$nsig differ significantly"
+t_check "comparison CSV for bench/compare" bash -c "head -n1 '$R/compare.csv' | grep -q '^point,label,gbps_a,gbps_b,gbps_delta_pct,gbps_verdict,significant' && [ \$(( \$(wc -l < '$R/compare.csv') - 1 )) -eq $matched ]"
+
+# --- TCG: the loud note and the cost chart
+t_check "TCG report carries the emulation warning" md_has "$TCG/report.md" \
+	"emulated: absolute speeds are meaningless, only ratios within this run compare"
+t_check "TCG report.html shows the warning" grep -q 'class="warn"' "$TCG/report.html"
+t_check "TCG cost chart" png_ok "$TCG/cost-mem-j1.png"
+t_check "TCG cost chart SVG names the cost columns" svg_has "$TCG/cost-mem-j1.svg" "bytes moved per byte delivered" "instr kernel"
+t_check "TCG run with one numjobs: no scaling chart, said so" md_has "$TCG/report.md" "one numjobs value only"
+
+# --- malformed input: one clear line, exit != 0, nothing half-written
+BAD=$T_TMP/bad
+mkdir -p "$BAD"
+cp "$S/meta.json" "$S/baseline.jsonl" "$BAD/"
+cut -d, -f"$c_g" --complement "$S/points.csv" >"$BAD/points.csv"
+"$P/report" "$BAD" 2>"$T_TMP/err" >/dev/null
+rc=$?
+[ "$rc" -ne 0 ] && t_pass "missing column: exit $rc" || t_fail "missing column" "exit 0"
+lines=$(grep -c . "$T_TMP/err")
+[ "$lines" -eq 1 ] && grep -q 'missing column.*gbps_median' "$T_TMP/err" && t_pass "missing column: one clear error line" ||
+	t_fail "missing column: error" "$lines lines: $(head -c 300 "$T_TMP/err")"
+t_check "missing column: no report directory" test ! -e "$BAD/report"
+t_check "missing column: no staging leftovers" test -z "$(ls -A "$BAD" | grep -v -e points.csv -e meta.json -e baseline.jsonl)"
+# An earlier report in --out stays whole when a later run fails.
+cp "$R/report.md" "$T_TMP/before.md"
+"$P/report" "$BAD" --out "$R" >/dev/null 2>&1
+t_check "failed run leaves the earlier report untouched" cmp -s "$R/report.md" "$T_TMP/before.md"
+printf 'status,mode\nok,copy,extra\n' >"$BAD/points.csv"
+"$P/report" "$BAD" >/dev/null 2>"$T_TMP/err"
+[ $? -ne 0 ] && [ "$(grep -c . "$T_TMP/err")" -eq 1 ] && t_pass "short header: one error line, exit != 0" ||
+	t_fail "short header" "$(cat "$T_TMP/err")"
+"$P/report" >/dev/null 2>&1
+[ $? -eq 2 ] && t_pass "no DIR: usage, exit 2" || t_fail "no DIR" "exit not 2"
+exit $((T_FAILED > 0))
