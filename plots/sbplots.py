@@ -428,13 +428,15 @@ class Charts:
                     terms.append(f"{pre}dat index {bi} using {pi + 2}{xt} lc rgb '{color}' {tt}")
                     first = False
             ymax = max(sum(r.get(p[0]) or 0 for p in parts) for r in sel) * 1.12
+            maxlen = max(len(s["label"]) + 1 for s in sers)
             body = (f"set title {gp_str(f'CPU seconds per GB delivered: {group_name(key)}, {jobs(nj)}')} . \"\\n\" . "
                     f"{gp_str(self.rs.title())}\n"
-                    "set style data histograms\nset style histogram rowstacked title offset 0,-1.3\n"
+                    "set style data histograms\n"
+                    f"set style histogram rowstacked title offset 0,-0.3\n"
                     "set style fill solid 0.9 border rgb '#333333'\nset boxwidth 0.75 relative\n"
-                    "set xtics rotate by -35 left nomirror scale 0\nset grid noxtics ytics\n"
+                    "set xtics rotate by 90 right nomirror scale 0\nset grid noxtics ytics\n"
                     f"set yrange [0:{ymax}]\nset ylabel 'CPU seconds per GB delivered (s/GB)'\n"
-                    "set key nobox\nset bmargin 8\n")
+                    f"set key nobox\nset bmargin {0.6 * maxlen + 3.2:.1f}\n")
             if flagged:
                 body += ("set label '* fell back to copying for part or all of its replies' "
                          "at graph 0.01, graph 0.97 left front tc rgb '#d62728'\n")
@@ -514,8 +516,10 @@ class Charts:
             body = self.bs_axis([r["bs"] for r in sel])
             body += (f"set title {gp_str(f'fio completion latency: {group_name(key)}, {jobs(nj)}')} . \"\\n\" . "
                      f"{gp_str(self.rs.title())}\n"
-                     "set logscale y 10\nset ylabel 'completion latency (µs, log scale)'\n"
-                     "set format y '%g'\nset mytics 10\nset grid mytics\nset key maxcols 6\n")
+                     "set logscale y 10\nset autoscale yfix\nset offsets 0, 0, graph 0.06, graph 0.06\n"
+                     "set ylabel 'completion latency (µs, log scale)'\n"
+                     "set format y '%g'\nset mytics 10\nset grid mytics\n"
+                     "set ytics add (" + ", ".join(f"'{v:g}' {v:g}" for d in range(-1, 7) for v in (2 * 10 ** d, 5 * 10 ** d)) + ")\n")
             body += "plot " + ", \\\n     ".join(terms) + "\n"
             self.render(f"latency-{group_slug(key)}-j{nj}", blocks, body,
                         f"latency p50/p99, {group_name(key)}, {jobs(nj)}")
