@@ -850,8 +850,10 @@ def build(rs, outdir, rb=None, report=False):
             ch.compare(pairs, rb)
         else:
             ch.notes.append(f"Comparison: no point of {rs.name} matches one of {rb.name}, not drawn")
-    if not ch.made:
+    if not ch.made and not report:
         raise InputError(f"{rs.dir}: no point with status ok, nothing to draw")
+    if not rs.ok:
+        ch.notes.append("No point has status ok: nothing to draw")
     if report:
         write_report(rs, rb, pairs, ch, outdir)
     return ch
@@ -876,7 +878,10 @@ def write_report(rs, rb, pairs, ch, outdir):
         f"matrix {m.get('matrix', '?')}, {m.get('start', '?')} to {m.get('end', '?')}; points: "
         + ", ".join(f"{n} {s}" for s, n in nst.items()) + ". Full metadata at the end.")
     d.h(2, "Headlines")
-    d.ul(headlines(rs))
+    hl = headlines(rs)
+    d.ul(hl)
+    if not hl:
+        d.p("No headline figures: no point has status ok.")
     d.h(2, "Fallbacks and points not measured")
     d.ul(fallback_sentences(rs))
     bad = [r for r in rs.rows if r["status"] != "ok"]

@@ -157,6 +157,14 @@ printf 'status,mode\nok,copy,extra\n' >"$BAD/points.csv"
 "$P/report" "$BAD" >/dev/null 2>"$T_TMP/err"
 [ $? -ne 0 ] && [ "$(grep -c . "$T_TMP/err")" -eq 1 ] && t_pass "short header: one error line, exit != 0" ||
 	t_fail "short header" "$(cat "$T_TMP/err")"
+# A run where nothing was measured still gets a report that says why.
+mkdir -p "$T_TMP/allfail"
+awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next } NR <= 4 { $1 = $1; $3 = "failed"; $NF = "daemon died: test reason " NR; print }' \
+	"$S/points.csv" >"$T_TMP/allfail/points.csv"
+"$P/report" "$T_TMP/allfail" >/dev/null 2>&1 && md_has "$T_TMP/allfail/report/report.md" "daemon died: test reason 4" >/dev/null &&
+	t_pass "nothing measured: report lists the reasons" || t_fail "nothing measured" "no report or no reasons"
+"$P/plot" "$T_TMP/allfail" >/dev/null 2>&1
+[ $? -eq 1 ] && t_pass "nothing measured: plot exits 1" || t_fail "nothing measured: plot" "exit not 1"
 "$P/report" >/dev/null 2>&1
 [ $? -eq 2 ] && t_pass "no DIR: usage, exit 2" || t_fail "no DIR" "exit not 2"
 exit $((T_FAILED > 0))
