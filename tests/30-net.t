@@ -196,7 +196,7 @@ fi
 
 paths=(loopback)
 veth_ok=0
-if { has tcp || has iperf; } && [ "$(id -u)" = 0 ]; then
+if [ -z "${T_NET_NO_VETH:-}" ] && { has tcp || has iperf; } && [ "$(id -u)" = 0 ]; then
 	if [ "$(id -u)" = 0 ] && "$NETNS" up --name "$NS" >/dev/null 2>&1; then
 		t_cleanup_cmd "$NETNS" down --name "$NS"
 		veth_ok=1
@@ -207,18 +207,24 @@ if { has tcp || has iperf; } && [ "$(id -u)" = 0 ]; then
 	fi
 fi
 
-modes=(copy splice)
+# T_NET_MODES narrows the modes (the VM run below takes multipipe alone).
+modes=()
+vm_mp=0
 if [ $sfs_ok = 1 ]; then
-	if "$SFS" "$MNT" --probe >/dev/null 2>&1; then
-		modes+=(multipipe)
-	elif [ -x "$T_TOP/kernel/vm" ]; then
-		t_skip multipipe.tcp "host kernel lacks FUSE_OUT_SPLICES; TODO: run this script in kernel/vm"
-	else
-		t_skip multipipe.tcp "host kernel lacks FUSE_OUT_SPLICES and kernel/vm is not there yet"
-	fi
+	for m in ${T_NET_MODES:-copy splice multipipe}; do
+		if [ $m != multipipe ]; then
+			modes+=("$m")
+		elif "$SFS" "$MNT" --probe >/dev/null 2>&1; then
+			modes+=(multipipe)
+		elif [ -n "${SB_VM:-}" ]; then
+			t_fail multipipe.tcp "the guest kernel lacks FUSE_OUT_SPLICES"
+		else
+			vm_mp=1 # run below in the patched-kernel VM
+		fi
+	done
 fi
 
-if [ $sfs_ok = 1 ] && has tcp; then
+if [ $sfs_ok = 1 ] && has tcp && [ ${#modes[@]} -gt 0 ]; then
 	for path in "${paths[@]}"; do
 		for bs in 128k 1m; do
 			g=$([ $bs = 128k ] && echo 131072 || echo 1048576)
@@ -267,6 +273,65 @@ if [ $sfs_ok = 1 ] && has tcp; then
 			srv_stop || t_fail "tcp.$path.$bs.server-stop" "sbserver did not exit cleanly"
 		done
 	done
+	# Four workers, each with its own connection and cloned fd, four readers at once.
+	if srv_start mt --file-size 256M --granule 131072; then
+		for mode in "${modes[@]}"; do
+			name=tcp.loopback.$mode.threads4
+			if ! sfs_start "$name" - "$mode" "tcp://127.0.0.1:$PORT" 131072 --threads 4 \
+				--clone-fd --direct-io; then
+				t_fail "$name.mount" "$(tail -n1 "$T_TMP/$name.sfs.log")"
+				continue
+			fi
+			t_check "$name.fio-verify" t_fio_verify "$name" "$MNT/data0" 128k 64M 1 \
+				--numjobs=4 --offset_increment=64M --group_reporting
+			sfs_stop || t_fail "$name.stop" "splicefs did not exit and unmount"
+			jq -e '.source_bytes >= 268435456 and .errors == 0' "$T_TMP/$name.sfs.json" >/dev/null &&
+				t_pass "$name.counters" ||
+				t_fail "$name.counters" "$(jq -c '{source_bytes,errors}' "$T_TMP/$name.sfs.json")"
+		done
+		# per mount: one HELLO check at start, then one connection per worker
+		srv_stop && jq -e ".connections >= ${#modes[@]} * 5" "$T_TMP/mt.stats" >/dev/null &&
+			t_pass tcp.loopback.threads4.connections ||
+			t_fail tcp.loopback.threads4.connections "$(cat "$T_TMP/mt.stats")"
+	else
+		t_fail tcp.loopback.threads4.server "$(tail -n1 "$T_TMP/mt.log")"
+	fi
+fi
+
+# multipipe over TCP needs the patched kernel: the tcp part of this script, run again
+# in kernel/vm with multipipe alone (SPLICEBENCH_KERNEL=IMAGE, else the newest
+# fixed-variant image kernel/build cached).
+if [ $vm_mp = 1 ] && has tcp; then
+	kernel=${SPLICEBENCH_KERNEL:-}
+	if [ -z "$kernel" ]; then
+		for d in $(ls -td /var/cache/splicebench/kernels/*/ 2>/dev/null); do
+			if grep -qx variant=fixed "$d/inputs" 2>/dev/null && [ -f "$d/bzImage" ]; then
+				kernel=${d}bzImage
+				break
+			fi
+		done
+	fi
+	if [ ! -x "$T_TOP/kernel/vm" ]; then
+		t_skip vm.multipipe.tcp "host kernel lacks FUSE_OUT_SPLICES and kernel/vm is not there"
+	elif [ -z "$kernel" ] || [ ! -f "$kernel" ]; then
+		t_skip vm.multipipe.tcp "no fixed-variant guest kernel (kernel/build --variant fixed, or SPLICEBENCH_KERNEL=IMAGE)"
+	elif [ ! -w /dev/kvm ]; then
+		t_skip vm.multipipe.tcp "no KVM here (too slow under TCG)"
+	else
+		t_log "multipipe over TCP in the VM: $kernel"
+		(cd "$T_TOP" && timeout 600 kernel/vm --timeout 540 --env T_NET_PARTS=tcp \
+			--env T_NET_MODES=multipipe --env T_NET_NO_VETH=1 "$kernel" -- tests/30-net.t) \
+			>"$T_TMP/vm.out" 2>&1
+		rc=$?
+		sed -n 's/^\(PASS\|FAIL\|SKIP\|XFAIL\) /\1 vm./p' "$T_TMP/vm.out"
+		nf=$(grep -c '^FAIL ' "$T_TMP/vm.out")
+		T_FAILED=$((T_FAILED + nf))
+		if [ $rc -ne 0 ] && [ "$nf" = 0 ]; then
+			t_fail vm.multipipe.tcp "kernel/vm exited $rc: $(tail -n 3 "$T_TMP/vm.out" | tr '\n' ' ')"
+		elif ! grep -q '^PASS tcp.loopback.multipipe.*fio-verify' "$T_TMP/vm.out"; then
+			[ "$nf" = 0 ] && t_fail vm.multipipe.tcp "no multipipe run passed in the VM"
+		fi
+	fi
 fi
 
 # ---- (d) the data server killed, then stalled, mid-read ----
