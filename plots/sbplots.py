@@ -138,14 +138,21 @@ def load_set(d):
         missing = [c for c in REQUIRED if c not in header]
         if missing:
             raise InputError(f"{path}: missing column(s): {', '.join(missing)} (see the points.csv contract in plots/README.md)")
-        rows = []
+        rows, odd_cost = [], set()
         for ln, rec in enumerate(rd, start=2):
             if not rec or all(not x.strip() for x in rec):
                 continue
             if len(rec) != len(header):
                 raise InputError(f"{path}:{ln}: {len(rec)} fields, the header has {len(header)}")
             row = {h: v.strip() for h, v in zip(header, rec)}
-            for c in dict.fromkeys(NUMERIC + [c for c in header if c.startswith(("cpu_", "cost_"))]):
+            for c in header:  # extra columns: numbers where they parse, ignored (None) otherwise
+                if c.startswith("cost_"):
+                    try:
+                        row[c] = _float(row[c])
+                    except ValueError:
+                        odd_cost.add(c)
+                        row[c] = None
+            for c in dict.fromkeys(NUMERIC + [c for c in header if c.startswith("cpu_")]):
                 if c in row:
                     try:
                         row[c] = _float(row[c])
@@ -183,7 +190,8 @@ def load_set(d):
                         raise InputError(f"{bp}:{ln}: not valid JSON: {e}")
                     if isinstance(rec, dict):
                         baseline.append(rec)
-    cost_cols = [c for c in header if c.startswith("cost_")
+    # cost_* columns from the QEMU plugin: the per-byte figures, numeric throughout.
+    cost_cols = [c for c in header if c.startswith("cost_") and "_per_byte" in c and c not in odd_cost
                  and any(r.get(c) is not None for r in rows if r["status"] == "ok")]
     return ResultSet(d, rows, meta, baseline, cost_cols)
 
@@ -271,6 +279,14 @@ def series_of(rows):
             label = m + "".join(f" {p}={v}" for p, v in zip(params, vals))
             out.append({"mode": m, "label": label, "rows": srows, "color": mode_color(m, i), "dt": 1 + j})
     return out
+
+
+def cost_name(c):
+    """cost_instr_per_byte_kernel -> 'instructions (kernel)'."""
+    base, _, qual = c[len("cost_"):].partition("_per_byte")
+    base = " ".join("instructions" if w == "instr" else w for w in base.split("_"))
+    qual = qual.strip("_").replace("_", " ")
+    return base + (f" ({qual})" if qual else "")
 
 
 def fell_back(r):
@@ -542,6 +558,10 @@ class Charts:
                 srows = sorted(s["rows"], key=lambda r: r["bs"])
                 k = self._offset(i, len(sers))
                 blocks.append([(r["bs"] * k,) + tuple(num(r.get(c)) for c in cols) for r in srows])
+            fb = [(r["bs"] * self._offset(i, len(sers)),) + tuple(num(r.get(c)) for c in cols)
+                  for i, s in enumerate(sers) for r in s["rows"] if fell_back(r)]
+            if fb:
+                blocks.append(fb)
             ncol = 2 if len(cols) > 1 else 1
             nrow = math.ceil(len(cols) / ncol)
             body = self.bs_axis([r["bs"] for r in sel])
@@ -551,14 +571,17 @@ class Charts:
                      f"{gp_str(self.rs.title())}\n"
                      "set xlabel 'block size' offset 0,0.5\n")
             for ci, c in enumerate(cols):
-                what = c[len("cost_"):].replace("_per_byte", "").replace("_", " ")
+                what = cost_name(c)
                 body += f"set title {gp_str(what + ' per byte delivered')}\nset ylabel {gp_str(what + ' / byte')}\n"
                 if ci == len(cols) - 1:
                     body += ("set key at screen 0.5, screen 0.02 center bottom horizontal maxrows 1 "
                              "width 2 box opaque\n")
-                body += "plot " + ", ".join(
-                    f"dat index {i} using 1:{ci + 2} with linespoints lw 2 pt 7 lc rgb '{s['color']}' title {gp_str(s['label'])}"
-                    for i, s in enumerate(sers)) + "\n"
+                terms = [f"dat index {i} using 1:{ci + 2} with linespoints lw 2 pt 7 lc rgb '{s['color']}' "
+                         f"title {gp_str(s['label'])}" for i, s in enumerate(sers)]
+                if fb:
+                    terms.append(f"dat index {len(sers)} using 1:{ci + 2} with points pt 6 ps 2.5 lw 2 "
+                                 "lc rgb '#d62728' title 'fell back to copying'")
+                body += "plot " + ", ".join(terms) + "\n"
             body += "unset multiplot\n"
             self.render(f"cost-{group_slug(key)}-j{nj}", blocks, body,
                         f"cost per byte delivered, {group_name(key)}, {jobs(nj)}", h=max(H, 330 * nrow + 160))

@@ -133,7 +133,7 @@ t_check "TCG report carries the emulation warning" md_has "$TCG/report.md" \
 	"emulated: absolute speeds are meaningless, only ratios within this run compare"
 t_check "TCG report.html shows the warning" grep -q 'class="warn"' "$TCG/report.html"
 t_check "TCG cost chart" png_ok "$TCG/cost-mem-j1.png"
-t_check "TCG cost chart SVG names the cost columns" svg_has "$TCG/cost-mem-j1.svg" "bytes moved per byte delivered" "instr kernel"
+t_check "TCG cost chart SVG names the cost columns" svg_has "$TCG/cost-mem-j1.svg" "bytes moved per byte delivered" "instructions (kernel) per byte delivered"
 t_check "TCG run with one numjobs: no scaling chart, said so" md_has "$TCG/report.md" "one numjobs value only"
 
 # --- malformed input: one clear line, exit != 0, nothing half-written

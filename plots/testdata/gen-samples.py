@@ -93,9 +93,10 @@ def write_set(name, env, variant, kernel, scale_of, sources, numjobs, cost=False
                         row["status"] = "skipped" if key in skips else "failed"
                         row["reason"] = skips.get(key) or fails.get(key)
                     if cost and row["status"] == "ok":
-                        moved = {"copy": 3.0, "splice": 2.0, "multipipe": 1.0}[mode] + 512 / bs
+                        mode_c = "copy" if mode == "splice" and bs >= 1048576 else mode  # fell back: a copy
+                        moved = {"copy": 3.0, "splice": 2.0, "multipipe": 1.0}[mode_c] + 512 / bs
                         row.update(cost_bytes_moved_per_byte=r(moved),
-                                   cost_instr_per_byte_kernel=r({"copy": 0.55, "splice": 0.4, "multipipe": 0.22}[mode] + 900 / bs),
+                                   cost_instr_per_byte_kernel=r({"copy": 0.55, "splice": 0.4, "multipipe": 0.22}[mode_c] + 900 / bs),
                                    cost_instr_per_byte_user=r(0.02 + 300 / bs),
                                    cost_loads_per_byte=r(moved * 0.13 + 200 / bs),
                                    cost_stores_per_byte=r(moved * 0.12 + 90 / bs))
