@@ -305,7 +305,8 @@ class Charts:
         self.out, self.rs = outdir, rs
         self.src = os.path.join(outdir, "src")
         os.makedirs(self.src, exist_ok=True)
-        self.made = []  # (name, caption)
+        self.made = []  # (name, caption, embed in the report)
+        self.extra = set()  # names the report links to instead of showing
         self.notes = []
 
     def render(self, name, data_blocks, body, caption, w=W, h=H):
@@ -335,7 +336,7 @@ class Charts:
                 raise RuntimeError(f"gnuplot failed on {gp}: {' '.join(msgs[-3:])}")
             for m in msgs:
                 print(f"{PROG}: gnuplot ({name}.{fmt}): {m}", file=sys.stderr)
-        self.made.append((name, caption))
+        self.made.append((name, caption, name not in self.extra))
 
     # --- helpers shared by the bs-axis charts
     @staticmethod
@@ -367,6 +368,8 @@ class Charts:
                 sel = [r for r in rows if r["numjobs"] == nj]
                 if not sel:
                     continue
+                if nj not in (njs[0], njs[-1]):
+                    self.extra.add(f"gbps-bs-{group_slug(key)}-j{nj}")
                 self._throughput_chart(key, nj, sel, rows)
 
     def _offset(self, i, n):
@@ -595,22 +598,22 @@ class Charts:
         for key, ps in sorted(groups.items(), key=lambda kv: (kv[0][0] != "mem", kv[0])):
             nj = min(p["a"]["numjobs"] for p in ps)
             sel = [p for p in ps if p["a"]["numjobs"] == nj]
-            modes = sorted({p["a"]["mode"] for p in sel}, key=mode_key)
+            labels = sorted({(p["a"]["mode"], p["label"]) for p in sel}, key=lambda ml: (mode_key(ml[0]), ml[1]))
             rows, glabels, x, anyfb = [], [], 0, False
-            for m in modes:
-                mp = sorted([p for p in sel if p["a"]["mode"] == m], key=lambda p: (p["label"], p["a"]["bs"]))
+            for m, lab in labels:
+                mp = sorted([p for p in sel if p["label"] == lab], key=lambda p: p["a"]["bs"])
                 start = x
                 for p in mp:
                     a, b = p["a"], p["b"]
                     top = max(a["gbps_max"] or a["gbps_median"], b["gbps_max"] or b["gbps_median"])
-                    lab = f"{p['delta_pct']:+.1f}%" + ("*" if p["significant"] else "")
+                    dlab = f"{p['delta_pct']:+.1f}%" + ("*" if p["significant"] else "")
                     fbk = fell_back(a) or fell_back(b)
                     anyfb = anyfb or fbk
                     rows.append((x, gp_str(bs_label(a["bs"]) + (" fb" if fbk else "")), a["gbps_median"], num(a["gbps_min"]), num(a["gbps_max"]),
-                                 b["gbps_median"], num(b["gbps_min"]), num(b["gbps_max"]), top, gp_str(lab),
+                                 b["gbps_median"], num(b["gbps_min"]), num(b["gbps_max"]), top, gp_str(dlab),
                                  1 if p["significant"] else 0))
                     x += 1
-                glabels.append(((start + x - 1) / 2, mp[0]["label"].split(" [")[0] if mp else m))
+                glabels.append(((start + x - 1) / 2, lab))
                 x += 0.6
             ymax = max(r[8] for r in rows) * 1.18
             body = (f"anyfb = {1 if anyfb else 0}\n"
@@ -697,6 +700,9 @@ class Doc:
         if items:
             self.blocks.append(("ul", items))
 
+    def links(self, lead, items):
+        self.blocks.append(("links", lead, items))
+
     def table(self, head, rows):
         self.blocks.append(("table", head, rows))
 
@@ -712,6 +718,8 @@ class Doc:
                 out.append(b[1])
             elif b[0] == "warn":
                 out.append(f"> **WARNING: {b[1]}**")
+            elif b[0] == "links":
+                out.append(b[1] + ", ".join(f"[{t}]({h})" for t, h in b[2]) + ".")
             elif b[0] == "ul":
                 out.append("\n".join(f"- {i}" for i in b[1]))
             elif b[0] == "table":
@@ -736,6 +744,8 @@ class Doc:
                 out.append(f"<p>{e(b[1])}</p>")
             elif b[0] == "warn":
                 out.append(f"<p class=\"warn\">WARNING: {e(b[1])}</p>")
+            elif b[0] == "links":
+                out.append(f"<p>{e(b[1])}" + ", ".join(f"<a href=\"{e(h)}\">{e(t)}</a>" for t, h in b[2]) + ".</p>")
             elif b[0] == "ul":
                 out.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in b[1]) + "</ul>")
             elif b[0] == "table":
@@ -933,8 +943,14 @@ def write_report(rs, rb, pairs, ch, outdir):
         else:
             d.p("No point matches between the two sets.")
     d.h(2, "Charts")
-    for name, cap in ch.made:
-        d.img(name, cap)
+    more = []
+    for name, cap, show in ch.made:
+        if show:
+            d.img(name, cap)
+        else:
+            more.append((cap, name + ".png"))
+    if more:
+        d.links("Not shown above (intermediate numjobs): ", more)
     if ch.notes:
         d.ul(ch.notes)
     d.h(2, "Medians")
