@@ -10,7 +10,7 @@
  * The marker is `xchg %bx,%bx`; the label travels as `xchg %si,%si` (clear),
  * `xchg %cx,%cx` (a 0 bit) and `xchg %dx,%dx` (a 1 bit).  All four are
  * no-ops, so sbmark is harmless on real hardware or under KVM: there it only
- * runs CMD.  With `run`, the window opens in the child just before execvp()
+ * runs CMD (after waiting for the next timer tick, as in the VM: see wait_tick).  With `run`, the window opens in the child just before execvp()
  * and closes in the parent once waitpid() returns, so it holds the exec of
  * CMD, CMD itself and its exit.  The plugin's marker is a toggle: a `begin`
  * without its `end` swallows the next `begin`'s marker as a close.
@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LABEL_MAX 63 /* what the plugin keeps */
@@ -27,6 +28,29 @@
 static inline void marker(void)
 {
 	__asm__ volatile("xchg %%bx,%%bx" ::: "memory");
+}
+
+/*
+ * Wait for the next timer tick: CLOCK_MONOTONIC_COARSE moves only when the kernel
+ * takes one.  The guest's ticks fall at fixed points of virtual time, but a boot's
+ * earlier I/O waits (idle time, skipped over at a speed that depends on the host)
+ * leave the window's start at a random phase between two ticks, so the number of
+ * ticks, and what they run, would vary from boot to boot.  Opening the window
+ * just after a tick removes that.  At most one tick (4 ms at HZ=250); bounded by
+ * 50 ms of CLOCK_MONOTONIC in case the coarse clock does not move.
+ */
+static void wait_tick(void)
+{
+	struct timespec c0, c, t0, t;
+
+	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &c0) || clock_gettime(CLOCK_MONOTONIC, &t0))
+		return;
+	do {
+		if (clock_gettime(CLOCK_MONOTONIC_COARSE, &c) || clock_gettime(CLOCK_MONOTONIC, &t))
+			return;
+		if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) > 50000000L)
+			return;
+	} while (c.tv_sec == c0.tv_sec && c.tv_nsec == c0.tv_nsec);
 }
 
 static void send_label(const char *s)
@@ -56,6 +80,7 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "begin") == 0) {
 		send_label(argv[2]);
+		wait_tick();
 		marker();
 		return 0;
 	}
@@ -75,6 +100,7 @@ int main(int argc, char **argv)
 		}
 		if (pid == 0) {
 			send_label(argv[2]);
+			wait_tick();
 			marker();
 			execvp(argv[4], argv + 4);
 			fprintf(stderr, "sbmark: cannot run %s\n", argv[4]);
