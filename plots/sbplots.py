@@ -805,6 +805,10 @@ def headlines(rs):
                    for m in modes if m != "copy" and at[m].get("cpu_total_s_per_gb") is not None]
             if cc and cpu:
                 out.append(f"{where}, CPU per GB delivered: copy {cc:.3f} s/GB; " + "; ".join(cpu) + ".")
+        for c in rs.cost_cols:
+            vals = [f"{m} {at[m][c]:.3g}" for m in modes if at[m].get(c) is not None]
+            if vals:
+                out.append(f"{where}, {cost_name(c)} per byte delivered: " + ", ".join(vals) + ".")
     best = {}
     for r in rs.ok:
         if r["mode"] not in best or r["gbps_median"] > best[r["mode"]]["gbps_median"]:

@@ -138,6 +138,11 @@ t_check "TCG report carries the emulation warning" md_has "$TCG/report.md" \
 t_check "TCG report.html shows the warning" grep -q 'class="warn"' "$TCG/report.html"
 t_check "TCG cost chart" png_ok "$TCG/cost-mem-j1.png"
 t_check "TCG cost chart SVG names the cost columns" svg_has "$TCG/cost-mem-j1.svg" "bytes moved per byte delivered" "instructions (kernel) per byte delivered"
+cm=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+	$c["status"] == "ok" && $c["bs"] > bs { bs = $c["bs"] }
+	{ v[$c["mode"] "/" $c["bs"]] = $c["cost_bytes_moved_per_byte"] }
+	END { printf "multipipe %.3g, splice %.3g, copy %.3g", v["multipipe/" bs], v["splice/" bs], v["copy/" bs] }' "$ST/points.csv")
+t_check "TCG headline: bytes moved per byte delivered" md_has "$TCG/report.md" "bytes moved per byte delivered: $cm."
 t_check "TCG run with one numjobs: no scaling chart, said so" md_has "$TCG/report.md" "one numjobs value only"
 
 # --- malformed input: one clear line, exit != 0, nothing half-written
