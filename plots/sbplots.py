@@ -97,7 +97,7 @@ def jobs(n):
 
 def gp_str(s):
     """A gnuplot double-quoted string literal."""
-    return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"').replace("@", "\\@") + '"'
+    return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def num(v):
@@ -404,7 +404,7 @@ class Charts:
         body = self.bs_axis([r["bs"] for r in sel])
         body += (f"set title {gp_str(f'Read throughput vs block size: {group_name(key)}, {jobs(nj)}')} . \"\\n\" . "
                  f"{gp_str(self.rs.title())}\n"
-                 f"set ylabel 'throughput (GB/s, 10^9 B/s; bars: min-max of repeats)'\n"
+                 f"set ylabel 'throughput (GB/s = 1e9 B/s; bars: min-max of repeats)'\n"
                  f"set yrange [0:{ymax}]\n")
         body += self._notes(notes)
         body += "plot " + ", \\\n     ".join(terms + rterms) + "\n"
@@ -500,7 +500,7 @@ class Charts:
                     f"{gp_str(self.rs.title())}\n"
                     f"set logscale x 2\nset xrange [{njs[0] / 1.3}:{njs[-1] * 1.3}]\nset xtics ({tics})\n"
                     "set xlabel 'fio numjobs (parallel readers, log2 scale)'\n"
-                    "set ylabel 'throughput (GB/s, 10^9 B/s; bars: min-max of repeats)'\n"
+                    "set ylabel 'throughput (GB/s = 1e9 B/s; bars: min-max of repeats)'\n"
                     f"set yrange [0:{ymax}]\n")
             body += self._notes(offl)
             body += "plot " + ", \\\n     ".join(terms + rterms) + "\n"

@@ -1,9 +1,9 @@
 # Shared look of every splicebench chart (included into each generated script).
 # Expects fmt ('png' or 'svg'), W and H.
 if (fmt eq 'svg') {
-    set terminal svg size W,H dynamic enhanced font 'DejaVu Sans,13' background rgb 'white'
+    set terminal svg size W,H dynamic noenhanced font 'DejaVu Sans,13' background rgb 'white'
 } else {
-    set terminal pngcairo size W,H enhanced font 'DejaVu Sans,11' background rgb 'white'
+    set terminal pngcairo size W,H noenhanced font 'DejaVu Sans,11' background rgb 'white'
 }
 set encoding utf8
 set border 3 lw 1.2
