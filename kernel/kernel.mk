@@ -6,7 +6,7 @@ all:
 KERNEL_TEST_OBJ := $(B)/kernel/selftest/fuse_splices_test.o $(B)/kernel/selftest/probe.o
 KERNEL_PROBE_OBJ := $(B)/kernel/selftest/fuse_probe.o $(B)/kernel/selftest/probe.o
 
-PROGS += $(B)/kernel/fuse_splices_test $(B)/kernel/fuse_probe
+PROGS += $(B)/kernel/fuse_splices_test $(B)/kernel/fuse_probe $(B)/kernel/libfuse_hello
 
 $(B)/kernel/fuse_splices_test: $(KERNEL_TEST_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
@@ -15,6 +15,11 @@ $(B)/kernel/fuse_splices_test: $(KERNEL_TEST_OBJ) $(COMMON_OBJ)
 $(B)/kernel/fuse_probe: $(KERNEL_PROBE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# A minimal libfuse3 file system: tests/20-kernel.t mounts it inside the guest.
+$(B)/kernel/libfuse_hello: $(B)/kernel/selftest/libfuse_hello.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(FUSE_LIBS) $(LDLIBS)
 
 kernel-test: $(B)/kernel/fuse_splices_test $(B)/kernel/fuse_probe
 	tests/run 20-kernel
