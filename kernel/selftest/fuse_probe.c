@@ -36,7 +36,7 @@ int main(int argc, char **argv)
 	fd = fuse_out_splices_mount(dir, NULL);
 	if (fd < 0) {
 		fprintf(stderr, "fuse_probe: mounting fuse on %s: %s%s\n", dir, strerror(-fd),
-			geteuid() ? " (run as root)" : "");
+		        geteuid() ? " (run as root)" : "");
 		rmdir(dir);
 		return 2;
 	}

@@ -41,23 +41,23 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#define INO_DIRECT   2                 /* "d": FOPEN_DIRECT_IO, every read reaches us */
-#define INO_CACHED   3                 /* "c": page cache, reads at EOF are zero-filled */
-#define DIRECT_SIZE  (1024 * 1024)     /* size of "d" */
-#define CACHED_SIZE  10000             /* size of "c" */
-#define MAX_WRITE    (128 * 1024)      /* what INIT announces */
+#define INO_DIRECT   2             /* "d": FOPEN_DIRECT_IO, every read reaches us */
+#define INO_CACHED   3             /* "c": page cache, reads at EOF are zero-filled */
+#define DIRECT_SIZE  (1024 * 1024) /* size of "d" */
+#define CACHED_SIZE  10000         /* size of "c" */
+#define MAX_WRITE    (128 * 1024)  /* what INIT announces */
 #define SRV_BUF      (MAX_WRITE + 8192)
 #define MAX_FDS      64
-#define HUGE_FDS     (4u << 20)        /* fds claimed by huge_fd_array: a 16 MiB array */
-#define CASE_TIMEOUT 30                /* seconds before the watchdog fails a case */
+#define HUGE_FDS     (4u << 20) /* fds claimed by huge_fd_array: a 16 MiB array */
+#define CASE_TIMEOUT 30         /* seconds before the watchdog fails a case */
 
 static const struct pattern pat = {.seed = 0x5eedf00dULL, .granule = 8};
 
 /* What the server answers the next READ with; set by a case before it reads. */
 enum plan_kind {
-	PLAN_FDS,       /* header + fds[] */
-	PLAN_BAD_LEN,   /* header + 6 bytes: a length that is not a multiple of 4 */
-	PLAN_HUGE,      /* header claiming HUGE_FDS fds, with a buffer that big */
+	PLAN_FDS,     /* header + fds[] */
+	PLAN_BAD_LEN, /* header + 6 bytes: a length that is not a multiple of 4 */
+	PLAN_HUGE,    /* header claiming HUGE_FDS fds, with a buffer that big */
 };
 
 static struct {
@@ -123,7 +123,7 @@ static void watchdog(int sig)
 
 	(void)sig;
 	n = snprintf(msg, sizeof(msg), "FAIL %s: no answer within %d s (kernel or server stuck)\n",
-		     current_case, CASE_TIMEOUT);
+	             current_case, CASE_TIMEOUT);
 	if (write(1, msg, n) < 0)
 		_exit(3);
 	_exit(1);
@@ -218,12 +218,12 @@ static void *server(void *arg)
 		case FUSE_INIT: {
 			const struct fuse_init_in *ii = body;
 			struct fuse_init_out io = {
-				.major = FUSE_KERNEL_VERSION,
-				.minor = FUSE_KERNEL_MINOR_VERSION,
-				.max_readahead = ii->max_readahead,
-				.max_write = MAX_WRITE,
-				.max_background = 16,
-				.congestion_threshold = 12,
+			    .major = FUSE_KERNEL_VERSION,
+			    .minor = FUSE_KERNEL_MINOR_VERSION,
+			    .max_readahead = ii->max_readahead,
+			    .max_write = MAX_WRITE,
+			    .max_background = 16,
+			    .congestion_threshold = 12,
 			};
 			if (ii->minor < io.minor)
 				io.minor = ii->minor;
@@ -234,7 +234,8 @@ static void *server(void *arg)
 			const char *name = body;
 			struct fuse_entry_out e = {.entry_valid = 3600, .attr_valid = 3600};
 
-			if (in->nodeid != FUSE_ROOT_ID || (strcmp(name, "d") && strcmp(name, "c"))) {
+			if (in->nodeid != FUSE_ROOT_ID ||
+			    (strcmp(name, "d") && strcmp(name, "c"))) {
 				reply(in->unique, -ENOENT, NULL, 0);
 				break;
 			}
@@ -385,8 +386,7 @@ static void close_pipes(int (*p)[2], int n)
  * pread() len bytes at off of "d" into a buffer at page offset boff and check
  * the count and the data.  Returns NULL when right, else a reason (static).
  */
-static const char *read_check(const char *file, uint64_t off, size_t len, size_t boff,
-			      ssize_t want)
+static const char *read_check(const char *file, uint64_t off, size_t len, size_t boff, ssize_t want)
 {
 	static char why[256];
 	char *b = abuf(len + boff);
@@ -404,10 +404,10 @@ static const char *read_check(const char *file, uint64_t off, size_t len, size_t
 	n = pread(fd, b + boff, len, off);
 	if (n < 0) {
 		snprintf(why, sizeof(why), "pread(%zu at %llu) failed: %s (reply write: %s)", len,
-			 (unsigned long long)off, strerror(errno), strerror(last_reply_errno()));
+		         (unsigned long long)off, strerror(errno), strerror(last_reply_errno()));
 	} else if (n != want) {
 		snprintf(why, sizeof(why), "pread(%zu at %llu) returned %zd, expected %zd", len,
-			 (unsigned long long)off, n, want);
+		         (unsigned long long)off, n, want);
 	} else if (pattern_check(&pat, 0, off, b + boff, n, &bad)) {
 		char msg[160];
 
@@ -473,7 +473,8 @@ static void case_one_pipe(const char *name)
 /* Several pipes, uneven sizes that cross page boundaries, at an unaligned offset. */
 static void case_many_pipes(const char *name)
 {
-	static const size_t sizes[] = {1000, 30000, 4096 * 5, 1, 60000 - 1000 - 30000 - 4096 * 5 - 1};
+	static const size_t sizes[] = {1000, 30000, 4096 * 5, 1,
+	                               60000 - 1000 - 30000 - 4096 * 5 - 1};
 	int p[ARRAY_SIZE(sizes)][2], fds[ARRAY_SIZE(sizes)];
 	uint64_t off = 12345;
 	const char *why = NULL;
@@ -553,7 +554,8 @@ static void case_splice_file(const char *name)
 	}
 	unlink(path);
 	pattern_fill(&pat, 0, 200000, b, 40000);
-	if (pwrite(fd, b, 40000, 0) != 40000 || splice(fd, &in_off, p[0][1], NULL, 40000, 0) != 40000) {
+	if (pwrite(fd, b, 40000, 0) != 40000 ||
+	    splice(fd, &in_off, p[0][1], NULL, 40000, 0) != 40000) {
 		report("FAIL", name, "filling the pipe with splice(): %s", strerror(errno));
 		goto out;
 	}
@@ -644,9 +646,9 @@ static void case_too_much_data(const char *name, bool check_pipe)
 		char msg[96];
 
 		snprintf(msg, sizeof(msg), "the pipe holds %d bytes after EMSGSIZE, expected %d",
-			 left, 6000 - 4096);
+		         left, 6000 - 4096);
 		verdict_bug(name, left == 6000 - 4096,
-			    "bug 6, partly copied buffer left in the pipe after EMSGSIZE", msg);
+		            "bug 6, partly copied buffer left in the pipe after EMSGSIZE", msg);
 	}
 	close_pipes(p, 1);
 	free(b);
@@ -746,7 +748,7 @@ static void case_wake_blocked_writer(const char *name)
 	for (i = 0; i < 200 && !w.done; i++)
 		usleep(10000);
 	verdict_bug(name, w.done, "bug 2, draining a pipe never wakes a blocked writer",
-		    "the writer still blocks 2 s after the kernel drained its pipe");
+	            "the writer still blocks 2 s after the kernel drained its pipe");
 drain:
 	/*
 	 * Closing the read end wakes it on every kernel (EPIPE; SIGPIPE is ignored).
@@ -800,8 +802,9 @@ static void case_no_leak_after_errors(const char *name)
 		verdict_bug(name, true, "bug 3, missing fdput() on error paths", NULL);
 	else
 		verdict_bug(name, false, "bug 3, missing fdput() on error paths",
-			    !sock_ok ? "the socket passed in a refused reply stays open after close()"
-				     : "the pipe passed in an EMSGSIZE reply stays open after close()");
+		            !sock_ok
+		                ? "the socket passed in a refused reply stays open after close()"
+		                : "the pipe passed in an EMSGSIZE reply stays open after close()");
 }
 
 /* Lines of /dev/kmsg since fd was opened that contain WARNING, BUG or Oops. */
@@ -851,8 +854,8 @@ static void case_huge_fd_array(const char *name)
 		report("FAIL", name, "%s", why);
 	else
 		verdict_bug(name, e == EINVAL, "bug 4, unbounded kmalloc of the fd array",
-			    e == ENOMEM ? "the kernel tried to allocate the array (ENOMEM)"
-					: "the reply was not refused with EINVAL");
+		            e == ENOMEM ? "the kernel tried to allocate the array (ENOMEM)"
+		                        : "the reply was not refused with EINVAL");
 	if (kfd >= 0)
 		close(kfd);
 }
@@ -882,28 +885,28 @@ static const struct {
 	const char *name;
 	void (*run)(const char *name);
 } cases[] = {
-	{"one_pipe", case_one_pipe},
-	{"many_pipes", case_many_pipes},
-	{"over_8_fds", case_over_8_fds},
-	{"vmsplice", case_vmsplice},
-	{"splice_file", case_splice_file},
-	{"unaligned_buffer", case_unaligned_buffer},
-	{"buffered_eof", case_buffered_eof},
-	{"too_much_data", case_too_much_data_read},
-	{"not_pipe", case_not_pipe},
-	{"bad_length", case_bad_length},
-	{"short_read_eof", case_short_read_eof},
-	{"wake_blocked_writer", case_wake_blocked_writer},
-	{"no_leak_after_errors", case_no_leak_after_errors},
-	{"too_much_pipe_state", case_too_much_pipe_state},
-	{"huge_fd_array", case_huge_fd_array_guarded}, /* last: WARNs on seed */
+    {"one_pipe", case_one_pipe},
+    {"many_pipes", case_many_pipes},
+    {"over_8_fds", case_over_8_fds},
+    {"vmsplice", case_vmsplice},
+    {"splice_file", case_splice_file},
+    {"unaligned_buffer", case_unaligned_buffer},
+    {"buffered_eof", case_buffered_eof},
+    {"too_much_data", case_too_much_data_read},
+    {"not_pipe", case_not_pipe},
+    {"bad_length", case_bad_length},
+    {"short_read_eof", case_short_read_eof},
+    {"wake_blocked_writer", case_wake_blocked_writer},
+    {"no_leak_after_errors", case_no_leak_after_errors},
+    {"too_much_pipe_state", case_too_much_pipe_state},
+    {"huge_fd_array", case_huge_fd_array_guarded}, /* last: WARNs on seed */
 };
 
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: fuse_splices_test [--variant seed|fixed] [--case NAME]... [--dangerous] "
-		"[--list]\n");
+	        "usage: fuse_splices_test [--variant seed|fixed] [--case NAME]... [--dangerous] "
+	        "[--list]\n");
 	exit(2);
 }
 
@@ -918,16 +921,20 @@ int main(int argc, char **argv)
 		if (strcmp(argv[a], "--variant") == 0 && a + 1 < argc) {
 			variant = argv[++a];
 			if (strcmp(variant, "seed") && strcmp(variant, "fixed")) {
-				fprintf(stderr, "fuse_splices_test: unknown variant '%s': use seed or fixed\n",
-					variant);
+				fprintf(
+				    stderr,
+				    "fuse_splices_test: unknown variant '%s': use seed or fixed\n",
+				    variant);
 				return 2;
 			}
 		} else if (strcmp(argv[a], "--case") == 0 && a + 1 < argc) {
-			for (j = 0; j < ARRAY_SIZE(cases) && strcmp(cases[j].name, argv[a + 1]); j++)
+			for (j = 0; j < ARRAY_SIZE(cases) && strcmp(cases[j].name, argv[a + 1]);
+			     j++)
 				;
 			if (j == ARRAY_SIZE(cases) || nonly == ARRAY_SIZE(only)) {
-				fprintf(stderr, "fuse_splices_test: unknown case '%s' (see --list)\n",
-					argv[a + 1]);
+				fprintf(stderr,
+				        "fuse_splices_test: unknown case '%s' (see --list)\n",
+				        argv[a + 1]);
 				return 2;
 			}
 			only[nonly++] = argv[++a];

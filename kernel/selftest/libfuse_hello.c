@@ -38,7 +38,7 @@ static int hello_open(const char *path, struct fuse_file_info *fi)
 }
 
 static int hello_read(const char *path, char *buf, size_t size, off_t off,
-		      struct fuse_file_info *fi)
+                      struct fuse_file_info *fi)
 {
 	size_t len = sizeof(text) - 1;
 
@@ -53,9 +53,9 @@ static int hello_read(const char *path, char *buf, size_t size, off_t off,
 }
 
 static const struct fuse_operations ops = {
-	.getattr = hello_getattr,
-	.open = hello_open,
-	.read = hello_read,
+    .getattr = hello_getattr,
+    .open = hello_open,
+    .read = hello_read,
 };
 
 int main(int argc, char **argv)

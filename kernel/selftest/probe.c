@@ -16,9 +16,9 @@
 int fuse_out_splices_probe(int fuse_fd)
 {
 	struct fuse_out_header oh = {
-		.len = sizeof(oh),
-		.error = FUSE_OUT_SPLICES,
-		.unique = PROBE_UNIQUE,
+	    .len = sizeof(oh),
+	    .error = FUSE_OUT_SPLICES,
+	    .unique = PROBE_UNIQUE,
 	};
 	ssize_t n = write(fuse_fd, &oh, sizeof(oh));
 
@@ -42,7 +42,7 @@ int fuse_out_splices_mount(const char *dir, const char *extra_opts)
 	if (fd < 0)
 		return -errno;
 	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=0,group_id=0%s%s", fd,
-		 extra_opts && *extra_opts ? "," : "", extra_opts ? extra_opts : "");
+	         extra_opts && *extra_opts ? "," : "", extra_opts ? extra_opts : "");
 	if (mount("splicebench", dir, "fuse", MS_NOSUID | MS_NODEV, opts) < 0) {
 		int err = errno;
 
