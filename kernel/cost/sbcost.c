@@ -13,12 +13,18 @@
  *    "insns_kernel":..,"insns_user":..,
  *    "load_bytes_kernel":..,"load_bytes_user":..,
  *    "store_bytes_kernel":..,"store_bytes_user":..,
- *    "kernel_load_user_bytes":..,"kernel_store_user_bytes":..}
+ *    "kernel_load_user_bytes":..,"kernel_store_user_bytes":..,
+ *    "rep_iters_kernel":..,"rep_iters_user":..}
  *
  * kernel/user: bit 63 of the executing instruction's virtual address (x86-64
  * Linux puts the kernel in the upper half).  *_bytes: 1 << size_shift per
  * access.  kernel_{load,store}_user_bytes: accesses by a kernel instruction to
  * an address with bit 63 clear (copy_{from,to}_user, clear_user, ...).
+ * rep_iters_*: executions of rep-prefixed string instructions (rep movsb,
+ * stosq, ...).  TCG runs one iteration per execution, and each counts in
+ * insns_* too: insns - rep_iters is the instruction count with the string
+ * instructions' iterations left out (a kernel memcpy is `rep movsb`: one
+ * "instruction" per byte otherwise).
  *
  * The label: before a window opens the guest may send a string bit by bit:
  * `xchg %si,%si` (66 87 f6) clears it, `xchg %cx,%cx` (66 87 c9) appends a 0
@@ -46,6 +52,7 @@ enum { USER = 0, KERNEL = 1 };
 
 struct counts {
 	uint64_t insns[2];
+	uint64_t rep_iters[2]; /* executions of rep-prefixed string instructions */
 	uint64_t load_bytes[2];
 	uint64_t store_bytes[2];
 	uint64_t kernel_load_user_bytes;
@@ -118,14 +125,16 @@ static void write_window(const struct counts *a, const struct counts *b, int com
 		"\",\"complete\":%s,\"insns_kernel\":%" PRIu64 ",\"insns_user\":%" PRIu64
 		",\"load_bytes_kernel\":%" PRIu64 ",\"load_bytes_user\":%" PRIu64
 		",\"store_bytes_kernel\":%" PRIu64 ",\"store_bytes_user\":%" PRIu64
-		",\"kernel_load_user_bytes\":%" PRIu64 ",\"kernel_store_user_bytes\":%" PRIu64 "}\n",
+		",\"kernel_load_user_bytes\":%" PRIu64 ",\"kernel_store_user_bytes\":%" PRIu64
+		",\"rep_iters_kernel\":%" PRIu64 ",\"rep_iters_user\":%" PRIu64 "}\n",
 		complete ? "true" : "false", b->insns[KERNEL] - a->insns[KERNEL],
 		b->insns[USER] - a->insns[USER], b->load_bytes[KERNEL] - a->load_bytes[KERNEL],
 		b->load_bytes[USER] - a->load_bytes[USER],
 		b->store_bytes[KERNEL] - a->store_bytes[KERNEL],
 		b->store_bytes[USER] - a->store_bytes[USER],
 		b->kernel_load_user_bytes - a->kernel_load_user_bytes,
-		b->kernel_store_user_bytes - a->kernel_store_user_bytes);
+		b->kernel_store_user_bytes - a->kernel_store_user_bytes,
+		b->rep_iters[KERNEL] - a->rep_iters[KERNEL], b->rep_iters[USER] - a->rep_iters[USER]);
 	fflush(out);
 }
 
@@ -186,6 +195,28 @@ static enum special classify(const struct qemu_plugin_insn *insn)
 	}
 }
 
+/* A string instruction (ins, outs, movs, cmps, stos, lods, scas) with a rep prefix. */
+static int is_rep_string(const struct qemu_plugin_insn *insn)
+{
+	const unsigned char *d = qemu_plugin_insn_data(insn);
+	size_t n = qemu_plugin_insn_size(insn), i;
+	int rep = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = d[i];
+
+		if (c == 0xf2 || c == 0xf3)
+			rep = 1;
+		else if (c == 0x66 || c == 0x67 || c == 0xf0 || c == 0x2e || c == 0x36 || c == 0x3e ||
+			 c == 0x26 || c == 0x64 || c == 0x65 || (c >= 0x40 && c <= 0x4f))
+			continue;
+		else
+			return rep && ((c >= 0x6c && c <= 0x6f) || (c >= 0xa4 && c <= 0xa7) ||
+				       (c >= 0xaa && c <= 0xaf));
+	}
+	return 0;
+}
+
 static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
 	size_t n = qemu_plugin_tb_n_insns(tb), i;
@@ -210,6 +241,9 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 
 		qemu_plugin_register_vcpu_mem_cb(insn, k ? mem_kernel : mem_user,
 						 QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, NULL);
+		if (is_rep_string(insn))
+			qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
+								   &cur.rep_iters[k], 1);
 		if (!special)
 			continue;
 		/* Per-instruction counts here: a snapshot is exact to one instruction. */
