@@ -48,7 +48,7 @@ cost_boot() { # JSONL COMMAND...
 	local f=$1
 	shift
 	if [ -x kernel/vm ] && kernel/vm --help 2>&1 | grep -q -- --cost; then
-		kernel/vm "$kernel" --timeout 180 --cost "$f" -- "$@"
+		kernel/vm --timeout 180 --cost "$f" "$kernel" -- "$@"
 	else
 		kernel/cost/cost-vm "$kernel" --timeout 180 --cost "$f" -- "$@"
 	fi
