@@ -6,7 +6,7 @@
 #   SPLICEBENCH_KERNEL=IMAGE  the guest kernel (default: the newest cached bzImage)
 . "$(dirname "$0")/lib.sh"
 T_NAME=cost
-_require_cmd qemu-system-x86_64 jq
+_require_cmd qemu-system-x86_64 jq busybox
 PLUGIN=$T_BUILD/kernel/sbcost.so
 SBMARK=$T_BUILD/sbmark
 [ -f "$PLUGIN" ] && [ -x "$SBMARK" ] || _t_skip_all "build/kernel/sbcost.so or build/sbmark is not built (make)"
