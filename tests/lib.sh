@@ -49,6 +49,9 @@ t_cleanup_mount() { _t_mounts+=("$1"); }
 t_cleanup_pid() { _t_pids+=("$1"); }
 t_cleanup_cmd() { _t_cmds+=("$*"); }
 
+# t_alive PID: the process exists and is not a zombie waiting to be reaped.
+t_alive() { [ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+
 _t_cleanup() {
 	local rc=$? m p i
 	trap - EXIT INT TERM
@@ -59,7 +62,7 @@ _t_cleanup() {
 		fi
 	done
 	for p in "${_t_pids[@]}"; do
-		for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		for i in $(seq 50); do t_alive "$p" || break; sleep 0.1; done
 		kill -KILL "$p" 2>/dev/null
 	done
 	for ((i = ${#_t_cmds[@]} - 1; i >= 0; i--)); do eval "${_t_cmds[$i]}" >/dev/null 2>&1; done

@@ -102,6 +102,41 @@ static void set_readahead(struct sfs *fs, const char *mp)
 		fclose(f);
 }
 
+/*
+ * Go to the background like fuse_daemonize(), but let the parent exit only
+ * once the child says it is serving (one byte on the returned fd), so that
+ * `splicefs MNT ...; fio MNT/data0` needs no wait and the pid file exists.
+ * The parent exits 1 if the child dies first.  stderr is kept for logs.
+ */
+static int daemonize(void)
+{
+	int p[2], nul;
+	pid_t pid;
+	char c;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(p[1]);
+		_exit(read(p[0], &c, 1) == 1 ? 0 : 1);
+	}
+	close(p[0]);
+	setsid();
+	if (chdir("/") < 0)
+		return -errno;
+	nul = open("/dev/null", O_RDWR);
+	if (nul >= 0) {
+		dup2(nul, 0);
+		dup2(nul, 1);
+		if (nul > 2)
+			close(nul);
+	}
+	return p[1];
+}
+
 static void print_version(void)
 {
 	printf("splicefs %s (libfuse %d, FUSE protocol %d.%d)\n", SPLICEFS_VERSION, fuse_version(),
@@ -116,7 +151,7 @@ int main(int argc, char **argv)
 	char *fargv[] = {argv[0], "-o", mopts, NULL};
 	struct fuse_args fargs = FUSE_ARGS_INIT(3, fargv);
 	sigset_t sigs;
-	int rc = 1, r;
+	int rc = 1, r, ready_fd = -1;
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	if (sfs_parse_opts(&fs.o, argc, argv, err, sizeof(err)))
@@ -184,8 +219,8 @@ int main(int argc, char **argv)
 	}
 	if (fs.mode->probe && fs.mode->probe(&fs))
 		goto out_unmount;
-	if (fuse_daemonize(fs.o.foreground)) {
-		fprintf(stderr, "splicefs: could not go to the background\n");
+	if (!fs.o.foreground && (ready_fd = daemonize()) < 0) {
+		fprintf(stderr, "splicefs: could not go to the background: %s\n", strerror(-ready_fd));
 		goto out_unmount;
 	}
 	if (fs.o.pid_file) {
@@ -201,6 +236,12 @@ int main(int argc, char **argv)
 		goto out_unmount;
 	}
 	set_readahead(&fs, real);
+	if (ready_fd >= 0) { /* mounted, pid file written, workers serving: let the parent go */
+		if (write(ready_fd, "", 1) != 1)
+			fprintf(stderr, "splicefs: warning: lost the parent before it saw us ready\n");
+		close(ready_fd);
+		ready_fd = -1;
+	}
 
 	rc = 0;
 	for (struct timespec last = {0};;) {
