@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """splicebench statistics and bookkeeping (Python 3 standard library only).
 
-    sbstat.py expand MATRIX                  validate a matrix file, print its points
+    sbstat.py expand MATRIX [KEY=VALUE...]   validate a matrix file (+ overrides), print its points
     sbstat.py repeat --fio F --before S --after S [--gb-floor]   one repeat -> JSON line
     sbstat.py enough REPEATS.jsonl MIN MAX CV   exit 0 when no more repeats are needed
     sbstat.py point SPEC.json REPEATS.jsonl [--stats F] [--status S] [--reason R] ...
@@ -98,9 +98,19 @@ def parse_matrix(path):
     return text, vals
 
 
-def expand(path):
-    """Validate and expand a matrix: (settings, [point dict]) with duplicates removed."""
+def expand(path, overrides=()):
+    """Validate and expand a matrix: (settings, [point dict]) with duplicates removed.
+    overrides: "KEY=VALUE..." strings that replace the file's line for KEY."""
     text, vals = parse_matrix(path)
+    for o in overrides:
+        m = re.fullmatch(r"([a-z_]+)=(.*)", o.strip())
+        if not m or (m.group(1) not in AXES and m.group(1) not in SETTINGS):
+            raise Bad("--set '%s': expected KEY=VALUE with a matrix key (%s %s)"
+                      % (o, " ".join(AXES), " ".join(SETTINGS)))
+        rest = m.group(2).split()
+        if not rest or (m.group(1) in SETTINGS and len(rest) > 1):
+            raise Bad("--set '%s': bad value" % o)
+        vals[m.group(1)] = rest
     ax = {k: vals.get(k, [DEFAULTS[k]]) for k in AXES}
     st = {k: (vals[k][0] if vals.get(k) else v) for k, v in SETTINGS.items()}
     for v in ax["mode"]:
@@ -190,10 +200,10 @@ def point_key(p, skip=()):
 
 
 def cmd_expand(args):
-    if len(args) != 1:
-        die("usage: sbstat.py expand MATRIX")
+    if len(args) < 1:
+        die("usage: sbstat.py expand MATRIX [KEY=VALUE...]")
     try:
-        _, st, pts = expand(args[0])
+        _, st, pts = expand(args[0], args[1:])
     except Bad as e:
         die(str(e))
     # One line per point, '|'-separated (bash: IFS='|' read): the settings repeat on each line.
