@@ -579,7 +579,8 @@ def cmd_compare(args):
             continue
         print("%-*s %9.3f %9.3f %+8.1f %-7s %8s %8s %8s %-7s" % (
             w, r["point"], r["gbps_a"], r["gbps_b"], r["gbps_delta_pct"], r["gbps_verdict"],
-            fmt(r["cpu_a"]), fmt(r["cpu_b"]),
+            ("%.3f" % r["cpu_a"]) if r["cpu_a"] != "" else "",
+            ("%.3f" % r["cpu_b"]) if r["cpu_b"] != "" else "",
             ("%+.1f" % r["cpu_delta_pct"]) if r["cpu_delta_pct"] != "" else "",
             r["cpu_verdict"]))
     if not rows:
