@@ -7,8 +7,8 @@
     sbstat.py point SPEC.json REPEATS.jsonl [--stats F] [--status S] [--reason R] ...
                                              aggregate one point -> JSON line
     sbstat.py csv POINTS.jsonl               the CSV (contract in bench/README.md)
-    sbstat.py compare DIR_A DIR_B [--csv F]  two result sets side by side
-    sbstat.py compare DIR --by AXIS --base VALUE [--csv F]   within one set
+    sbstat.py compare DIR_A DIR_B [--csv F | --out DIR_OUT]  two result sets side by side
+    sbstat.py compare DIR --by AXIS --base VALUE [--csv F | --out DIR_OUT]   within one set
     sbstat.py summary DIR                    a short table of a result set
 
 Errors are one line on stderr and exit status 2.
@@ -517,15 +517,17 @@ def compare_rows(pairs):
 
 
 def cmd_compare(args):
-    dirs, by, base, csvf = [], None, None, None
+    dirs, by, base, csvf, outd = [], None, None, None, None
     i = 0
     while i < len(args):
-        if args[i] in ("--by", "--base", "--csv") and i + 1 < len(args):
+        if args[i] in ("--by", "--base", "--csv", "--out") and i + 1 < len(args):
             v = args[i + 1]
             if args[i] == "--by":
                 by = v
             elif args[i] == "--base":
                 base = v
+            elif args[i] == "--out":
+                outd = v
             else:
                 csvf = v
             i += 2
@@ -567,6 +569,26 @@ def cmd_compare(args):
             title += "\nWARNING: TCG figures are only comparable with other TCG figures"
         outdir = None
     rows = compare_rows(pairs)
+    cols = ["point", "status_a", "status_b", "n_a", "n_b", "gbps_a", "gbps_b", "gbps_delta_pct",
+            "gbps_verdict", "cpu_a", "cpu_b", "cpu_delta_pct", "cpu_verdict", "reason"]
+    text = ",".join(cols) + "\n" + "".join(
+        ",".join(fmt(r[c]) for c in cols) + "\n" for r in rows)
+    if not csvf and outd:
+        try:
+            os.makedirs(outd, exist_ok=True)
+        except OSError as e:
+            die("cannot create %s: %s" % (outd, e.strerror))
+        csvf = os.path.join(outd, "compare.csv")
+    if not csvf and outdir:
+        csvf = os.path.join(outdir, "compare-%s-%s.csv" % (by, base))
+    if csvf:
+        tmp = csvf + ".tmp"
+        try:
+            with open(tmp, "w") as f:
+                f.write(text)
+            os.replace(tmp, csvf)
+        except OSError as e:
+            die("cannot write %s: %s" % (csvf, e.strerror))
     print("# " + title)
     print("# GB/s = median of verified fio reads (1e9 B/s); CPU = all non-idle CPU s per GB read")
     print("# " + RULE)
@@ -585,20 +607,7 @@ def cmd_compare(args):
             r["cpu_verdict"]))
     if not rows:
         print("(no point present in both)")
-    cols = ["point", "status_a", "status_b", "n_a", "n_b", "gbps_a", "gbps_b", "gbps_delta_pct",
-            "gbps_verdict", "cpu_a", "cpu_b", "cpu_delta_pct", "cpu_verdict", "reason"]
-    text = ",".join(cols) + "\n" + "".join(
-        ",".join(fmt(r[c]) for c in cols) + "\n" for r in rows)
-    if not csvf and outdir:
-        csvf = os.path.join(outdir, "compare-%s-%s.csv" % (by, base))
     if csvf:
-        tmp = csvf + ".tmp"
-        try:
-            with open(tmp, "w") as f:
-                f.write(text)
-            os.replace(tmp, csvf)
-        except OSError as e:
-            die("cannot write %s: %s" % (csvf, e.strerror))
         print("# CSV: %s" % csvf)
 
 
@@ -624,6 +633,8 @@ def cmd_summary(args):
 
 
 def main():
+    import signal
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `| head` ends quietly
     if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
         sys.stdout.write(__doc__)
         sys.exit(0 if len(sys.argv) >= 2 else 2)
