@@ -41,6 +41,7 @@ declare -A SIZE=([4k]=64M [128k]=256M [1m]=512M)
 
 modes="copy splice"
 if out=$("$SFS" "$MNT" --mode passthrough --file-size 1M 2>&1 </dev/null --pid-file "$T_TMP/pt.pid"); then
+	t_cleanup_pid "$(cat "$T_TMP/pt.pid")"
 	kill "$(cat "$T_TMP/pt.pid")"
 	for _ in $(seq 50); do t_no_mount "$MNT" && break; sleep 0.1; done
 	modes="$modes passthrough"

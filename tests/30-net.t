@@ -84,7 +84,7 @@ if has server; then
 	rc=$?
 	[ $rc -eq 2 ] && grep -q granule <<<"$out" && t_pass server.bad-granule ||
 		t_fail server.bad-granule "rc=$rc out=$out"
-	"$SRV" --help | grep -q -- "--send STR" && t_pass server.help || t_fail server.help "no --send in --help"
+	"$SRV" --help | grep -q -- "--send HOW" && t_pass server.help || t_fail server.help "no --send in --help"
 
 	for send in send sendfile zerocopy; do
 		if ! srv_start "send-$send" --files 3 --file-size 48M --granule 4096 --seed 7 --send $send; then

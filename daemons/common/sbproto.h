@@ -149,9 +149,6 @@ int sbp_resp_check(const struct sbp_resp *r, uint64_t tag, uint32_t want, char *
 int sbp_parse_addr(const char *spec, char *host, size_t hostlen, char *port, size_t portlen,
                    const char **opts);
 
-/* "4096", "64k", "1M", "2G", "1T" (binary units).  Returns 0 or -EINVAL. */
-int sbp_parse_size(const char *s, uint64_t *out);
-
 /* Blocking I/O of exactly n bytes.  0, -ECONNRESET at EOF (with *got bytes read), or -errno. */
 int sbp_read_full(int fd, void *buf, size_t n, size_t *got);
 int sbp_write_full(int fd, const void *buf, size_t n);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "pattern.h"
+#include "opttab.h"
 #include "sbproto.h"
 
 static char host[256], port[16];
@@ -421,10 +422,10 @@ int main(int argc, char **argv)
 			files = strtoull(optarg, NULL, 0);
 			break;
 		case 'S':
-			ok = !sbp_parse_size(optarg, &file_size);
+			ok = !parse_size(optarg, &file_size);
 			break;
 		case 'g':
-			ok = !sbp_parse_size(optarg, &granule);
+			ok = !parse_size(optarg, &granule);
 			break;
 		case 's':
 			seed = strtoull(optarg, NULL, 0);
@@ -439,7 +440,7 @@ int main(int argc, char **argv)
 			seconds = atof(optarg);
 			break;
 		case 'l':
-			ok = !sbp_parse_size(optarg, &length) && length <= SBP_MAX_LEN_LIMIT;
+			ok = !parse_size(optarg, &length) && length <= SBP_MAX_LEN_LIMIT;
 			break;
 		case 'r':
 			random_off = true;

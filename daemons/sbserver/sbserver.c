@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "pattern.h"
+#include "opttab.h"
 #include "sbproto.h"
 
 #ifndef SO_ZEROCOPY
@@ -79,31 +80,27 @@ struct opts {
 
 static struct opts o;
 
-enum opt_type { T_STR, T_U64, T_SIZE, T_FLAG };
+#define O(f) offsetof(struct opts, f)
 
-/* Every option, once: name, type, where, default, help (also the --help text). */
-static const struct opt {
-	const char *name;
-	enum opt_type type;
-	void *ptr;
-	const char *def;
-	const char *help;
-} opt_table[] = {
-    {"bind", T_STR, &o.bind, "127.0.0.1", "address to listen on (0.0.0.0 or :: for all)"},
-    {"port", T_U64, &o.port, "0", "TCP port; 0 picks a free one (printed)"},
-    {"port-file", T_STR, &o.port_file, NULL, "write the port number to this file when ready"},
-    {"files", T_U64, &o.files, "1", "number of files served"},
-    {"file-size", T_SIZE, &o.file_size, "1G", "bytes per file (k/M/G suffixes)"},
-    {"granule", T_SIZE, &o.granule, "8", "pattern granule: multiple of 8 (fio's bs for %o)"},
-    {"seed", T_U64, &o.seed, "0", "pattern seed (0 keeps fio's verify_pattern=%o)"},
-    {"send", T_STR, &o.send, "send", "how data is sent: send | sendfile | zerocopy"},
-    {"max-len", T_SIZE, &o.max_len, "16M", "largest length served per request"},
-    {"zc-min", T_SIZE, &o.zc_min, "16k", "zerocopy: smaller sends are copied"},
-    {"timeout", T_U64, &o.timeout, "30", "seconds a send or a HELLO may block (0 = none)"},
-    {"stats-file", T_STR, &o.stats_file, NULL, "write counters as JSON here at exit"},
-    {"verbose", T_FLAG, &o.verbose, NULL, "log every connection"},
-    {"help", T_FLAG, &o.help, NULL, "print this help"},
+/* Every option, once: this table drives parsing, defaults and --help. */
+// clang-format off
+static const struct opt_desc opt_table[] = {
+	{"bind", 0, OPT_STR, O(bind), "127.0.0.1", "ADDR", "address to listen on (0.0.0.0 or :: for all)"},
+	{"port", 0, OPT_U64, O(port), "0", "N", "TCP port; 0 picks a free one (printed)", 0, 65535},
+	{"port-file", 0, OPT_STR, O(port_file), NULL, "PATH", "write the port number to this file when ready"},
+	{"files", 0, OPT_U64, O(files), "1", "N", "number of files served", 1, UINT32_MAX},
+	{"file-size", 0, OPT_SIZE, O(file_size), "1G", "SIZE", "bytes per file (k/M/G suffixes)", 1, 1ULL << 46},
+	{"granule", 0, OPT_SIZE, O(granule), "8", "SIZE", "pattern granule: multiple of 8 (fio's bs for %o)", 8, 1U << 30},
+	{"seed", 0, OPT_U64, O(seed), "0", "N", "pattern seed (0 keeps fio's verify_pattern=%o)"},
+	{"send", 0, OPT_STR, O(send), "send", "HOW", "how data is sent: send | sendfile | zerocopy"},
+	{"max-len", 0, OPT_SIZE, O(max_len), "16M", "SIZE", "largest length served per request", 1, SBP_MAX_LEN_LIMIT},
+	{"zc-min", 0, OPT_SIZE, O(zc_min), "16k", "SIZE", "zerocopy: smaller sends are copied"},
+	{"timeout", 0, OPT_U64, O(timeout), "30", "SECONDS", "seconds a send or a HELLO may block (0 = none)"},
+	{"stats-file", 0, OPT_STR, O(stats_file), NULL, "PATH", "write counters as JSON here at exit"},
+	{"verbose", 'v', OPT_BOOL, O(verbose), NULL, NULL, "log every connection"},
+	{"help", 'h', OPT_BOOL, O(help), NULL, NULL, "print this help"},
 };
+// clang-format on
 
 #define NOPTS (sizeof(opt_table) / sizeof(opt_table[0]))
 
@@ -112,49 +109,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: sbserver [OPTIONS]\n"
 	           "Serve splicebench pattern files over TCP (wire format: "
 	           "daemons/common/sbproto.h).\n\n");
-	for (size_t i = 0; i < NOPTS; i++) {
-		const struct opt *op = &opt_table[i];
-		char left[64];
-
-		snprintf(left, sizeof(left), "--%s%s", op->name,
-		         op->type == T_FLAG  ? ""
-		         : op->type == T_STR ? " STR"
-		                             : " N");
-		fprintf(f, "  %-22s %s", left, op->help);
-		if (op->def)
-			fprintf(f, " [%s]", op->def);
-		fputc('\n', f);
-	}
-}
-
-static int set_opt(const struct opt *op, const char *val)
-{
-	uint64_t v;
-	char *end;
-
-	switch (op->type) {
-	case T_STR:
-		*(const char **)op->ptr = val;
-		return 0;
-	case T_FLAG:
-		*(bool *)op->ptr = true;
-		return 0;
-	case T_U64:
-		if (!*val || *val == '-')
-			return -1;
-		errno = 0;
-		v = strtoull(val, &end, 0);
-		if (errno || *end)
-			return -1;
-		*(uint64_t *)op->ptr = v;
-		return 0;
-	case T_SIZE:
-		if (sbp_parse_size(val, &v))
-			return -1;
-		*(uint64_t *)op->ptr = v;
-		return 0;
-	}
-	return -1;
+	opt_usage(f, opt_table, NOPTS);
 }
 
 static void die2(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -174,53 +129,21 @@ static enum send_kind send_kind;
 
 static void parse_opts(int argc, char **argv)
 {
-	for (size_t i = 0; i < NOPTS; i++)
-		if (opt_table[i].def && set_opt(&opt_table[i], opt_table[i].def))
-			abort();
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = NULL, *eq;
-		const struct opt *op = NULL;
-		size_t n;
+	char err[256];
+	int first = opt_parse(opt_table, NOPTS, &o, argc, argv, err, sizeof(err));
 
-		if (strncmp(a, "--", 2))
-			die2("unexpected argument '%s'", a);
-		a += 2;
-		eq = strchr(a, '=');
-		n = eq ? (size_t)(eq - a) : strlen(a);
-		for (size_t j = 0; j < NOPTS; j++)
-			if (strlen(opt_table[j].name) == n && !strncmp(opt_table[j].name, a, n))
-				op = &opt_table[j];
-		if (!op)
-			die2("unknown option '--%.*s'", (int)n, a);
-		if (op->type == T_FLAG) {
-			if (eq)
-				die2("--%s takes no value", op->name);
-		} else if (eq) {
-			val = eq + 1;
-		} else if (i + 1 < argc) {
-			val = argv[++i];
-		} else {
-			die2("--%s needs a value", op->name);
-		}
-		if (set_opt(op, val))
-			die2("--%s: bad value '%s'", op->name, val);
-	}
+	if (first < 0)
+		die2("%s", err);
+	if (first < argc)
+		die2("unexpected argument '%s'", argv[first]);
 	if (o.help) {
 		usage(stdout);
 		exit(0);
 	}
-	if (o.port > 65535)
-		die2("--port: %llu out of range", (unsigned long long)o.port);
-	if (o.files < 1 || o.files > UINT32_MAX)
-		die2("--files: must be 1..%u", UINT32_MAX);
-	if (o.file_size < 1)
-		die2("--file-size: must be > 0");
 	if (o.file_size > (1ULL << 46) / o.files)
 		die2("--files x --file-size too large");
-	if (o.granule < 8 || o.granule % 8)
+	if (o.granule % 8)
 		die2("--granule: must be a positive multiple of 8");
-	if (o.max_len < 1 || o.max_len > SBP_MAX_LEN_LIMIT)
-		die2("--max-len: must be 1..%u", SBP_MAX_LEN_LIMIT);
 	if (!strcmp(o.send, "send"))
 		send_kind = SEND_SEND;
 	else if (!strcmp(o.send, "sendfile"))

@@ -179,7 +179,6 @@ const struct data_source *source_find(const char *spec);
 /* options.c */
 int sfs_parse_opts(struct sfs_opts *o, int argc, char **argv, char *err, size_t errlen);
 void sfs_usage(FILE *f, const char *prog);
-int parse_size(const char *s, uint64_t *out);
 
 /* proto.c: everything but READ */
 int proto_handle_init(struct sfs *fs, char *buf, size_t bufsize);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include "opttab.h"
 #include "splicefs.h"
 #include "unit.h"
 
@@ -90,6 +91,10 @@ TEST(options_parse_size_suffixes)
 	CHECK(parse_size("-1", &v) != 0);
 	CHECK(parse_size("", &v) != 0);
 	CHECK(parse_size("1X", &v) != 0);
+	CHECK(parse_size("2T", &v) == 0 && v == 2ULL << 40);
+	CHECK(parse_size("1kk", &v) != 0);
+	CHECK(parse_size("99999999999999999999", &v) != 0);
+	CHECK(parse_size("17179869184G", &v) != 0); /* overflows 64 bits */
 }
 
 TEST(options_help_lists_every_mode)

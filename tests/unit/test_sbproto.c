@@ -171,23 +171,6 @@ TEST(sbproto_parse_addr)
 	          sizeof(h), p, sizeof(p), &o) == -EINVAL);
 }
 
-TEST(sbproto_parse_size)
-{
-	uint64_t v;
-
-	CHECK(sbp_parse_size("4096", &v) == 0 && v == 4096);
-	CHECK(sbp_parse_size("64k", &v) == 0 && v == 65536);
-	CHECK(sbp_parse_size("16M", &v) == 0 && v == 16 << 20);
-	CHECK(sbp_parse_size("1GiB", &v) == 0 && v == 1ULL << 30);
-	CHECK(sbp_parse_size("2T", &v) == 0 && v == 2ULL << 40);
-	CHECK(sbp_parse_size("", &v) == -EINVAL);
-	CHECK(sbp_parse_size("-1", &v) == -EINVAL);
-	CHECK(sbp_parse_size("1X", &v) == -EINVAL);
-	CHECK(sbp_parse_size("1kk", &v) == -EINVAL);
-	CHECK(sbp_parse_size("99999999999999999999", &v) == -EINVAL);
-	CHECK(sbp_parse_size("17179869184G", &v) == -EINVAL); /* overflows 64 bits */
-}
-
 /* ---- source_tcp against an in-process server ---- */
 
 #define T_FILE_SIZE (4u << 20)
