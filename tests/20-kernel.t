@@ -196,11 +196,13 @@ if [ -n "$fixed" ]; then
 	else
 		t_fail vm-timeout "rc $rc, $left QEMU left, $((SECONDS - start)) s: $(tail -n 2 "$T_TMP/hang.err" | tr '\n' ' ')"
 	fi
-	# The exit code and the streams of the guest command come back.
-	vm_run rc "$fixed" --timeout 120 --env SB_TEST_X='a b' "$fixed" -- \
-		sh -c 'echo "out $SB_TEST_X $SB_VM_ACCEL"; echo err >&2; exit 7'
+	# The exit code, the streams, --env, --smp and --out of the guest command.
+	mkdir -p "$T_TMP/rcout"
+	vm_run rc "$fixed" --timeout 120 --smp 2 --out "$T_TMP/rcout" --env SB_TEST_X='a b' "$fixed" -- \
+		sh -c 'echo "out $SB_TEST_X $SB_VM_ACCEL $(nproc)"; echo err >&2; echo f >"$SB_VM_OUT/f"; exit 7'
 	rc=$?
-	if [ $rc -eq 7 ] && grep -Eq '^out a b (tcg|kvm)$' "$T_TMP/rc.out" && grep -q '^err$' "$T_TMP/rc.err"; then
+	if [ $rc -eq 7 ] && grep -Eq '^out a b (tcg|kvm) 2$' "$T_TMP/rc.out" && grep -q '^err$' "$T_TMP/rc.err" &&
+		[ "$(cat "$T_TMP/rcout/f" 2>/dev/null)" = f ]; then
 		t_pass vm-exit-code-and-streams
 	else
 		t_fail vm-exit-code-and-streams "rc $rc: $(head -c 200 "$T_TMP/rc.out")"
