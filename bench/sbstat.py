@@ -492,7 +492,7 @@ def load_set(d):
 
 
 def pct(a, b):
-    return (b - a) / a * 100.0 if a else None
+    return (b - a) / a * 100.0 if a else ""
 
 
 def compare_rows(pairs):
@@ -599,8 +599,10 @@ def cmd_compare(args):
         if r["gbps_a"] == "" or r["gbps_b"] == "":
             print("%-*s %s/%s %s" % (w, r["point"], r["status_a"], r["status_b"], r["reason"]))
             continue
-        print("%-*s %9.3f %9.3f %+8.1f %-7s %8s %8s %8s %-7s" % (
-            w, r["point"], r["gbps_a"], r["gbps_b"], r["gbps_delta_pct"], r["gbps_verdict"],
+        print("%-*s %9.3f %9.3f %8s %-7s %8s %8s %8s %-7s" % (
+            w, r["point"], r["gbps_a"], r["gbps_b"],
+            ("%+.1f" % r["gbps_delta_pct"]) if r["gbps_delta_pct"] != "" else "",
+            r["gbps_verdict"],
             ("%.3f" % r["cpu_a"]) if r["cpu_a"] != "" else "",
             ("%.3f" % r["cpu_b"]) if r["cpu_b"] != "" else "",
             ("%+.1f" % r["cpu_delta_pct"]) if r["cpu_delta_pct"] != "" else "",
