@@ -9,7 +9,7 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-missing-field-initializers -Werror=impl
 	   -D_GNU_SOURCE -MMD -MP -Idaemons/common -Idaemons/splicefs
 LDLIBS  += -pthread
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
-FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
+FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3) -luring
 B := build
 .DEFAULT_GOAL := all
 

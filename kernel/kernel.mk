@@ -4,7 +4,8 @@
 all:
 
 KERNEL_TEST_OBJ := $(B)/kernel/selftest/fuse_splices_test.o $(B)/kernel/selftest/probe.o
-KERNEL_PROBE_OBJ := $(B)/kernel/selftest/fuse_probe.o $(B)/kernel/selftest/probe.o
+KERNEL_PROBE_OBJ := $(B)/kernel/selftest/fuse_probe.o $(B)/kernel/selftest/probe.o \
+		    $(B)/daemons/common/fuse_splices.o
 
 PROGS += $(B)/kernel/fuse_splices_test $(B)/kernel/fuse_probe $(B)/kernel/libfuse_hello
 

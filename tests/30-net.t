@@ -167,7 +167,7 @@ sfs_start() {
 	shift 5
 	rm -f "$T_TMP/$name.sfs.json" "$T_TMP/sfs.pid"
 	"${wrap[@]}" "$SFS" "$MNT" --mode "$mode" --source "$src" --file-size 256M --granule "$g" \
-		--stats-file "$T_TMP/$name.sfs.json" --pid-file "$T_TMP/sfs.pid" "$@" \
+		--stats-file "$T_TMP/$name.sfs.json" --pid-file "$T_TMP/sfs.pid" --log "$T_TMP/$name.sfs.log" "$@" \
 		>"$T_TMP/$name.sfs.log" 2>&1 || return 1
 	# the daemon writes its pid file after the parent has returned: wait (bounded)
 	for _ in $(seq 100); do [ -s "$T_TMP/sfs.pid" ] && break; sleep 0.05; done

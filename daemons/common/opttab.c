@@ -70,7 +70,8 @@ static int set_opt(const struct opt_desc *d, void *base, const char *val, char *
 		errno = 0;
 		dv = strtod(val, &end);
 		if (errno || end == val || *end || dv < 0) {
-			snprintf(err, errlen, "--%s: '%s' is not a non-negative number", d->name, val);
+			snprintf(err, errlen, "--%s: '%s' is not a non-negative number", d->name,
+			         val);
 			return -1;
 		}
 		*(double *)p = dv;
@@ -88,14 +89,14 @@ static int set_opt(const struct opt_desc *d, void *base, const char *val, char *
 	case OPT_SIZE32:
 		if (parse_size(val, &v)) {
 			snprintf(err, errlen, "--%s: '%s' is not a size (e.g. 4096, 128K, 1M, 8G)",
-				 d->name, val);
+			         d->name, val);
 			return -1;
 		}
 		break;
 	}
 	if (v < d->min || (d->max && v > d->max)) {
-		snprintf(err, errlen, "--%s: %s is out of range [%" PRIu64 ", %" PRIu64 "]", d->name,
-			 val, d->min, d->max);
+		snprintf(err, errlen, "--%s: %s is out of range [%" PRIu64 ", %" PRIu64 "]",
+		         d->name, val, d->min, d->max);
 		return -1;
 	}
 	if (d->type == OPT_INT)
@@ -108,7 +109,7 @@ static int set_opt(const struct opt_desc *d, void *base, const char *val, char *
 }
 
 int opt_parse(const struct opt_desc *t, size_t n, void *base, int argc, char **argv, char *err,
-	      size_t errlen)
+              size_t errlen)
 {
 	struct option *lopts = calloc(n + 1, sizeof(*lopts));
 	char *shorts = calloc(2 * n + 2, 1), *sp = shorts;
@@ -123,8 +124,8 @@ int opt_parse(const struct opt_desc *t, size_t n, void *base, int argc, char **a
 		if (t[i].def && set_opt(&t[i], base, t[i].def, err, errlen))
 			goto out;
 		lopts[i] = (struct option){t[i].name,
-					   t[i].type == OPT_BOOL ? no_argument : required_argument,
-					   NULL, 1000 + (int)i};
+		                           t[i].type == OPT_BOOL ? no_argument : required_argument,
+		                           NULL, 1000 + (int)i};
 		if (t[i].shortopt) {
 			*sp++ = (char)t[i].shortopt;
 			if (t[i].type != OPT_BOOL)
@@ -170,8 +171,8 @@ void opt_usage(FILE *f, const struct opt_desc *t, size_t n)
 		char lhs[64];
 
 		snprintf(lhs, sizeof(lhs), "%c%c%s--%s%s%s", d->shortopt ? '-' : ' ',
-			 d->shortopt ? d->shortopt : ' ', d->shortopt ? ", " : "  ", d->name,
-			 d->arg ? " " : "", d->arg ? d->arg : "");
+		         d->shortopt ? d->shortopt : ' ', d->shortopt ? ", " : "  ", d->name,
+		         d->arg ? " " : "", d->arg ? d->arg : "");
 		fprintf(f, "  %-28s %s", lhs, d->help);
 		if (d->def)
 			fprintf(f, " [%s]", d->def);

@@ -26,9 +26,9 @@ struct opt_desc {
 	const char *name; /* long name, without "--" */
 	int shortopt;     /* 0 for none */
 	enum opt_type type;
-	size_t off;       /* offset of the field in the options struct */
-	const char *def;  /* default, parsed like a command-line value; NULL = none */
-	const char *arg;  /* placeholder in --help, e.g. "SIZE" */
+	size_t off;      /* offset of the field in the options struct */
+	const char *def; /* default, parsed like a command-line value; NULL = none */
+	const char *arg; /* placeholder in --help, e.g. "SIZE" */
 	const char *help;
 	uint64_t min, max; /* bounds for numbers, inclusive; max 0 = none */
 };
@@ -39,7 +39,7 @@ struct opt_desc {
  * argument that is not an option, or -1 with one line in err (what was wrong).
  */
 int opt_parse(const struct opt_desc *t, size_t n, void *base, int argc, char **argv, char *err,
-	      size_t errlen);
+              size_t errlen);
 
 /* One line per option: "  -s, --name ARG   help [default]". */
 void opt_usage(FILE *f, const struct opt_desc *t, size_t n);

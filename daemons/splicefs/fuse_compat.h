@@ -15,8 +15,8 @@
 #define FUSE_INIT_EXT (1 << 30)
 #endif
 /* 7.40: passthrough.  Bits 32..63 of the INIT flags live in flags2. */
-#define SFS_FUSE_PASSTHROUGH_FLAGS2 (1u << (37 - 32))
-#define SFS_FOPEN_PASSTHROUGH       (1u << 7)
+#define SFS_FUSE_PASSTHROUGH_FLAGS2       (1u << (37 - 32))
+#define SFS_FOPEN_PASSTHROUGH             (1u << 7)
 #define SFS_INIT_OUT_MAX_STACK_DEPTH(out) ((out)->unused[0])
 #define SFS_OPEN_OUT_BACKING_ID(out)      ((out)->padding)
 
@@ -27,5 +27,33 @@ struct sfs_fuse_backing_map {
 };
 #define SFS_FUSE_DEV_IOC_BACKING_OPEN  _IOW(229, 1, struct sfs_fuse_backing_map)
 #define SFS_FUSE_DEV_IOC_BACKING_CLOSE _IOW(229, 2, uint32_t)
+
+/* 7.42: FUSE over io_uring (Linux 6.14+, CONFIG_FUSE_IO_URING, enable_uring=1). */
+#define SFS_FUSE_OVER_IO_URING_FLAGS2   (1u << (41 - 32))
+#define SFS_FUSE_URING_IN_OUT_HEADER_SZ 128
+#define SFS_FUSE_URING_OP_IN_OUT_SZ     128
+
+struct sfs_fuse_uring_ent_in_out {
+	uint64_t flags;
+	uint64_t commit_id; /* the request's unique, echoed in the commit */
+	uint32_t payload_sz;
+	uint32_t padding;
+	uint64_t reserved;
+};
+
+struct sfs_fuse_uring_req_header {
+	char in_out[SFS_FUSE_URING_IN_OUT_HEADER_SZ]; /* fuse_in_header / fuse_out_header */
+	char op_in[SFS_FUSE_URING_OP_IN_OUT_SZ];      /* the opcode's first argument */
+	struct sfs_fuse_uring_ent_in_out ring_ent_in_out;
+};
+
+enum { SFS_FUSE_IO_URING_CMD_REGISTER = 1, SFS_FUSE_IO_URING_CMD_COMMIT_AND_FETCH = 2 };
+
+struct sfs_fuse_uring_cmd_req {
+	uint64_t flags;
+	uint64_t commit_id;
+	uint16_t qid;
+	uint8_t padding[6];
+};
 
 #endif

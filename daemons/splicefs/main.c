@@ -106,11 +106,12 @@ static void set_readahead(struct sfs *fs, const char *mp)
  * Go to the background like fuse_daemonize(), but let the parent exit only
  * once the child says it is serving (one byte on the returned fd), so that
  * `splicefs MNT ...; fio MNT/data0` needs no wait and the pid file exists.
- * The parent exits 1 if the child dies first.  stderr is kept for logs.
+ * The parent exits 1 if the child dies first.  The child's messages go to
+ * --log (default: nowhere), never to the caller's stdout or stderr.
  */
-static int daemonize(void)
+static int daemonize(const char *log)
 {
-	int p[2], nul;
+	int p[2], nul, logfd;
 	pid_t pid;
 	char c;
 
@@ -127,10 +128,15 @@ static int daemonize(void)
 	setsid();
 	if (chdir("/") < 0)
 		return -errno;
+	/* Hold none of the caller's pipes: `out=$(splicefs ...)` must return. */
 	nul = open("/dev/null", O_RDWR);
+	logfd = log ? open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : nul;
 	if (nul >= 0) {
 		dup2(nul, 0);
 		dup2(nul, 1);
+		dup2(logfd >= 0 ? logfd : nul, 2);
+		if (logfd > 2 && logfd != nul)
+			close(logfd);
 		if (nul > 2)
 			close(nul);
 	}
@@ -204,7 +210,7 @@ int main(int argc, char **argv)
 
 		if ((r = proto_handle_init(&fs, initbuf, sizeof(initbuf)))) {
 			fprintf(stderr, "splicefs: FUSE INIT with the kernel failed: %s\n",
-				strerror(-r));
+			        strerror(-r));
 			goto out_unmount;
 		}
 	}
@@ -219,8 +225,9 @@ int main(int argc, char **argv)
 	}
 	if (fs.mode->probe && fs.mode->probe(&fs))
 		goto out_unmount;
-	if (!fs.o.foreground && (ready_fd = daemonize()) < 0) {
-		fprintf(stderr, "splicefs: could not go to the background: %s\n", strerror(-ready_fd));
+	if (!fs.o.foreground && (ready_fd = daemonize(fs.o.log_file)) < 0) {
+		fprintf(stderr, "splicefs: could not go to the background: %s\n",
+		        strerror(-ready_fd));
 		goto out_unmount;
 	}
 	if (fs.o.pid_file) {
@@ -238,7 +245,8 @@ int main(int argc, char **argv)
 	set_readahead(&fs, real);
 	if (ready_fd >= 0) { /* mounted, pid file written, workers serving: let the parent go */
 		if (write(ready_fd, "", 1) != 1)
-			fprintf(stderr, "splicefs: warning: lost the parent before it saw us ready\n");
+			fprintf(stderr,
+			        "splicefs: warning: lost the parent before it saw us ready\n");
 		close(ready_fd);
 		ready_fd = -1;
 	}

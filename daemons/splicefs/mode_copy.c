@@ -27,7 +27,7 @@ int reply_by_copy(struct worker *w, const struct read_req *rq)
 		}
 		iov[1].iov_base = (void *)p;
 	}
-	err = fuse_send(w->fuse_fd, iov, rq->size ? 2 : 1);
+	err = w->send(w, iov, rq->size ? 2 : 1);
 	if (rq->size)
 		src->end(w, err == 0);
 	if (err)

@@ -20,7 +20,7 @@
 // clang-format off
 static const struct opt_desc opt_table[] = {
 	{"mode", 'm', OPT_STR, O(mode), "copy", "MODE",
-	 "reply mode: copy, splice, multipipe or passthrough (see below)"},
+	 "reply mode: copy, splice, multipipe, passthrough or uring (see below)"},
 	{"source", 's', OPT_STR, O(source), "mem", "SRC",
 	 "data source: mem (a memfd holding the files) or tcp://HOST:PORT (sbserver)"},
 	{"threads", 't', OPT_INT, O(threads), "1", "N", "worker threads", 1, 256},
@@ -49,10 +49,14 @@ static const struct opt_desc opt_table[] = {
 	{"stats-interval", 0, OPT_DOUBLE, O(stats_interval), "1", "SECONDS",
 	 "how often the stats file is rewritten (0: only at exit and on SIGUSR1)"},
 	{"pid-file", 0, OPT_STR, O(pid_file), NULL, "PATH", "write the daemon's pid to PATH"},
+	{"log", 0, OPT_STR, O(log_file), NULL, "PATH",
+	 "in the background: append messages (errors, exit counters) to PATH"},
 	{"foreground", 'f', OPT_BOOL, O(foreground), NULL, NULL, "stay in the foreground"},
 	{"allow-other", 0, OPT_BOOL, O(allow_other), NULL, NULL, "let other users read the mount"},
 	{"probe", 0, OPT_BOOL, O(probe_only), NULL, NULL,
 	 "mount, report whether the kernel accepts FUSE_OUT_SPLICES, unmount, exit 0 (yes) / 1"},
+	{"uring-depth", 0, OPT_INT, O(uring_depth), "2", "N",
+	 "uring mode: ring entries per queue (one queue per CPU)", 1, 1024},
 	{"fault-every", 0, OPT_INT, O(fault_every), "0", "N",
 	 "testing: every Nth multipipe reply names a non-pipe fd, which the kernel must refuse",
 	 0, 1 << 30},
@@ -112,7 +116,7 @@ int sfs_parse_opts(struct sfs_opts *o, int argc, char **argv, char *err, size_t 
 		return -1;
 	}
 	if (!mode_find(o->mode)) {
-		snprintf(err, errlen, "unknown mode '%s': use copy, splice, multipipe or passthrough", o->mode);
+		snprintf(err, errlen, "unknown mode '%s': use copy, splice, multipipe, passthrough or uring", o->mode);
 		return -1;
 	}
 	if (!source_find(o->source)) {

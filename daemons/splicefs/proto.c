@@ -40,7 +40,7 @@ static int reply(struct worker *w, uint64_t unique, int err, const void *arg, si
 	struct fuse_out_header oh = {sizeof(oh) + (arg ? len : 0), -err, unique};
 	struct iovec iov[2] = {{&oh, sizeof(oh)}, {(void *)arg, len}};
 
-	return fuse_send(w->fuse_fd, iov, arg && len ? 2 : 1);
+	return w->send(w, iov, arg && len ? 2 : 1);
 }
 
 int sfs_reply_err(struct worker *w, uint64_t unique, int err)
@@ -220,7 +220,8 @@ static void do_statfs(struct worker *w, const struct fuse_in_header *ih)
  */
 int proto_handle_init(struct sfs *fs, char *buf, size_t bufsize)
 {
-	struct worker boot = {.fs = fs, .id = -1, .fuse_fd = fs->fuse_fd, .sock = -1};
+	struct worker boot = {.fs = fs, .id = -1, .fuse_fd = fs->fuse_fd, .sock = -1,
+			      .send = dev_send};
 	const struct fuse_in_header *ih = (const void *)buf;
 	ssize_t n;
 

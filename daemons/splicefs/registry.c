@@ -5,7 +5,7 @@
 #include <string.h>
 
 const struct reply_mode *const reply_modes[] = {&mode_copy, &mode_splice, &mode_multipipe,
-						 &mode_passthrough, NULL};
+						 &mode_passthrough, &mode_uring, NULL};
 const struct data_source *const data_sources[] = {&source_mem, &source_tcp, NULL};
 
 const struct reply_mode *mode_find(const char *name)

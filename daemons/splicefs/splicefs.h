@@ -82,6 +82,12 @@ struct reply_mode {
 	void (*init)(struct sfs *fs, const struct fuse_init_in *in, struct fuse_init_out *out);
 	/* Optional: adjust an OPEN reply for file `file`; -errno fails the open. */
 	int (*open)(struct worker *w, uint64_t file, struct fuse_open_out *out);
+	/*
+	 * Optional: a transport of its own (FUSE over io_uring).  The worker
+	 * thread runs this instead of the read(/dev/fuse) loop; it gets requests
+	 * its own way and dispatches them with worker_handle().
+	 */
+	void (*run)(struct worker *w);
 };
 
 /* Per-worker counters: written by their worker only, summed by readers. */
@@ -97,6 +103,7 @@ struct counters {
 	uint64_t errors;         /* other errors (bad requests, source failures) */
 	uint64_t source_bytes;   /* bytes taken from the data source */
 	uint64_t reconnects;     /* data-source connections re-established */
+	uint64_t ring_requests;  /* requests that came through io_uring entries */
 } __attribute__((aligned(64)));
 
 struct pipe_pair {
@@ -120,6 +127,9 @@ struct worker {
 	void *src;          /* data source private state */
 	struct counters c;
 	pthread_t thread;
+	/* How replies leave: writev(/dev/fuse) by default; a ring entry for io_uring. */
+	int (*send)(struct worker *w, const struct iovec *iov, int cnt);
+	void *mode_priv; /* reply mode's per-worker state */
 };
 
 /* Options, declared once in options.c's table (which also prints --help). */
@@ -140,11 +150,13 @@ struct sfs_opts {
 	uint64_t granule;
 	const char *stats_file;
 	const char *pid_file;
+	const char *log_file;
 	double stats_interval;
 	bool foreground;
 	bool probe_only;
 	bool debug;
 	int fault_every; /* testing: inject a bad fd into every Nth multipipe reply */
+	int uring_depth; /* io_uring: ring entries per queue */
 	bool allow_other;
 	bool help;
 	bool version;
@@ -163,13 +175,14 @@ struct sfs {
 	uint32_t max_read; /* negotiated */
 	long page_size;
 	volatile int stop;
-	bool passthrough;      /* INIT enabled FUSE_PASSTHROUGH */
-	int *backing_ids;      /* passthrough: per file, 0 until registered */
+	bool passthrough;          /* INIT enabled FUSE_PASSTHROUGH */
+	bool uring;                /* INIT enabled FUSE_OVER_IO_URING */
+	int *backing_ids;          /* passthrough: per file, 0 until registered */
 	pthread_mutex_t open_lock; /* passthrough registration (open path, not read) */
 };
 
 /* Registries */
-extern const struct reply_mode mode_copy, mode_splice, mode_multipipe, mode_passthrough;
+extern const struct reply_mode mode_copy, mode_splice, mode_multipipe, mode_passthrough, mode_uring;
 extern const struct data_source source_mem, source_tcp;
 extern const struct reply_mode *const reply_modes[];   /* NULL-terminated */
 extern const struct data_source *const data_sources[]; /* NULL-terminated */
@@ -191,6 +204,8 @@ int reply_by_copy(struct worker *w, const struct read_req *rq);
 
 /* worker.c */
 int workers_start(struct sfs *fs);
+void worker_handle(struct worker *w, const void *req, size_t len);
+int dev_send(struct worker *w, const struct iovec *iov, int cnt);
 void workers_stop(struct sfs *fs);
 int pipes_open(struct worker *w, int n, size_t size);
 void pipes_close(struct worker *w);

@@ -14,7 +14,7 @@
 #define FIELDS(X)                                                                                  \
 	X(requests)                                                                                \
 	X(reads) X(bytes) X(bytes_spliced) X(bytes_copied) X(fallbacks) X(pipes_used)              \
-	    X(replies_failed) X(errors) X(source_bytes) X(reconnects)
+	    X(replies_failed) X(errors) X(source_bytes) X(reconnects) X(ring_requests)
 
 void counters_sum(const struct sfs *fs, struct counters *out)
 {

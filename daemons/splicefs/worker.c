@@ -95,11 +95,31 @@ static void handle_read(struct worker *w, const struct fuse_in_header *ih, size_
 	}
 }
 
+int dev_send(struct worker *w, const struct iovec *iov, int cnt)
+{
+	return fuse_send(w->fuse_fd, iov, cnt);
+}
+
+/* One request, whichever way it came: READ goes to the reply mode. */
+void worker_handle(struct worker *w, const void *req, size_t len)
+{
+	w->c.requests++;
+	if (((const struct fuse_in_header *)req)->opcode == FUSE_READ)
+		handle_read(w, req, len);
+	else
+		proto_dispatch(w, req, len);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct sfs *fs = w->fs;
 
+	if (fs->mode->run) {
+		fs->mode->run(w);
+		fs->stop = 1;
+		return NULL;
+	}
 	while (!fs->stop) {
 		ssize_t n = read(w->fuse_fd, w->inbuf, w->inbuf_size);
 
@@ -114,11 +134,7 @@ static void *worker_main(void *arg)
 		}
 		if ((size_t)n < sizeof(struct fuse_in_header))
 			continue;
-		w->c.requests++;
-		if (((struct fuse_in_header *)w->inbuf)->opcode == FUSE_READ)
-			handle_read(w, (void *)w->inbuf, n);
-		else
-			proto_dispatch(w, w->inbuf, n);
+		worker_handle(w, w->inbuf, n);
 	}
 	fs->stop = 1;
 	return NULL;
@@ -133,6 +149,7 @@ static int worker_init(struct sfs *fs, struct worker *w, int id)
 	w->id = id;
 	w->sock = -1;
 	w->fuse_fd = fs->fuse_fd;
+	w->send = dev_send;
 	if (fs->o.clone_fd && id > 0) {
 		uint32_t master = fs->fuse_fd;
 

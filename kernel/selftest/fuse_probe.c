@@ -40,7 +40,7 @@ int main(int argc, char **argv)
 		rmdir(dir);
 		return 2;
 	}
-	r = fuse_out_splices_probe(fd);
+	r = fuse_splices_probe(fd);
 	fuse_out_splices_umount(dir, fd);
 	rmdir(dir);
 	if (r < 0) {

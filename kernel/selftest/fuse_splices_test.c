@@ -964,7 +964,7 @@ int main(int argc, char **argv)
 		rmdir(mnt);
 		return 0;
 	}
-	r = fuse_out_splices_probe(fuse_fd);
+	r = fuse_splices_probe(fuse_fd);
 	if (r <= 0) {
 		if (r == 0)
 			report("SKIP", "fuse_splices",

@@ -10,30 +10,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-/* Even (not an interrupt reply), far above any id the kernel hands out. */
-#define PROBE_UNIQUE 0x7ffffffffffff000ULL
-
-int fuse_out_splices_probe(int fuse_fd)
-{
-	struct fuse_out_header oh = {
-	    .len = sizeof(oh),
-	    .error = FUSE_OUT_SPLICES,
-	    .unique = PROBE_UNIQUE,
-	};
-	ssize_t n = write(fuse_fd, &oh, sizeof(oh));
-
-	if (n >= 0)
-		return -EPROTO; /* no kernel should accept a reply to no request */
-	switch (errno) {
-	case ENOENT:
-		return 1;
-	case EINVAL:
-		return 0;
-	default:
-		return -errno;
-	}
-}
-
 int fuse_out_splices_mount(const char *dir, const char *extra_opts)
 {
 	char opts[256];

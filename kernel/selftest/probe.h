@@ -2,7 +2,7 @@
 /*
  * Does the running kernel accept FUSE_OUT_SPLICES replies (kernel/patches/)?
  *
- * fuse_out_splices_probe() writes, on an already mounted /dev/fuse fd, a reply
+ * fuse_splices_probe() (daemons/common/fuse_splices.c, shared with splicefs) writes, on an already mounted /dev/fuse fd, a reply
  * header with error = FUSE_OUT_SPLICES and a unique id no request has.  A patched
  * kernel lets the error value through and then finds no request: ENOENT.  An
  * unpatched one rejects the error value first: EINVAL.  Nothing else changes on
@@ -15,12 +15,7 @@
 #ifndef SPLICEBENCH_KERNEL_PROBE_H
 #define SPLICEBENCH_KERNEL_PROBE_H
 
-#ifndef FUSE_OUT_SPLICES
-#define FUSE_OUT_SPLICES 0x40000000
-#endif
-
-/* Returns 1 (patched: ENOENT), 0 (unpatched: EINVAL), or -errno for anything else. */
-int fuse_out_splices_probe(int fuse_fd);
+#include "fuse_splices.h" /* FUSE_OUT_SPLICES, fuse_splices_probe() */
 
 /* mount(2) "fuse" on dir with fd=N,rootmode=40000,user_id=0,group_id=0 (root only). */
 int fuse_out_splices_mount(const char *dir, const char *extra_opts);
