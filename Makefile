@@ -21,7 +21,7 @@ COMMON_OBJ   := $(COMMON_SRC:%.c=$(B)/%.o)
 SPLICEFS_OBJ := $(SPLICEFS_SRC:%.c=$(B)/%.o)
 UNIT_OBJ     := $(UNIT_SRC:%.c=$(B)/%.o)
 
-PROGS := $(B)/splicefs $(B)/sbcheck $(B)/unit-tests
+PROGS := $(B)/splicefs $(B)/sbcheck $(B)/sbmemcpy $(B)/unit-tests
 
 # Fragments of the other parts of the suite (kernel/kernel.mk, ...) add to PROGS.
 -include $(wildcard */*.mk */*/*.mk)
@@ -36,6 +36,9 @@ $(B)/splicefs: $(SPLICEFS_OBJ) $(COMMON_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(FUSE_LIBS) $(LDLIBS)
 
 $(B)/sbcheck: $(B)/daemons/tools/sbcheck.o $(COMMON_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/sbmemcpy: $(B)/daemons/tools/sbmemcpy.o $(COMMON_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # The unit tests link the daemon's modules (all but main.c) to test them as they ship.

@@ -11,11 +11,13 @@
  * 2 = bad usage or I/O error.  It also checks that the read returns exactly
  * the file's size (or --expect-size): a short or long read is an error.
  */
+#include "opttab.h"
 #include "pattern.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,107 +26,66 @@
 #include <time.h>
 #include <unistd.h>
 
-static int parse_num(const char *s, unsigned long long *v)
-{
-	char *end;
-	int shift = 0;
+struct opts {
+	uint64_t bs, offset, length, file, granule, seed, expect;
+	bool direct, help;
+};
 
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	if (errno || end == s || *s == '-')
-		return -1;
-	switch (*end) {
-	case 'K':
-	case 'k':
-		shift = 10;
-		end++;
-		break;
-	case 'M':
-	case 'm':
-		shift = 20;
-		end++;
-		break;
-	case 'G':
-	case 'g':
-		shift = 30;
-		end++;
-		break;
-	}
-	if (*end)
-		return -1;
-	*v <<= shift;
-	return 0;
-}
+#define NONE UINT64_MAX
+#define O(f) offsetof(struct opts, f)
+// clang-format off
+static const struct opt_desc opt_table[] = {
+	{"bs", 0, OPT_SIZE, O(bs), "1M", "SIZE", "bytes per read", 1, 1ULL << 30},
+	{"direct", 0, OPT_BOOL, O(direct), NULL, NULL, "open with O_DIRECT"},
+	{"offset", 0, OPT_SIZE, O(offset), "0", "N", "first byte to check"},
+	{"length", 0, OPT_SIZE, O(length), NULL, "N", "bytes to check [to the end]"},
+	{"file-index", 0, OPT_U64, O(file), NULL, "N", "file index of the pattern [from the name dataN]"},
+	{"granule", 0, OPT_SIZE, O(granule), "8", "SIZE", "pattern granule (splicefs --granule)", 8},
+	{"seed", 0, OPT_U64, O(seed), "0", "N", "pattern seed (splicefs --seed)"},
+	{"expect-size", 0, OPT_SIZE, O(expect), NULL, "N", "bytes the file must yield from --offset [its size]"},
+	{"help", 'h', OPT_BOOL, O(help), NULL, NULL, "print this help"},
+};
+// clang-format on
+#define NOPTS (sizeof(opt_table) / sizeof(opt_table[0]))
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: sbcheck [--bs SIZE] [--direct] [--offset N] [--length N] "
-	           "[--file-index N] [--granule N] [--seed N] [--expect-size N] FILE\n");
+	fprintf(f, "usage: sbcheck [options] FILE\n");
+	opt_usage(f, opt_table, NOPTS);
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-	    {"bs", 1, 0, 'b'},         {"direct", 0, 0, 'd'},
-	    {"offset", 1, 0, 'o'},     {"length", 1, 0, 'l'},
-	    {"file-index", 1, 0, 'i'}, {"granule", 1, 0, 'g'},
-	    {"seed", 1, 0, 's'},       {"expect-size", 1, 0, 'e'},
-	    {"help", 0, 0, 'h'},       {0},
-	};
-	unsigned long long bs = 1 << 20, off = 0, len = ~0ULL, file = ~0ULL, expect = ~0ULL, v;
-	struct pattern p = {0, 8};
-	int direct = 0, c, fd;
+	struct opts o = {.length = NONE, .file = NONE, .expect = NONE};
+	unsigned long long bs, off, len, file, expect;
+	struct pattern p;
+	int direct, fd, first;
+	char err[256];
 	struct timespec t0, t1;
 	struct stat st;
 	char *buf, msg[256];
 	unsigned long long pos, total = 0;
 
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
-			return 0;
-		}
-		if (c == 'd') {
-			direct = 1;
-			continue;
-		}
-		if (c == '?' || !optarg || parse_num(optarg, &v)) {
-			usage(stderr);
-			fprintf(stderr, "sbcheck: bad option or value%s%s\n", optarg ? ": " : "",
-			        optarg ? optarg : "");
-			return 2;
-		}
-		switch (c) {
-		case 'b':
-			bs = v;
-			break;
-		case 'o':
-			off = v;
-			break;
-		case 'l':
-			len = v;
-			break;
-		case 'i':
-			file = v;
-			break;
-		case 'g':
-			p.granule = v;
-			break;
-		case 's':
-			p.seed = v;
-			break;
-		case 'e':
-			expect = v;
-			break;
-		}
+	first = opt_parse(opt_table, NOPTS, &o, argc, argv, err, sizeof(err));
+	if (first < 0) {
+		fprintf(stderr, "sbcheck: %s\n", err);
+		return 2;
 	}
+	if (o.help) {
+		usage(stdout);
+		return 0;
+	}
+	optind = first;
+	bs = o.bs, off = o.offset, len = o.length, file = o.file, expect = o.expect;
+	direct = o.direct;
+	p = (struct pattern){o.seed, o.granule};
 	if (optind != argc - 1 || !bs || pattern_valid(&p)) {
 		usage(stderr);
 		fprintf(stderr, "sbcheck: give one FILE, a non-zero --bs and a --granule that is a "
 		                "multiple of 8\n");
 		return 2;
 	}
-	if (file == ~0ULL) { /* from the name: data<N> */
+	if (file == NONE) { /* from the name: data<N> */
 		const char *b = strrchr(argv[optind], '/');
 
 		b = b ? b + 1 : argv[optind];
@@ -135,9 +96,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sbcheck: %s: %s\n", argv[optind], strerror(errno));
 		return 2;
 	}
-	if (expect == ~0ULL)
+	if (expect == NONE)
 		expect = st.st_size > (off_t)off ? st.st_size - off : 0;
-	if (len == ~0ULL)
+	if (len == NONE)
 		len = expect;
 	buf = mmap(NULL, bs, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED) {
