@@ -427,7 +427,9 @@ class Charts:
                 continue
             sers = series_of(sel)
             bss = sorted({r["bs"] for r in sel})
-            blocks, terms, flagged = [], [], False
+            # One panel per block size, each on its own scale: CPU per GB at 4K is
+            # tens of times that at 1M, and one shared axis flattens the large sizes.
+            blocks, panels, flagged = [], [], False
             for bi, bs in enumerate(bss):
                 block = []
                 for s in sers:
@@ -438,28 +440,37 @@ class Charts:
                     flagged |= fell_back(r)
                     block.append([gp_str(lab)] + [num(r.get(p[0]) or 0) for p in parts])
                 blocks.append(block)
-                first = True
+                terms = []
                 for pi, (col, lab, color) in enumerate(parts):
-                    xt = ":xtic(1)" if first else ""
-                    t = gp_str(lab) if bi == 0 else "notitle"
-                    tt = f"title {t}" if bi == 0 else t
-                    pre = f"newhistogram {gp_str('bs ' + bs_label(bs))} font ',12' lt 1, " if first else ""
-                    terms.append(f"{pre}dat index {bi} using {pi + 2}{xt} lc rgb '{color}' {tt}")
-                    first = False
-            ymax = max(sum(r.get(p[0]) or 0 for p in parts) for r in sel) * 1.12
+                    xt = ":xtic(1)" if pi == 0 else ""
+                    t = f"title {gp_str(lab)}" if bi == len(bss) - 1 else "notitle"
+                    terms.append(f"dat index {bi} using {pi + 2}{xt} lc rgb '{color}' {t}")
+                ymax = max([sum(r.get(p[0]) or 0 for p in parts) for r in sel if r["bs"] == bs] +
+                           [1e-9]) * 1.15
+                panels.append((bs, ymax, terms))
             maxlen = max(len(s["label"]) + 1 for s in sers)
-            body = (f"set title {gp_str(f'CPU seconds per GB delivered: {group_name(key)}, {jobs(nj)}')} . \"\\n\" . "
-                    f"{gp_str(self.rs.title())}\n"
-                    "set style data histograms\n"
-                    f"set style histogram rowstacked title offset 0,-0.3\n"
+            n = len(panels)
+            right = 0.80  # the key sits right of the last panel
+            width = (right - 0.07) / n
+            body = ("set style data histograms\nset style histogram rowstacked\n"
                     "set style fill solid 0.9 border rgb '#333333'\nset boxwidth 0.75 relative\n"
                     "set xtics rotate by 90 right nomirror scale 0\nset grid noxtics ytics\n"
-                    f"set yrange [0:{ymax}]\nset ylabel 'CPU seconds per GB delivered (s/GB)'\n"
-                    f"set key nobox\nset bmargin {0.6 * maxlen + 3.2:.1f}\n")
-            if flagged:
-                body += ("set label '* fell back to copying for part or all of its replies' "
-                         "at graph 0.01, graph 0.97 left front tc rgb '#d62728'\n")
-            body += "plot " + ", \\\n     ".join(terms) + "\n"
+                    f"set bmargin {0.6 * maxlen + 3.2:.1f}\nset tmargin 5\n"
+                    "set multiplot title " +
+                    gp_str(f"CPU seconds per GB delivered: {group_name(key)}, {jobs(nj)}") +
+                    f" . \"\\n\" . {gp_str(self.rs.title())}\n")
+            for i, (bs, ymax, terms) in enumerate(panels):
+                body += (f"set lmargin at screen {0.07 + i * width:.4f}\n"
+                         f"set rmargin at screen {0.07 + (i + 1) * width - 0.035:.4f}\n"
+                         f"set yrange [0:{ymax}]\n"
+                         f"set xlabel {gp_str('bs ' + bs_label(bs))} font ',12'\n"
+                         + ("set ylabel 'CPU seconds per GB delivered (s/GB)'\n" if i == 0 else "unset ylabel\n")
+                         + ("set key at screen 0.99, screen 0.85 right top nobox\n" if i == n - 1 else "unset key\n")
+                         + ("set label 1 '* fell back to copying for part or all of its replies' "
+                            "at screen 0.07, screen 0.90 left front tc rgb '#d62728'\n" if flagged and i == 0
+                            else "unset label 1\n")
+                         + "plot " + ", \\\n     ".join(terms) + "\n")
+            body += "unset multiplot\n"
             self.render(f"cpu-{group_slug(key)}-j{nj}", blocks, body,
                         f"CPU s/GB by component, {group_name(key)}, {jobs(nj)}")
 

@@ -15,26 +15,13 @@ mkdir -p "$MNT"
 t_cleanup_mount "$MNT"
 
 # start MODE GRANULE [options...]: mount splicefs at $MNT, daemonized.
-start() {
+start() { # start MODE GRANULE [options...]
 	local mode=$1 granule=$2
 	shift 2
-	rm -f "$T_TMP/stats.json" "$T_TMP/pid"
-	"$SFS" "$MNT" --mode "$mode" --file-size 1G --granule "$granule" \
-		--stats-file "$T_TMP/stats.json" --pid-file "$T_TMP/pid" "$@" || return 1
-	t_cleanup_pid "$(cat "$T_TMP/pid")"
-	t_wait_mount "$MNT" 10
+	t_sfs_start "$MNT" --mode "$mode" --file-size 1G --granule "$granule" "$@"
 }
-
-# stop: SIGTERM, bounded wait for the daemon to unmount and write its stats.
-stop() {
-	local pid
-	pid=$(cat "$T_TMP/pid" 2>/dev/null) || return 1
-	kill -TERM "$pid"
-	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	! kill -0 "$pid" 2>/dev/null && t_no_mount "$MNT"
-}
-
-stat() { jq -r ".$1" "$T_TMP/stats.json"; }
+stop() { t_sfs_stop "$MNT"; }
+stat() { t_sfs_stat "$1"; }
 
 # Sizes per block size: >= 1 GiB verified per mode over the six runs.
 declare -A SIZE=([4k]=64M [128k]=256M [1m]=512M)
@@ -205,7 +192,7 @@ fi
 
 # SIGKILL during a read: the test's cleanup path must leave no mount behind.
 if start copy 131072; then
-	pid=$(cat "$T_TMP/pid")
+	pid=$(cat "$T_TMP/sfs.pid")
 	fio --name=k --filename="$MNT/data0" --rw=read --bs=128k --size=1G --direct=1 \
 		--output=/dev/null >/dev/null 2>&1 &
 	fpid=$!

@@ -87,6 +87,31 @@ t_wait_mount() {
 # t_no_mount DIR: true when nothing is mounted at DIR.
 t_no_mount() { ! grep -q " $1 " /proc/mounts; }
 
+# t_sfs_start MNT [splicefs options...]: splicefs at MNT, in the background; its
+# counters go to $T_TMP/sfs.json, its messages to $T_TMP/sfs.log; the cleanup
+# trap knows the daemon.  Fails when it does not start or mount in 10 s.
+t_sfs_start() {
+	local mnt=$1
+	shift
+	rm -f "$T_TMP/sfs.json" "$T_TMP/sfs.pid"
+	"$T_BUILD/splicefs" "$mnt" --stats-file "$T_TMP/sfs.json" --pid-file "$T_TMP/sfs.pid" \
+		--log "$T_TMP/sfs.log" "$@" >"$T_TMP/sfs.log" 2>&1 </dev/null || return 1
+	t_cleanup_pid "$(cat "$T_TMP/sfs.pid")"
+	t_wait_mount "$mnt" 10
+}
+
+# t_sfs_stop MNT: SIGTERM, then a bounded wait for the exit and the unmount.
+t_sfs_stop() {
+	local pid
+	pid=$(cat "$T_TMP/sfs.pid" 2>/dev/null) || return 1
+	kill -TERM "$pid"
+	for _ in $(seq 200); do t_alive "$pid" || break; sleep 0.1; done
+	! t_alive "$pid" && t_no_mount "$1"
+}
+
+# t_sfs_stat FIELD: a counter from the last daemon's stats file.
+t_sfs_stat() { jq -r ".$1" "$T_TMP/sfs.json"; }
+
 t_finish() {
 	[ "$T_FAILED" -eq 0 ]
 }

@@ -8,8 +8,12 @@
 
 #include <linux/fuse.h>
 
-/* Shared with the splicing modes, which fall back to it (and count that). */
-int reply_by_copy(struct worker *w, const struct read_req *rq)
+/*
+ * The data is made readable in memory (received into dst, or pointed at in
+ * the source's own memory) and sent with the header by w->send: writev on
+ * /dev/fuse, or the io_uring entry whose payload dst is.
+ */
+int reply_copy_into(struct worker *w, const struct read_req *rq, void *dst)
 {
 	const struct data_source *src = w->fs->source;
 	struct fuse_out_header oh = {sizeof(oh) + rq->size, 0, rq->unique};
@@ -20,7 +24,7 @@ int reply_by_copy(struct worker *w, const struct read_req *rq)
 	if (rq->size) {
 		err = src->begin(w, rq);
 		if (!err)
-			err = src->to_mem(w, w->buf, rq->size, &p);
+			err = src->to_mem(w, dst, rq->size, &p);
 		if (err) {
 			src->end(w, false);
 			return err;
@@ -35,6 +39,12 @@ int reply_by_copy(struct worker *w, const struct read_req *rq)
 	w->c.bytes += rq->size;
 	w->c.bytes_copied += rq->size;
 	return 0;
+}
+
+/* Shared with the splicing modes, which fall back to it (and count that). */
+int reply_by_copy(struct worker *w, const struct read_req *rq)
+{
+	return reply_copy_into(w, rq, w->buf);
 }
 
 const struct reply_mode mode_copy = {

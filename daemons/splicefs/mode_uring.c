@@ -216,32 +216,10 @@ static int ring_send(struct worker *w, const struct iovec *iov, int cnt)
 static int uring_reply(struct worker *w, const struct read_req *rq)
 {
 	struct uring_worker *u = w->mode_priv;
-	const struct data_source *src = w->fs->source;
-	struct fuse_out_header oh = {sizeof(oh) + rq->size, 0, rq->unique};
-	struct iovec iov[2] = {{&oh, sizeof(oh)}, {NULL, rq->size}};
-	const void *p = NULL;
-	int err;
 
 	if (!u || !u->cur) /* came by /dev/fuse (before the ring was ready) */
 		return reply_by_copy(w, rq);
-	if (rq->size) {
-		err = src->begin(w, rq);
-		if (!err)
-			err = src->to_mem(w, u->cur->payload, rq->size, &p);
-		if (err) {
-			src->end(w, false);
-			return err;
-		}
-		iov[1].iov_base = (void *)p;
-	}
-	err = ring_send(w, iov, rq->size ? 2 : 1);
-	if (rq->size)
-		src->end(w, err == 0);
-	if (err)
-		return err;
-	w->c.bytes += rq->size;
-	w->c.bytes_copied += rq->size;
-	return 0;
+	return reply_copy_into(w, rq, u->cur->payload); /* w->send is ring_send */
 }
 
 /* Size of the opcode's first argument, which the kernel puts in op_in. */

@@ -201,6 +201,7 @@ int fuse_send(int fd, const struct iovec *iov, int cnt);
 
 /* mode_copy.c: the copy reply, also the splicing modes' counted fallback */
 int reply_by_copy(struct worker *w, const struct read_req *rq);
+int reply_copy_into(struct worker *w, const struct read_req *rq, void *dst);
 
 /* worker.c */
 int workers_start(struct sfs *fs);

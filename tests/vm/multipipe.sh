@@ -15,20 +15,10 @@ t_cleanup_mount "$MNT"
 start() { # start GRANULE FILE_SIZE [options...]
 	local g=$1 size=$2
 	shift 2
-	rm -f "$T_TMP/stats.json" "$T_TMP/pid"
-	"$SFS" "$MNT" --mode multipipe --file-size "$size" --granule "$g" \
-		--stats-file "$T_TMP/stats.json" --pid-file "$T_TMP/pid" "$@" 2>"$T_TMP/sfs.err" || return 1
-	t_cleanup_pid "$(cat "$T_TMP/pid")"
-	t_wait_mount "$MNT" 10
+	t_sfs_start "$MNT" --mode multipipe --file-size "$size" --granule "$g" "$@"
 }
-stop() {
-	local pid
-	pid=$(cat "$T_TMP/pid" 2>/dev/null) || return 1
-	kill -TERM "$pid"
-	for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	! kill -0 "$pid" 2>/dev/null && t_no_mount "$MNT"
-}
-st() { jq -r ".$1" "$T_TMP/stats.json"; }
+stop() { t_sfs_stop "$MNT"; }
+st() { t_sfs_stat "$1"; }
 
 if ! out=$("$SFS" "$MNT" --probe 2>&1); then
 	_t_skip_all "kernel $(uname -r) lacks FUSE_OUT_SPLICES: $out"
@@ -47,7 +37,7 @@ for bs in 4k 128k 1m; do
 		for th in $threads_list; do
 			name=$T_NAME.$bs.pipes$np.threads$th
 			if ! start "$g" 64M --pipes "$np" --pipe-size $((1048576 / np)) --threads "$th"; then
-				t_fail "$name.mount" "$(head -c 300 "$T_TMP/sfs.err")"
+				t_fail "$name.mount" "$(tail -n 1 "$T_TMP/sfs.log")"
 				continue
 			fi
 			extra=()
@@ -83,14 +73,14 @@ if [ "$SCOPE" = full ]; then
 			if [ "$(st bytes_copied)" = 0 ] && [ "$(st bytes_spliced)" -ge $((1 << 30)) ]; then
 				t_pass "$T_NAME.1GiB.verified+no-copy"
 			else
-				t_fail "$T_NAME.1GiB.counters" "$(jq -c '{bytes,bytes_spliced,bytes_copied}' "$T_TMP/stats.json")"
+				t_fail "$T_NAME.1GiB.counters" "$(jq -c '{bytes,bytes_spliced,bytes_copied}' "$T_TMP/sfs.json")"
 			fi
 		else
 			t_fail "$T_NAME.1GiB.fio-verify" "$msg"
 			stop
 		fi
 	else
-		t_fail "$T_NAME.1GiB.mount" "$(head -c 300 "$T_TMP/sfs.err")"
+		t_fail "$T_NAME.1GiB.mount" "$(tail -n 1 "$T_TMP/sfs.log")"
 	fi
 fi
 
@@ -150,6 +140,6 @@ PY
 		t_fail "$T_NAME.short-read-at-eof" "pread of 8192 bytes 100 before EOF returned '$got'"
 	fi
 else
-	t_fail "$T_NAME.short-read-at-eof.mount" "$(head -c 300 "$T_TMP/sfs.err")"
+	t_fail "$T_NAME.short-read-at-eof.mount" "$(tail -n 1 "$T_TMP/sfs.log")"
 fi
 t_finish
