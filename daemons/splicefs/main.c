@@ -223,8 +223,10 @@ int main(int argc, char **argv)
 		rc = r > 0 ? 0 : r == 0 ? 1 : 2;
 		goto out_unmount;
 	}
-	if (fs.mode->probe && fs.mode->probe(&fs))
+	if (fs.mode->probe && (r = fs.mode->probe(&fs))) {
+		rc = r == -EOPNOTSUPP ? SFS_EXIT_UNSUPPORTED : r == -EINVAL ? 2 : 1;
 		goto out_unmount;
+	}
 	if (!fs.o.foreground && (ready_fd = daemonize(fs.o.log_file)) < 0) {
 		fprintf(stderr, "splicefs: could not go to the background: %s\n",
 		        strerror(-ready_fd));

@@ -33,7 +33,7 @@ static int passthrough_probe(struct sfs *fs)
 	if (!fs->source->file_fd) {
 		fprintf(stderr, "splicefs: passthrough needs files to pass through to: use "
 				"--source mem\n");
-		return -EINVAL;
+		return -EOPNOTSUPP;
 	}
 	if (!fs->passthrough) {
 		fprintf(stderr, "splicefs: kernel does not offer FUSE passthrough (needs Linux "

@@ -77,12 +77,14 @@ void sfs_usage(FILE *f, const char *prog)
 	        "FUSE_READ in the chosen reply mode.\n\noptions:\n",
 	        prog);
 	opt_usage(f, opt_table, NOPTS);
+	fprintf(f, "\nexit status: 0 served and unmounted cleanly; 1 failed; 2 bad input; 3 the mode\n"
+	           "cannot run here (the kernel lacks it, or the source does not fit it).\n");
 	fprintf(f, "\nmodes:\n");
 	for (const struct reply_mode *const *m = reply_modes; *m; m++)
-		fprintf(f, "  %-10s %s\n", (*m)->name, (*m)->help);
+		fprintf(f, "  %-12s %s\n", (*m)->name, (*m)->help);
 	fprintf(f, "\nsources:\n");
 	for (const struct data_source *const *s = data_sources; *s; s++)
-		fprintf(f, "  %-10s %s\n", (*s)->name, (*s)->help);
+		fprintf(f, "  %-12s %s\n", (*s)->name, (*s)->help);
 }
 
 int sfs_parse_opts(struct sfs_opts *o, int argc, char **argv, char *err, size_t errlen)

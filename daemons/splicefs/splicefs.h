@@ -25,6 +25,9 @@
 
 #define SFS_MAX_PIPES 64
 
+/* Exit status when the mode cannot run here (kernel lacks it, source does not fit). */
+#define SFS_EXIT_UNSUPPORTED 3
+
 struct worker;
 struct sfs;
 struct fuse_init_in;
