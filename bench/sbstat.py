@@ -10,6 +10,8 @@
     sbstat.py compare DIR_A DIR_B [--csv F | --out DIR_OUT]  two result sets side by side
     sbstat.py compare DIR --by AXIS --base VALUE [--csv F | --out DIR_OUT]   within one set
     sbstat.py summary DIR                    a short table of a result set
+    sbstat.py cost-join POINTS.jsonl COST.jsonl...   the sbcost windows joined to the points
+                                             (a "cost" object per point) -> JSON lines
 
 Errors are one line on stderr and exit status 2.
 """
@@ -634,6 +636,89 @@ def cmd_summary(args):
             print("%-60s %s: %s" % (p["point"], p["status"], p.get("reason", "")))
 
 
+# ---------------------------------------------------------------- cost (sbcost windows)
+
+COST_FIELDS = ["insns_kernel", "insns_user", "load_bytes_kernel", "load_bytes_user",
+               "store_bytes_kernel", "store_bytes_user", "kernel_load_user_bytes",
+               "kernel_store_user_bytes", "rep_iters_kernel", "rep_iters_user"]
+
+
+def cost_per_byte(big, small, n):
+    """Per byte of n: the big window minus the small one (fixed costs cancel)."""
+    d = {f: big.get(f, 0) - small.get(f, 0) for f in COST_FIELDS}
+    loads = d["load_bytes_kernel"] + d["load_bytes_user"]
+    stores = d["store_bytes_kernel"] + d["store_bytes_user"]
+    return {
+        "bytes_moved_per_byte": (loads + stores) / n,
+        "loads_per_byte": loads / n,
+        "stores_per_byte": stores / n,
+        "instr_per_byte_kernel": (d["insns_kernel"] - d["rep_iters_kernel"]) / n,
+        "instr_per_byte_user": (d["insns_user"] - d["rep_iters_user"]) / n,
+        "rep_iters_per_byte": (d["rep_iters_kernel"] + d["rep_iters_user"]) / n,
+        "kernel_user_copy_per_byte": (d["kernel_load_user_bytes"] + d["kernel_store_user_bytes"]) / n,
+    }
+
+
+def cmd_cost_join(args):
+    if len(args) < 2:
+        die("usage: sbstat.py cost-join POINTS.jsonl COST.jsonl...")
+    # Windows by label; a later file (or a later line) wins: a point rerun after
+    # --resume repeats its labels.  Incomplete windows are ignored.
+    win = {}
+    for f in args[1:]:
+        try:
+            with open(f) as fh:
+                for line in fh:
+                    line = line.strip()
+                    if not line:
+                        continue
+                    try:
+                        w = json.loads(line)
+                    except ValueError:
+                        continue
+                    if w.get("complete") and w.get("label"):
+                        win[w["label"]] = w
+        except OSError as e:
+            die("cannot read %s: %s" % (f, e))
+    try:
+        with open(args[0]) as fh:
+            pts = [json.loads(l) for l in fh if l.strip()]
+    except (OSError, ValueError) as e:
+        die("cannot read %s: %s" % (args[0], e))
+    joined = missing = 0
+    for p in pts:
+        cw = p.get("cost_windows")
+        if not isinstance(cw, list) or not cw:
+            continue
+        per = []
+        for r in cw:
+            big, small = win.get(r.get("label")), win.get(r.get("label_small"))
+            r["window"] = {f: big[f] for f in COST_FIELDS if f in big} if big else None
+            r["window_small"] = {f: small[f] for f in COST_FIELDS if f in small} if small else None
+            n = (r.get("io_bytes") or 0) - (r.get("io_bytes_small") or 0)
+            if big and small and n > 0:
+                r.update(cost_per_byte(big, small, n))
+                per.append((r, n))
+        if p.get("status") != "ok" or not per:
+            if p.get("status") == "ok":
+                missing += 1
+            p.pop("cost", None)
+            continue
+        c = {}
+        for k in ("bytes_moved_per_byte", "loads_per_byte", "stores_per_byte",
+                  "instr_per_byte_kernel", "instr_per_byte_user", "rep_iters_per_byte",
+                  "kernel_user_copy_per_byte"):
+            c[k] = round(statistics.median(r[k] for r, _ in per), 4)
+        c["delivered_bytes"] = statistics.median(n for _, n in per)
+        c["repeats"] = len(per)
+        p["cost"] = c
+        joined += 1
+    for p in pts:
+        sys.stdout.write(json.dumps(p, separators=(",", ":")) + "\n")
+    sys.stderr.write("sbstat cost-join: %d points with cost, %d ok points without windows, %d windows read\n"
+                     % (joined, missing, len(win)))
+
+
 def main():
     import signal
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `| head` ends quietly
@@ -641,7 +726,8 @@ def main():
         sys.stdout.write(__doc__)
         sys.exit(0 if len(sys.argv) >= 2 else 2)
     cmds = {"expand": cmd_expand, "repeat": cmd_repeat, "enough": cmd_enough,
-            "point": cmd_point, "csv": cmd_csv, "compare": cmd_compare, "summary": cmd_summary}
+            "point": cmd_point, "csv": cmd_csv, "compare": cmd_compare, "summary": cmd_summary,
+            "cost-join": cmd_cost_join}
     if sys.argv[1] not in cmds:
         die("unknown subcommand '%s' (see --help)" % sys.argv[1])
     cmds[sys.argv[1]](sys.argv[2:])
