@@ -708,7 +708,7 @@ def cmd_cost_join(args):
         for k in ("bytes_moved_per_byte", "loads_per_byte", "stores_per_byte",
                   "instr_per_byte_kernel", "instr_per_byte_user", "rep_iters_per_byte",
                   "kernel_user_copy_per_byte"):
-            c[k] = round(statistics.median(r[k] for r, _ in per), 4)
+            c[k] = float("%.6g" % statistics.median(r[k] for r, _ in per))
         c["delivered_bytes"] = statistics.median(n for _, n in per)
         c["repeats"] = len(per)
         p["cost"] = c
