@@ -26,31 +26,28 @@ stat() { t_sfs_stat "$1"; }
 # Sizes per block size: >= 1 GiB verified per mode over the six runs.
 declare -A SIZE=([4k]=64M [128k]=256M [1m]=512M)
 
+# try_mode MODE: add MODE to $modes if this kernel can run it, else SKIP with why.
 modes="copy splice"
-if out=$("$SFS" "$MNT" --mode passthrough --file-size 1M 2>&1 </dev/null --pid-file "$T_TMP/pt.pid"); then
-	t_cleanup_pid "$(cat "$T_TMP/pt.pid")"
-	kill "$(cat "$T_TMP/pt.pid")"
-	for _ in $(seq 50); do t_no_mount "$MNT" && break; sleep 0.1; done
-	modes="$modes passthrough"
-else
-	t_skip passthrough "$out"
-fi
+try_mode() {
+	local out
+	if out=$("$SFS" "$MNT" --mode "$1" --file-size 1M --pid-file "$T_TMP/try.pid" 2>&1 </dev/null); then
+		t_cleanup_pid "$(cat "$T_TMP/try.pid")"
+		kill "$(cat "$T_TMP/try.pid")"
+		for _ in $(seq 50); do t_no_mount "$MNT" && break; sleep 0.1; done
+		modes="$modes $1"
+	else
+		t_skip "$1" "$out"
+	fi
+}
+try_mode passthrough
 
 # FUSE over io_uring: switched on for this test only (the module parameter
 # is global), put back as it was on every exit path.
 ur=/sys/module/fuse/parameters/enable_uring
 if [ -w $ur ]; then
-	old=$(cat $ur)
-	t_cleanup_cmd "echo $old > $ur"
+	t_cleanup_cmd "echo $(cat $ur) > $ur"
 	echo 1 >$ur
-	if out=$("$SFS" "$MNT" --mode uring --file-size 1M 2>&1 </dev/null --pid-file "$T_TMP/ur.pid"); then
-		t_cleanup_pid "$(cat "$T_TMP/ur.pid")"
-		kill "$(cat "$T_TMP/ur.pid")"
-		for _ in $(seq 50); do t_no_mount "$MNT" && break; sleep 0.1; done
-		modes="$modes uring"
-	else
-		t_skip uring "$out"
-	fi
+	try_mode uring
 else
 	t_skip uring "no writable $ur: this kernel has no FUSE over io_uring"
 fi
