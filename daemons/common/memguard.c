@@ -143,7 +143,8 @@ int memguard_check(uint64_t need, char *msg, size_t msglen)
 		room = usage < limit ? limit - usage : 0;
 	if (room == UINT64_MAX || (room > MEMGUARD_HEADROOM && need <= room - MEMGUARD_HEADROOM))
 		return 0;
-	n = snprintf(msg, msglen, "%s needed (+ %s headroom), but", memguard_fmt(need, a, sizeof(a)),
+	n = snprintf(msg, msglen, "%s needed (+ %s headroom), but",
+	             memguard_fmt(need, a, sizeof(a)),
 	             memguard_fmt(MEMGUARD_HEADROOM, b, sizeof(b)));
 	if (have_avail && n > 0 && (size_t)n < msglen)
 		n += snprintf(msg + n, msglen - n, " MemAvailable is %s",

@@ -119,7 +119,9 @@ static int fuse_mount_alive(const char *path)
 	if (pid == 0) {
 		struct statfs sf;
 
-		_exit(statfs(path, &sf) == 0 ? 0 : (errno == ENOTCONN || errno == ECONNABORTED) ? 1 : 2);
+		_exit(statfs(path, &sf) == 0                         ? 0
+		      : (errno == ENOTCONN || errno == ECONNABORTED) ? 1
+		                                                     : 2);
 	}
 	for (int i = 0; i < 200; i++) {
 		if (waitpid(pid, &st, WNOHANG) == pid)
@@ -168,7 +170,8 @@ static void canon_mountpoint(const char *mp, char *real)
 	if (realpath(mp, real))
 		return;
 	if (errno == ENOENT)
-		die(2, "mount point %s: %s: create it first (mkdir -p %s)", mp, strerror(errno), mp);
+		die(2, "mount point %s: %s: create it first (mkdir -p %s)", mp, strerror(errno),
+		    mp);
 	if (errno != ENOTCONN && errno != ECONNABORTED)
 		die(2, "mount point %s: %s", mp, strerror(errno));
 	snprintf(tmp, sizeof(tmp), "%s", mp);
@@ -227,7 +230,8 @@ static void lock_mountpoint(const char *real)
 			close(fd);
 			if (e == EWOULDBLOCK)
 				die(2,
-				    "mount point %s is busy: another splicefs (pid %s) is starting or "
+				    "mount point %s is busy: another splicefs (pid %s) is starting "
+				    "or "
 				    "serving there; stop it or pick another mount point",
 				    real, *who ? who : "?");
 			die(1, "cannot lock %s: %s", lock_path, strerror(e));
@@ -277,7 +281,9 @@ static void check_mountpoint(const char *mp, char *real)
 		if (!m.found)
 			break;
 		if (strncmp(m.type, "fuse", 4))
-			die(2, "mount point %s is busy (a %s mount is there): unmount it or pick another",
+			die(2,
+			    "mount point %s is busy (a %s mount is there): unmount it or pick "
+			    "another",
 			    real, m.type);
 		alive = fuse_mount_alive(real);
 		if (alive > 0)
@@ -287,13 +293,16 @@ static void check_mountpoint(const char *mp, char *real)
 			    real, m.type);
 		if (alive < 0)
 			die(2,
-			    "mount point %s is busy: a %s mount whose daemon does not answer is there; "
-			    "if that daemon is gone: echo 1 > /sys/fs/fuse/connections/%u/abort, then "
+			    "mount point %s is busy: a %s mount whose daemon does not answer is "
+			    "there; "
+			    "if that daemon is gone: echo 1 > /sys/fs/fuse/connections/%u/abort, "
+			    "then "
 			    "fusermount3 -u -z %s",
 			    real, m.type, (m.major << 20) | m.minor, real);
 		if (clear_mount(real))
 			die(2,
-			    "mount point %s is a dead FUSE mount (its daemon is gone) and could not "
+			    "mount point %s is a dead FUSE mount (its daemon is gone) and could "
+			    "not "
 			    "be cleared: run 'fusermount3 -u -z %s' as root",
 			    real, real);
 		fprintf(stderr,
@@ -328,7 +337,8 @@ static void unmount_if_dead(const char *real)
 	find_mount(real, &m);
 	if (m.found && !strcmp(m.type, "fuse.splicefs") && fuse_mount_alive(real) == 0 &&
 	    clear_mount(real))
-		fprintf(stderr, "splicefs: could not clear the dead mount at %s: fusermount3 -u -z %s\n",
+		fprintf(stderr,
+		        "splicefs: could not clear the dead mount at %s: fusermount3 -u -z %s\n",
 		        real, real);
 }
 
