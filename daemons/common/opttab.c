@@ -1,25 +1,47 @@
 // SPDX-License-Identifier: MIT
 #include "opttab.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * A whole number, strictly: digits only (no sign, no spaces), decimal, or
+ * hexadecimal with 0x.  A leading 0 is not octal ("010" is ten).  strtoull
+ * alone would take " -1" as 2^64-1 and "010" as eight.
+ */
+static int parse_uint(const char *s, unsigned long long *v, char **end)
+{
+	int base = 10;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		if (!isxdigit((unsigned char)s[2]))
+			return -EINVAL;
+		base = 16;
+	}
+	errno = 0;
+	*v = strtoull(s, end, base);
+	if (errno)
+		return errno == ERANGE ? -ERANGE : -EINVAL;
+	return *end == s ? -EINVAL : 0;
+}
+
 int parse_size(const char *s, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
-	int shift = 0;
+	int shift = 0, r;
 
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return -EINVAL;
+	if ((r = parse_uint(s, &v, &end)))
+		return r;
 	switch (*end) {
 	case 'k':
 	case 'K':
@@ -68,8 +90,11 @@ static int set_opt(const struct opt_desc *d, void *base, const char *val, char *
 		return 0;
 	case OPT_DOUBLE:
 		errno = 0;
-		dv = strtod(val, &end);
-		if (errno || end == val || *end || dv < 0) {
+		/* strtod takes spaces, signs, hex, "nan" and "inf": only digits and a point here */
+		dv = val[strspn(val, "0123456789.")] == 0 && strpbrk(val, "0123456789")
+		         ? strtod(val, &end)
+		         : -1;
+		if (dv < 0 || errno || end == val || *end || !isfinite(dv)) {
 			snprintf(err, errlen, "--%s: '%s' is not a non-negative number", d->name,
 			         val);
 			return -1;
@@ -77,11 +102,17 @@ static int set_opt(const struct opt_desc *d, void *base, const char *val, char *
 		*(double *)p = dv;
 		return 0;
 	case OPT_INT:
-	case OPT_U64:
-		errno = 0;
-		v = strtoull(val, &end, 0);
-		if (errno || end == val || *end || *val == '-') {
+	case OPT_U64: {
+		unsigned long long u;
+
+		if (parse_uint(val, &u, &end) || *end) {
 			snprintf(err, errlen, "--%s: '%s' is not a whole number", d->name, val);
+			return -1;
+		}
+		v = u;
+	}
+		if (d->type == OPT_INT && v > INT_MAX) {
+			snprintf(err, errlen, "--%s: %s is too large", d->name, val);
 			return -1;
 		}
 		break;
@@ -93,6 +124,10 @@ static int set_opt(const struct opt_desc *d, void *base, const char *val, char *
 			return -1;
 		}
 		break;
+	}
+	if (d->type == OPT_SIZE32 && v > UINT32_MAX) {
+		snprintf(err, errlen, "--%s: %s is too large", d->name, val);
+		return -1;
 	}
 	if (v < d->min || (d->max && v > d->max)) {
 		snprintf(err, errlen, "--%s: %s is out of range [%" PRIu64 ", %" PRIu64 "]",

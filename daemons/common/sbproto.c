@@ -338,7 +338,7 @@ int sbp_connect(const char *host, const char *port, int timeout_ms, int io_timeo
 
 	ret = getaddrinfo(host, port, &hints, &res);
 	if (ret)
-		return -EHOSTUNREACH;
+		return ret == EAI_SYSTEM ? -errno : -(SBP_EGAI_BASE - ret);
 	for (ai = res; ai; ai = ai->ai_next) {
 		struct pollfd pfd;
 		socklen_t len = sizeof(ret);
@@ -409,4 +409,11 @@ int sbp_client_hello(int fd, const struct sbp_hello *ours, struct sbp_hello *ser
 		return -EPROTO;
 	}
 	return 0;
+}
+
+const char *sbp_strerror(int err)
+{
+	if (err > SBP_EGAI_BASE)
+		return gai_strerror(-(err - SBP_EGAI_BASE));
+	return strerror(err);
 }

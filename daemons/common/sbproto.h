@@ -160,6 +160,14 @@ int sbp_write_full(int fd, const void *buf, size_t n);
 int sbp_connect(const char *host, const char *port, int timeout_ms, int io_timeout_ms);
 
 /*
+ * A name that does not resolve is not an errno: sbp_connect returns
+ * -(SBP_EGAI_BASE - EAI_xxx) for it.  sbp_strerror(-ret) says what went wrong
+ * for both kinds ("Name or service not known", "Connection refused").
+ */
+#define SBP_EGAI_BASE 10000
+const char *sbp_strerror(int err);
+
+/*
  * Client side of HELLO on a connected fd: send ours, read and check the
  * server's.  Returns 0 (server's HELLO in *server when not NULL), or -EPROTO
  * with the reason in msg, or -errno of the I/O.

@@ -62,7 +62,7 @@ static int open_conn(bool hello)
 	int fd = sbp_connect(host, port, 5000, timeout_ms), ret;
 
 	if (fd < 0) {
-		fprintf(stderr, "sbclient: connect %s:%s: %s\n", host, port, strerror(-fd));
+		fprintf(stderr, "sbclient: connect %s:%s: %s\n", host, port, sbp_strerror(-fd));
 		return -1;
 	}
 	if (!hello)
