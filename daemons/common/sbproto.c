@@ -70,6 +70,8 @@ const char *sbp_status_str(uint32_t status)
 		return "protocol version mismatch";
 	case SBP_ST_MISMATCH:
 		return "parameter mismatch";
+	case SBP_ST_BUSY:
+		return "server busy: at its connection cap";
 	case SBP_ST_IO:
 		return "server I/O error";
 	}

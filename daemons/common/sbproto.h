@@ -79,6 +79,7 @@ enum sbp_status {
 	SBP_ST_VERSION = 4,  /* HELLO: protocol version differs */
 	SBP_ST_MISMATCH = 5, /* HELLO: files, file_size, granule or seed differ */
 	SBP_ST_IO = 6,       /* the server failed */
+	SBP_ST_BUSY = 7,     /* HELLO: the server is at its connection cap (--max-conns) */
 };
 
 struct sbp_hello {

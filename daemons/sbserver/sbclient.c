@@ -10,6 +10,12 @@
  *       N connections, each sending one kind of malformed or cut-short input; checks
  *       that the server answers as sbproto.h says (error status, then close) within
  *       2 s.  Exit 0 when every answer was as expected.
+ *   sbclient --connect HOST:PORT --stall silent|half --timeout MS
+ *       connect and send nothing (silent), or HELLO and half a request (half); exit 0
+ *       when the server closes the connection within MS, 1 when it is still open.
+ *   sbclient --connect HOST:PORT --hold N
+ *       N connections at once (each with HELLO); prints how many were served and how
+ *       many the server refused as busy (its --max-conns).
  *
  * Exit: 0 ok, 1 data/verification/fuzz-expectation error, 2 usage, 3 connect or HELLO failure.
  */
@@ -36,6 +42,8 @@ static double seconds;
 static int threads = 1, fuzz, timeout_ms = 10000;
 static uint64_t fuzz_seed = 1;
 static bool random_off, check = true, hello_only;
+static const char *stall;
+static int hold;
 static struct sbp_hello ours;
 static struct pattern pat;
 
@@ -377,12 +385,87 @@ static int run_fuzz(void)
 	return bad ? 1 : 0;
 }
 
+/*
+ * --stall silent: connect and never send; --stall half: HELLO, then half a
+ * request, then nothing.  The server must close within --timeout MS (its own
+ * --timeout, plus slack): 0 when it did, 1 when the connection was still open.
+ */
+static int run_stall(void)
+{
+	struct sbp_req rq = {.magic = SBP_REQ_MAGIC, .length = 4096, .tag = 5};
+	struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = timeout_ms % 1000 * 1000};
+	uint8_t b[SBP_REQ_LEN];
+	double t0 = now();
+	bool half = !strcmp(stall, "half");
+	int fd = open_conn(half);
+	ssize_t r;
+
+	if (fd < 0)
+		return 3;
+	if (half) {
+		sbp_req_encode(&rq, b);
+		if (sbp_write_full(fd, b, SBP_REQ_LEN / 2)) {
+			close(fd);
+			return 3;
+		}
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	do
+		r = recv(fd, b, sizeof(b), 0);
+	while (r > 0);
+	close(fd);
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		printf("sbclient: stall %s: the server kept the connection open for %.1f s\n",
+		       stall, now() - t0);
+		return 1;
+	}
+	printf("sbclient: stall %s: the server closed the connection after %.1f s\n", stall,
+	       now() - t0);
+	return 0;
+}
+
+/* --hold N: N connections at once, each with HELLO; say how many were served or refused busy. */
+static int run_hold(void)
+{
+	int *fds = calloc(hold, sizeof(int)), ok = 0, busy = 0, failed = 0;
+
+	for (int i = 0; i < hold; i++) {
+		char msg[200];
+		struct sbp_hello srv;
+		int fd = sbp_connect(host, port, 5000, timeout_ms), ret;
+
+		fds[i] = -1;
+		if (fd < 0) {
+			failed++;
+			continue;
+		}
+		memset(&srv, 0, sizeof(srv));
+		ret = sbp_client_hello(fd, &ours, &srv, msg, sizeof(msg));
+		if (ret == 0) {
+			ok++;
+			fds[i] = fd;
+			continue;
+		}
+		if (ret == -EPROTO && srv.status == SBP_ST_BUSY)
+			busy++;
+		else
+			failed++;
+		close(fd);
+	}
+	printf("sbclient: hold: %d served, %d refused busy, %d failed\n", ok, busy, failed);
+	for (int i = 0; i < hold; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: sbclient --connect HOST:PORT [--files N] [--file-size S] [--granule G]\n"
 	           "       [--seed N] [--threads T] [--requests N | --seconds S] [--length L]\n"
 	           "       [--random] [--no-check] [--hello-only] [--fuzz N] [--fuzz-seed S]\n"
-	           "       [--timeout MS]\n");
+	           "       [--timeout MS] [--stall silent|half] [--hold N]\n");
 }
 
 int main(int argc, char **argv)
@@ -402,6 +485,8 @@ int main(int argc, char **argv)
 	                                   {"fuzz", 1, 0, 'z'},
 	                                   {"fuzz-seed", 1, 0, 'Z'},
 	                                   {"timeout", 1, 0, 'o'},
+	                                   {"stall", 1, 0, 'x'},
+	                                   {"hold", 1, 0, 'y'},
 	                                   {"help", 0, 0, 'h'},
 	                                   {0, 0, 0, 0}};
 	const char *connect_to = NULL;
@@ -460,6 +545,14 @@ int main(int argc, char **argv)
 		case 'o':
 			timeout_ms = atoi(optarg);
 			break;
+		case 'x':
+			stall = optarg;
+			ok = !strcmp(stall, "silent") || !strcmp(stall, "half");
+			break;
+		case 'y':
+			hold = atoi(optarg);
+			ok = hold > 0 && hold <= 100000;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -495,6 +588,10 @@ int main(int argc, char **argv)
 	}
 	if (fuzz)
 		return run_fuzz();
+	if (stall)
+		return run_stall();
+	if (hold)
+		return run_hold();
 
 	jobs = calloc(threads, sizeof(*jobs));
 	th = calloc(threads, sizeof(*th));

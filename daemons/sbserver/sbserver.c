@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "pattern.h"
+#include "memguard.h"
 #include "opttab.h"
 #include "sbproto.h"
 
@@ -73,6 +74,7 @@ struct opts {
 	uint64_t max_len;
 	uint64_t zc_min;
 	uint64_t timeout;
+	uint64_t max_conns;
 	const char *stats_file;
 	bool verbose;
 	bool help;
@@ -95,7 +97,8 @@ static const struct opt_desc opt_table[] = {
 	{"send", 0, OPT_STR, O(send), "send", "HOW", "how data is sent: send | sendfile | zerocopy"},
 	{"max-len", 0, OPT_SIZE, O(max_len), "16M", "SIZE", "largest length served per request", 1, SBP_MAX_LEN_LIMIT},
 	{"zc-min", 0, OPT_SIZE, O(zc_min), "16k", "SIZE", "zerocopy: smaller sends are copied"},
-	{"timeout", 0, OPT_U64, O(timeout), "30", "SECONDS", "seconds a send or a HELLO may block (0 = none)"},
+	{"timeout", 0, OPT_U64, O(timeout), "30", "SECONDS", "seconds a send, a HELLO or the rest of a started request may take (0 = none)"},
+	{"max-conns", 0, OPT_U64, O(max_conns), "64", "N", "connections served at once; more are refused (HELLO status busy) and counted", 1, 100000},
 	{"stats-file", 0, OPT_STR, O(stats_file), NULL, "PATH", "write counters as JSON here at exit"},
 	{"verbose", 'v', OPT_BOOL, O(verbose), NULL, NULL, "log every connection"},
 	{"help", 'h', OPT_BOOL, O(help), NULL, NULL, "print this help"},
@@ -125,6 +128,7 @@ static void die2(const char *fmt, ...)
 	exit(2);
 }
 
+/* Set once by parse_opts; each connection copies it (and may fall back on its own). */
 static enum send_kind send_kind;
 
 static void parse_opts(int argc, char **argv)
@@ -158,10 +162,12 @@ static void parse_opts(int argc, char **argv)
 
 struct stats {
 	uint64_t connections, requests, bytes, errors, hello_failures, zc_sends, zc_copied;
+	uint64_t refused_cap, timeouts;
 };
 
 struct conn {
 	int fd;
+	enum send_kind kind; /* this connection's: SEND_SEND when SO_ZEROCOPY was refused */
 	char peer[64];
 	struct stats s;
 	struct conn *next, **pprev;
@@ -180,6 +186,7 @@ static int nconns;
 static struct stats total;
 static volatile sig_atomic_t stopping;
 static int stop_pipe[2] = {-1, -1};
+static bool refused_logged; /* accept loop only */
 
 static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logmsg(const char *fmt, ...)
@@ -201,6 +208,18 @@ static int setup_data(void)
 	uint8_t *p;
 
 	data_len = o.files * o.file_size;
+	{
+		char why[1024];
+
+		if (memguard_check(data_len, why, sizeof(why))) {
+			fprintf(
+			    stderr,
+			    "sbserver: --files %llu x --file-size %llu does not fit in memory: %s; "
+			    "use a smaller --file-size or fewer --files\n",
+			    (unsigned long long)o.files, (unsigned long long)o.file_size, why);
+			return -2;
+		}
+	}
 	memfd = memfd_create("sbserver-data", MFD_CLOEXEC);
 	if (memfd < 0 || ftruncate(memfd, data_len)) {
 		logmsg("memfd of %zu bytes: %s", data_len, strerror(errno));
@@ -254,7 +273,7 @@ static int send_data(struct conn *c, const uint8_t *hdr, uint64_t pos, size_t le
 	size_t done = 0;
 	ssize_t r;
 
-	if (send_kind == SEND_SEND) {
+	if (c->kind == SEND_SEND) {
 		/* header and data in one sendmsg, then the rest */
 		struct iovec iov[2] = {{(void *)hdr, SBP_RESP_LEN}, {(void *)(data + pos), len}};
 		struct msghdr msg = {.msg_iov = iov, .msg_iovlen = len ? 2 : 1};
@@ -292,7 +311,7 @@ static int send_data(struct conn *c, const uint8_t *hdr, uint64_t pos, size_t le
 			return ret;
 	}
 	while (done < len) {
-		if (send_kind == SEND_SENDFILE) {
+		if (c->kind == SEND_SENDFILE) {
 			off_t off = pos + done;
 
 			r = sendfile(c->fd, memfd, &off, len - done);
@@ -355,6 +374,8 @@ static bool do_hello(struct conn *c)
 			       ret == -ECONNRESET ? "connection closed" : strerror(-ret), got,
 			       SBP_HELLO_LEN);
 		c->s.hello_failures++;
+		if (ret == -ETIMEDOUT)
+			c->s.timeouts++;
 		return false;
 	}
 	sbp_hello_decode(b, &peer);
@@ -383,16 +404,29 @@ static void serve(struct conn *c)
 
 	if (!do_hello(c))
 		return;
+	/*
+	 * Between requests a connection may idle as long as it likes (a reader
+	 * between two reads), but a request once started must arrive within
+	 * --timeout: SO_RCVTIMEO bounds every recv, a timeout with nothing read
+	 * is idling, one part-way through a frame closes the connection.
+	 */
+	set_rcvtimeo(c->fd, o.timeout);
 	for (;;) {
 		ret = sbp_read_full(c->fd, b, sizeof(b), &got);
+		if (ret == -ETIMEDOUT && got == 0 && !stopping)
+			continue; /* idle */
 		if (ret == -ECONNRESET && got == 0)
 			return; /* clean close between requests */
 		if (ret) {
 			if (!stopping) {
 				logmsg("%s: request: %s after %zu of %d bytes; closing", c->peer,
-				       ret == -ECONNRESET ? "truncated frame" : strerror(-ret), got,
-				       SBP_REQ_LEN);
+				       ret == -ECONNRESET  ? "truncated frame"
+				       : ret == -ETIMEDOUT ? "timed out"
+				                           : strerror(-ret),
+				       got, SBP_REQ_LEN);
 				c->s.errors++;
+				if (ret == -ETIMEDOUT)
+					c->s.timeouts++;
 			}
 			return;
 		}
@@ -421,6 +455,30 @@ static void serve(struct conn *c)
 	}
 }
 
+/*
+ * Over --max-conns: answer with our HELLO, status busy, without waiting for
+ * the client's (a splicebench client then says "server busy"), and close.
+ */
+static void refuse_busy(struct conn *c)
+{
+	struct sbp_hello h = server_hello;
+	uint8_t b[SBP_HELLO_LEN];
+
+	h.status = SBP_ST_BUSY;
+	sbp_hello_encode(&h, b);
+	if (send(c->fd, b, sizeof(b), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		/* the refusal is counted either way */
+	}
+	shutdown(c->fd, SHUT_WR);
+	close(c->fd);
+	if (o.verbose || !refused_logged) {
+		logmsg("%s: refused: %llu connections already (--max-conns)%s", c->peer,
+		       (unsigned long long)o.max_conns,
+		       o.verbose ? "" : "; further refusals are counted, not logged");
+		refused_logged = true;
+	}
+}
+
 static void *conn_thread(void *arg)
 {
 	struct conn *c = arg;
@@ -441,6 +499,7 @@ static void *conn_thread(void *arg)
 	total.hello_failures += c->s.hello_failures;
 	total.zc_sends += c->s.zc_sends;
 	total.zc_copied += c->s.zc_copied;
+	total.timeouts += c->s.timeouts;
 	close(c->fd);
 	if (--nconns == 0)
 		pthread_cond_broadcast(&idle_cond);
@@ -547,23 +606,26 @@ static void report(double secs)
 {
 	char js[1024];
 
-	snprintf(js, sizeof(js),
-	         "{\"send\":\"%s\",\"seconds\":%.3f,\"connections\":%llu,\"requests\":%llu,"
-	         "\"bytes\":%llu,\"errors\":%llu,\"hello_failures\":%llu,\"zerocopy_sends\":%llu,"
-	         "\"zerocopy_copied\":%llu,\"files\":%llu,\"file_size\":%llu,\"granule\":%llu,"
-	         "\"seed\":%llu}\n",
-	         o.send, secs, (unsigned long long)total.connections,
-	         (unsigned long long)total.requests, (unsigned long long)total.bytes,
-	         (unsigned long long)total.errors, (unsigned long long)total.hello_failures,
-	         (unsigned long long)total.zc_sends, (unsigned long long)total.zc_copied,
-	         (unsigned long long)o.files, (unsigned long long)o.file_size,
-	         (unsigned long long)o.granule, (unsigned long long)o.seed);
+	snprintf(
+	    js, sizeof(js),
+	    "{\"send\":\"%s\",\"seconds\":%.3f,\"connections\":%llu,\"requests\":%llu,"
+	    "\"bytes\":%llu,\"errors\":%llu,\"hello_failures\":%llu,\"zerocopy_sends\":%llu,"
+	    "\"zerocopy_copied\":%llu,\"refused_cap\":%llu,\"timeouts\":%llu,\"max_conns\":%llu,"
+	    "\"files\":%llu,\"file_size\":%llu,\"granule\":%llu,\"seed\":%llu}\n",
+	    o.send, secs, (unsigned long long)total.connections, (unsigned long long)total.requests,
+	    (unsigned long long)total.bytes, (unsigned long long)total.errors,
+	    (unsigned long long)total.hello_failures, (unsigned long long)total.zc_sends,
+	    (unsigned long long)total.zc_copied, (unsigned long long)total.refused_cap,
+	    (unsigned long long)total.timeouts, (unsigned long long)o.max_conns,
+	    (unsigned long long)o.files, (unsigned long long)o.file_size,
+	    (unsigned long long)o.granule, (unsigned long long)o.seed);
 	fprintf(stderr,
 	        "sbserver: exit: %llu connections, %llu requests, %llu bytes, %llu errors, "
-	        "%llu HELLO failures\n",
+	        "%llu HELLO failures, %llu refused (cap %llu), %llu timeouts\n",
 	        (unsigned long long)total.connections, (unsigned long long)total.requests,
 	        (unsigned long long)total.bytes, (unsigned long long)total.errors,
-	        (unsigned long long)total.hello_failures);
+	        (unsigned long long)total.hello_failures, (unsigned long long)total.refused_cap,
+	        (unsigned long long)o.max_conns, (unsigned long long)total.timeouts);
 	if (o.stats_file && write_file_atomic(o.stats_file, js))
 		logmsg("--stats-file %s: %s", o.stats_file, strerror(errno));
 }
@@ -573,7 +635,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct timespec t0, t1;
 	char where[96];
-	int lfd, port, one = 1;
+	int lfd, port, one = 1, ret;
 	pthread_attr_t attr;
 
 	parse_opts(argc, argv);
@@ -594,8 +656,8 @@ int main(int argc, char **argv)
 	lfd = listen_on(where, sizeof(where), &port);
 	if (lfd < 0)
 		return lfd == -2 ? 2 : 1;
-	if (setup_data())
-		return 1;
+	if ((ret = setup_data()))
+		return ret == -2 ? 2 : 1;
 	if (o.port_file) {
 		char s[16];
 
@@ -622,6 +684,7 @@ int main(int argc, char **argv)
 		socklen_t sl = sizeof(ss);
 		struct conn *c;
 		pthread_t th;
+		bool full;
 		int fd;
 
 		if (poll(pfd, 2, -1) < 0) {
@@ -646,17 +709,29 @@ int main(int argc, char **argv)
 			continue;
 		}
 		c->fd = fd;
+		c->kind = send_kind;
 		fmt_addr((struct sockaddr *)&ss, c->peer, sizeof(c->peer));
+		pthread_mutex_lock(&lock);
+		full = (uint64_t)nconns >= o.max_conns;
+		if (full)
+			total.refused_cap++;
+		pthread_mutex_unlock(&lock);
+		if (full) {
+			refuse_busy(c);
+			free(c);
+			continue;
+		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (o.timeout) {
 			struct timeval tv = {.tv_sec = o.timeout};
 
 			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		}
-		if (send_kind == SEND_ZEROCOPY &&
+		if (c->kind == SEND_ZEROCOPY &&
 		    setsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one))) {
-			logmsg("SO_ZEROCOPY: %s; falling back to send", strerror(errno));
-			send_kind = SEND_SEND;
+			logmsg("%s: SO_ZEROCOPY: %s; this connection falls back to send", c->peer,
+			       strerror(errno));
+			c->kind = SEND_SEND;
 		}
 		pthread_mutex_lock(&lock);
 		c->next = conns;
