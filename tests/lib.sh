@@ -45,6 +45,14 @@ _require_cmd() {
 }
 _require_netns() { ip netns add sbtest-probe.$$ 2>/dev/null && ip netns del sbtest-probe.$$ || _t_skip_all "network namespaces not available"; }
 
+# t_mnt_esc PATH: PATH as /proc/mounts writes it (space, tab, newline, backslash escaped).
+t_mnt_esc() {
+	local p=${1//\\/\\134}
+	p=${p// /\\040}
+	p=${p//$'\t'/\\011}
+	printf '%s' "${p//$'\n'/\\012}"
+}
+
 t_cleanup_mount() { _t_mounts+=("$1"); }
 t_cleanup_pid() { _t_pids+=("$1"); }
 t_cleanup_cmd() { _t_cmds+=("$*"); }
@@ -57,7 +65,7 @@ _t_cleanup() {
 	trap - EXIT INT TERM
 	for p in "${_t_pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	for m in "${_t_mounts[@]}"; do
-		if mountpoint -q "$m" 2>/dev/null || grep -q " $m fuse" /proc/mounts; then
+		if mountpoint -q "$m" 2>/dev/null || grep -qF " $(t_mnt_esc "$m") fuse" /proc/mounts; then
 			fusermount3 -u -z "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
 		fi
 	done
@@ -77,7 +85,7 @@ trap 'exit 143' TERM
 t_wait_mount() {
 	local dir=$1 n=$((${2:-10} * 10))
 	while [ $n -gt 0 ]; do
-		grep -q " $dir fuse" /proc/mounts && return 0
+		grep -qF " $(t_mnt_esc "$dir") fuse" /proc/mounts && return 0
 		sleep 0.1
 		n=$((n - 1))
 	done
@@ -85,7 +93,7 @@ t_wait_mount() {
 }
 
 # t_no_mount DIR: true when nothing is mounted at DIR.
-t_no_mount() { ! grep -q " $1 " /proc/mounts; }
+t_no_mount() { ! grep -qF " $(t_mnt_esc "$1") " /proc/mounts; }
 
 # t_sfs_start MNT [splicefs options...]: splicefs at MNT, in the background; its
 # counters go to $T_TMP/sfs.json, its messages to $T_TMP/sfs.log; the cleanup
