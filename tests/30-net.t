@@ -194,16 +194,37 @@ elif [ "$(id -u)" != 0 ] || [ ! -c /dev/fuse ] || ! command -v fio >/dev/null ||
 	sfs_ok=0
 fi
 
+# netns_capability: true when this machine can make a network namespace and a
+# veth pair (what scripts/netns needs); otherwise false, saying what is missing.
+netns_capability() {
+	local p=sbcap$$ err
+	command -v ip >/dev/null 2>&1 || { echo "needs 'ip' (iproute2; run scripts/deps)"; return 1; }
+	if ! err=$(ip netns add "$p" 2>&1); then
+		echo "network namespaces not available: $err"
+		return 1
+	fi
+	ip netns del "$p" 2>/dev/null
+	if ! err=$(ip link add "${p}a" type veth peer name "${p}b" 2>&1); then
+		echo "veth pairs not available: $err"
+		return 1
+	fi
+	ip link del "${p}a" 2>/dev/null
+	return 0
+}
+
 paths=(loopback)
 veth_ok=0
 if [ -z "${T_NET_NO_VETH:-}" ] && { has tcp || has iperf; } && [ "$(id -u)" = 0 ]; then
-	if [ "$(id -u)" = 0 ] && "$NETNS" up --name "$NS" >/dev/null 2>&1; then
-		t_cleanup_cmd "$NETNS" down --name "$NS"
+	t_cleanup_cmd "$NETNS" down --name "$NS"
+	if out=$("$NETNS" up --name "$NS" 2>&1); then
 		veth_ok=1
 		paths+=(veth)
 		t_pass netns.up
+	elif ! why=$(netns_capability); then
+		# a SKIP only for a missing capability; any other failure is scripts/netns's bug
+		t_skip netns.up "$why"
 	else
-		t_skip netns.up "network namespaces not available"
+		t_fail netns.up "scripts/netns up failed although namespaces and veth work: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
 	fi
 fi
 

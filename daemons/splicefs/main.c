@@ -195,6 +195,50 @@ static void canon_mountpoint(const char *mp, char *real)
 	strcat(real, base);
 }
 
+/* Is the process whose pid the lock file holds on its way out (PF_EXITING, zombie)? */
+static bool holder_exiting(int fd)
+{
+	char who[32], path[64], st[1024], *p;
+	unsigned long flags = 0;
+	char state = 0;
+	ssize_t n = pread(fd, who, sizeof(who) - 1, 0);
+	FILE *f;
+
+	if (n <= 0)
+		return false;
+	who[n] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", atoi(who));
+	f = fopen(path, "r");
+	if (!f)
+		return true; /* gone: its lock is about to be released */
+	n = fread(st, 1, sizeof(st) - 1, f);
+	fclose(f);
+	st[n > 0 ? n : 0] = 0;
+	p = strrchr(st, ')'); /* after "pid (comm)": state ppid pgrp session tty tpgid flags */
+	if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2)
+		return false;
+	return state == 'Z' || state == 'X' || (flags & 0x4 /* PF_EXITING */);
+}
+
+/*
+ * Take the lock, waiting a little: up to 1 s for a daemon that is just
+ * starting or stopping, and up to 30 s while the holder is exiting (a killed
+ * daemon frees its memory before it lets go of the lock).  0, or -1 with errno.
+ */
+static int lock_wait(int fd)
+{
+	for (int i = 0;; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK || (i >= 20 && !holder_exiting(fd)) || i >= 600) {
+			if (errno == EWOULDBLOCK || errno == EINTR)
+				errno = EWOULDBLOCK;
+			return -1;
+		}
+		usleep(50000);
+	}
+}
+
 /*
  * One splicefs per mount point: an exclusive lock on a file keyed by the
  * mount point's path (FNV-1a), taken before the busy check and held for the
@@ -221,7 +265,7 @@ static void lock_mountpoint(const char *real)
 			fd = open(lock_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0)
 			die(1, "cannot open the lock file %s: %s", lock_path, strerror(errno));
-		if (flock(fd, LOCK_EX | LOCK_NB)) {
+		if (lock_wait(fd)) {
 			int e = errno;
 
 			n = pread(fd, who, sizeof(who) - 1, 0);
