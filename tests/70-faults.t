@@ -212,6 +212,12 @@ if sfs "$SP" "$T_TMP/sp.pid" --file-size 8M && t_wait_mount "$SP" 5; then
 else
 	t_fail row5.spaces.mounts "$(cat "$T_TMP/sp.pid.err")"
 fi
+# ... and one held by another filesystem (only the mount table can tell)
+SPT="$T_TMP/with space/t x"
+mkdir -p "$SPT"
+mount -t tmpfs none "$SPT" && t_cleanup_cmd umount -l "\"$SPT\""
+NOMOUNT= one_line row5.spaces.occupied-by-tmpfs 2 "is busy (a tmpfs mount" "$SFS" "$SPT" --file-size 1M
+umount "$SPT"
 
 # relative --pid-file, --log, --stats-file: written where the caller stands
 REL=$T_TMP/rel
