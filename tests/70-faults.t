@@ -25,6 +25,7 @@ for b in "$SFS" "$SRV" "$CLI" "$CHK"; do
 	[ -x "$b" ] || _t_skip_all "$b is not built (make)"
 done
 
+touch "$T_TMP/.start"
 MNT=$T_TMP/mnt
 mkdir -p "$MNT"
 t_cleanup_mount "$MNT"
@@ -323,4 +324,11 @@ for p in "${started[@]}"; do t_alive "$p" && left+=("$p"); done
 [ ${#left[@]} = 0 ] && t_pass faults.no-stray-process || t_fail faults.no-stray-process "still running: ${left[*]}"
 [ "$(mounts_at "$MNT")" = 0 ] && [ "$(mounts_at "$SP")" = 0 ] && t_pass faults.no-stale-mount ||
 	t_fail faults.no-stale-mount "$(grep -F "$T_TMP" /proc/mounts)"
+# splicefs's per-mount-point lock files (/run/lock or /tmp): removed at exit,
+# and a restart after SIGKILL reuses and removes the dead one's
+stale=()
+for f in $(find /run/lock /tmp -maxdepth 1 -name 'splicefs-*.lock' -newer "$T_TMP/.start" 2>/dev/null); do
+	flock -n "$f" true 2>/dev/null && stale+=("$f")
+done
+[ ${#stale[@]} = 0 ] && t_pass faults.no-stale-lock-file || t_fail faults.no-stale-lock-file "${stale[*]}"
 t_finish

@@ -40,6 +40,7 @@
 
 static char lock_path[PATH_MAX + 64];
 static int lock_fd = -1;
+static void unlock_mountpoint(void);
 
 /* Undo /proc/self/mountinfo's octal escapes (\040 space, \011 tab, \012, \134). */
 static void unescape(char *s)
@@ -284,6 +285,7 @@ static void lock_mountpoint(const char *real)
 		if (fstat(fd, &a) == 0 && stat(lock_path, &b) == 0 && a.st_ino == b.st_ino &&
 		    a.st_dev == b.st_dev) {
 			lock_fd = fd;
+			atexit(unlock_mountpoint);
 			return;
 		}
 		close(fd);
@@ -586,7 +588,6 @@ int main(int argc, char **argv)
 	check_out_file("stats-file", fs.o.stats_file);
 
 	check_mountpoint(fs.o.mountpoint, real); /* takes the mount point's lock */
-	atexit(unlock_mountpoint);
 
 	/* Files are filled eagerly: refuse up front what does not fit. */
 	if (fs.source == &source_mem) {
