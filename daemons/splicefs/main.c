@@ -713,6 +713,7 @@ int main(int argc, char **argv)
 out_unmount:
 	fuse_session_unmount(fs.se);
 	unmount_if_dead(real);
+	unlock_mountpoint(); /* the mount point is free: a successor need not wait for our exit */
 	workers_stop(&fs);
 	if (fs.workers) {
 		if (fs.o.stats_file && (r = stats_write(&fs, fs.o.stats_file))) {
