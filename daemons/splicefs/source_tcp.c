@@ -88,7 +88,7 @@ static int dial(char *msg, size_t msglen, struct sbp_hello *server)
 
 	if (fd < 0) {
 		snprintf(msg, msglen, "connect to %.200s:%s: %s", tcp.host, tcp.port,
-		         sbp_strerror(-fd));
+		         strerror(-fd));
 		return fd;
 	}
 	ret = sbp_client_hello(fd, &tcp.hello, server, msg, msglen);
