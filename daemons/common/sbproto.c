@@ -333,14 +333,22 @@ static void set_timeouts(int fd, int ms)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
+/* This thread's last getaddrinfo failure in sbp_connect (0: none): see sbp_strerror. */
+static __thread int gai_err;
+
 int sbp_connect(const char *host, const char *port, int timeout_ms, int io_timeout_ms)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
 	int fd = -1, ret, err = -ECONNREFUSED, one = 1;
 
+	gai_err = 0;
 	ret = getaddrinfo(host, port, &hints, &res);
-	if (ret)
-		return ret == EAI_SYSTEM ? -errno : -(SBP_EGAI_BASE - ret);
+	if (ret) {
+		if (ret == EAI_SYSTEM)
+			return -errno;
+		gai_err = ret;
+		return -EHOSTUNREACH;
+	}
 	for (ai = res; ai; ai = ai->ai_next) {
 		struct pollfd pfd;
 		socklen_t len = sizeof(ret);
@@ -415,7 +423,7 @@ int sbp_client_hello(int fd, const struct sbp_hello *ours, struct sbp_hello *ser
 
 const char *sbp_strerror(int err)
 {
-	if (err > SBP_EGAI_BASE)
-		return gai_strerror(-(err - SBP_EGAI_BASE));
+	if (err == EHOSTUNREACH && gai_err)
+		return gai_strerror(gai_err);
 	return strerror(err);
 }

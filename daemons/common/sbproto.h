@@ -162,10 +162,10 @@ int sbp_connect(const char *host, const char *port, int timeout_ms, int io_timeo
 
 /*
  * A name that does not resolve is not an errno: sbp_connect returns
- * -(SBP_EGAI_BASE - EAI_xxx) for it.  sbp_strerror(-ret) says what went wrong
- * for both kinds ("Name or service not known", "Connection refused").
+ * -EHOSTUNREACH for it and keeps getaddrinfo's error (per thread), so that
+ * sbp_strerror(-ret), called next in the same thread, says what went wrong
+ * ("Name or service not known"); for anything else it is strerror().
  */
-#define SBP_EGAI_BASE 10000
 const char *sbp_strerror(int err);
 
 /*

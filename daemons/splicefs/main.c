@@ -264,11 +264,13 @@ static void lock_mountpoint(const char *real)
 
 		if (fd < 0)
 			fd = open(lock_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0) { /* nowhere to lock (read-only /run/lock and /tmp): the mount table only */
-			fprintf(stderr,
-			        "splicefs: warning: no lock file %s (%s): two daemons started at once "
-			        "on %s could both mount\n",
-			        lock_path, strerror(errno), real);
+		if (fd <
+		    0) { /* nowhere to lock (read-only /run/lock and /tmp): the mount table only */
+			fprintf(
+			    stderr,
+			    "splicefs: warning: no lock file %s (%s): two daemons started at once "
+			    "on %s could both mount\n",
+			    lock_path, strerror(errno), real);
 			return;
 		}
 		if (lock_wait(fd)) {
