@@ -252,6 +252,8 @@ one_line row5.unwritable.stats-in-sysfs 2 "stats-file" "$SFS" "$MNT" --file-size
 	--stats-file /sys/sbt-$$.json
 
 # ---- row 8: sbserver against bad clients ----
+one_line row8.bad-option.unwritable-stats-file 2 "cannot create files" "$SRV" --stats-file "$T_TMP/nodir/s.json"
+one_line row8.bad-option.negative-port 2 "not a whole number" "$SRV" --port " -1"
 if srv r8 --file-size 16M --timeout 2; then
 	t_check row8.fuzz.300-frames "$CLI" --connect "127.0.0.1:$PORT" --file-size 16M --fuzz 300 \
 		--fuzz-seed 14

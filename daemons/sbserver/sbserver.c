@@ -158,6 +158,30 @@ static void parse_opts(int argc, char **argv)
 		die2("--send: '%s' is not send, sendfile or zerocopy", o.send);
 }
 
+/* Can a file be created next to path (we write it via a temporary + rename)?  Else exit 2. */
+static void check_out_file(const char *opt, const char *path)
+{
+	char probe[4200], dir[4096], *slash;
+	int fd;
+
+	if (!path)
+		return;
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = 0;
+	else
+		*slash = 0;
+	snprintf(probe, sizeof(probe), "%s/.sbserver-check.%d", dir, (int)getpid());
+	fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		die2("--%s %s: cannot create files in %s: %s", opt, path, dir, strerror(errno));
+	close(fd);
+	unlink(probe);
+}
+
 /* ---- state ---- */
 
 struct stats {
@@ -639,6 +663,8 @@ int main(int argc, char **argv)
 	pthread_attr_t attr;
 
 	parse_opts(argc, argv);
+	check_out_file("stats-file", o.stats_file);
+	check_out_file("port-file", o.port_file);
 	pat.seed = o.seed;
 	pat.granule = o.granule;
 	sbp_hello_init(&server_hello, o.files, o.file_size, o.granule, o.seed);
