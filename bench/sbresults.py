@@ -251,7 +251,7 @@ def read_jsonl(path):
     return out
 
 
-def load_set(d, required=REQUIRED):
+def load_set(d, required=REQUIRED, cls=None):
     """A result set directory -> ResultSet.  Bad input raises InputError (one line)."""
     path = os.path.join(d, "points.csv")
     if not os.path.isfile(path):
@@ -330,7 +330,7 @@ def load_set(d, required=REQUIRED):
     cost_cols = [c for c in header if c.startswith("cost_") and "_per_byte" in c and c not in odd
                  and not c.startswith(COST_BASELINE_COLS)
                  and any(r.get(c) is not None for r in rows if r["status"] == "ok")]
-    return ResultSet(d, header, rows, meta, baseline, cost_cols)
+    return (cls or ResultSet)(d, header, rows, meta, baseline, cost_cols)
 
 
 class ResultSet:
@@ -593,6 +593,21 @@ def spread_verdict(a, b, target, higher_better):
     if abs(b["median"] - a["median"]) <= 2 * max(a["stdev"], b["stdev"]):
         return "within noise", "medians within 2 stdev"
     return ("better" if (b["median"] > a["median"]) == higher_better else "worse"), ""
+
+
+def run_cpu_values(r):
+    """Per-repeat CPU s/GB of the mode's own parts (points.jsonl runs), for a spread."""
+    out = []
+    for run in (r.get("_json") or {}).get("runs") or []:
+        gb = (run.get("io_bytes") or 0) / 1e9
+        c = run.get("cpu_s") or {}
+        if not gb or not isinstance(c, dict):
+            continue
+        parts = [v for k, v in c.items() if isinstance(v, (int, float))
+                 and k.split("_")[0] in ("daemon", "server", "fio", "softirq", "kthreads")]
+        if parts:
+            out.append(sum(parts) / gb)
+    return out
 
 
 def cost_spread(r, metric):

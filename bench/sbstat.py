@@ -424,23 +424,6 @@ def cmd_csv(a):
 
 # ---------------------------------------------------------------- compare
 
-def _cpu_runs(r):
-    """Per-repeat CPU s/GB of the mode's own parts (points.jsonl runs), for a spread."""
-    out = []
-    for run in (r.get("_json") or {}).get("runs") or []:
-        gb = (run.get("io_bytes") or 0) / 1e9
-        c = run.get("cpu_s") or {}
-        if not gb or not isinstance(c, dict):
-            continue
-        parts = [v for k, v in c.items() if isinstance(v, (int, float))
-                 and k.split("_")[0] in ("daemon", "server", "fio", "softirq", "kthreads")]
-        if parts:
-            out.append(sum(parts) / gb)
-        elif isinstance(c.get("total"), (int, float)):
-            out.append(c["total"] / gb)
-    return out
-
-
 def _pct(a, b):
     return (b - a) / a * 100.0 if a else ""
 
@@ -467,7 +450,7 @@ def compare_pair(a, b, target, emulated, copy_modes):
         ca, cb = R.cpu_mode_cost(a), R.cpu_mode_cost(b)
         if ca is not None and cb is not None:
             row.update(cpu_a=ca, cpu_b=cb, cpu_delta_pct=_pct(ca, cb))
-            row["cpu_verdict"], _ = R.spread_verdict(spread(_cpu_runs(a)), spread(_cpu_runs(b)), target, False)
+            row["cpu_verdict"], _ = R.spread_verdict(spread(R.run_cpu_values(a)), spread(R.run_cpu_values(b)), target, False)
     for (k, name), (_, get) in zip(COST_KEYS, R.COST_METRICS):
         va, vb = get(a), get(b)
         if va is not None and vb is not None:
