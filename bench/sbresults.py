@@ -14,6 +14,7 @@ import csv
 import json
 import math
 import os
+import re
 import statistics
 import subprocess
 
@@ -41,11 +42,13 @@ COUNTERS = ["replies_spliced", "pipe_slots", "bytes_per_slot", "fallback_small",
             "fallback_full", "fallback_error", "pipes_per_reply", "pool_grows", "pipe_size_granted",
             "faults_injected", "spliced_share"]
 OPTIONAL_COLUMNS = (["program", "privilege", "pipe_max_size", "verify", "gro", "cv_target"] + COUNTERS
-                    + ["cpu_daemon_s_per_gb", "cpu_server_s_per_gb", "cpu_fio_s_per_gb",
-                       "cpu_kthreads_s_per_gb", "cpu_rest_s_per_gb", "cpu_sum_s_per_gb",
-                       "cpu_capacity_s_per_gb", "cpu_wall_s", "cores", "gbps_aggregate"])
+                    + ["cpu_method", "cpu_kthreads_s_per_gb", "cpu_softirq_in_parts", "cpu_parts_s_per_gb",
+                       "cpu_rest_s_per_gb", "cpu_capacity_s_per_gb", "window_s", "size_scale",
+                       "verify_seed", "verify_granule", "verify_bytes", "verify_status",
+                       "verify_first_bad_offset", "verify_s", "fallbacks_visible"])
 # Point-JSON objects that are details, not extra CSV columns.
-DETAIL_OBJECTS = {"runs", "daemon_stats", "cpu_seconds", "settings", "gbps_values", "cost_windows"}
+DETAIL_OBJECTS = {"runs", "daemon_stats", "cpu_seconds", "settings", "gbps_values", "cost_windows",
+                  "verify_detail"}
 
 # Columns plots/ and sbstat compare cannot do without.
 REQUIRED = ["status", "env", "kernel", "variant", "mode", "source", "path", "bs", "numjobs",
@@ -56,16 +59,16 @@ INT_COLUMNS = ["bs", "numjobs", "iodepth", "direct", "threads", "pipes", "pipe_s
                "pipe_max_size"]
 NUMERIC = (INT_COLUMNS + ["gbps_median", "gbps_min", "gbps_max", "gbps_stdev", "gbps_cv",
                           "lat_p50_us", "lat_p99_us", "bytes_spliced", "bytes_copied", "fallbacks",
-                          "baseline_gbps", "cv_target", "cores", "gbps_aggregate", "cpu_wall_s"]
+                          "baseline_gbps", "cv_target", "window_s", "size_scale"]
            + [c for c in COUNTERS])
 
 # ---------------------------------------------------------------- CPU parts
 
-# The parts of the CPU time of a point, per GB delivered.  Each part is the first
-# column set found in the data (a set is summed: usr + sys).  "rest" (rest of
-# the machine) is shown apart and never counts in a mode's cost.  Old result sets
-# (/proc/PID/stat and /proc/stat) have cpu_other: system time nobody was charged
-# for, which is rest of machine too.
+# The parts of the CPU time of a point, per GB delivered, as bench/run publishes them
+# (bench/README.md, points.csv): each part is the first column set found in the data
+# (a set is summed: usr + sys).  "rest" (rest of the machine) is shown apart and never
+# counts in a mode's cost.  Old result sets (/proc/PID/stat ticks) have cpu_other:
+# system time nobody was charged for, which is rest of machine too.
 CPU_PARTS = [
     ("daemon", "daemon", "#08519c", [("cpu_daemon_s_per_gb",),
                                      ("cpu_daemon_usr_s_per_gb", "cpu_daemon_sys_s_per_gb")]),
@@ -73,13 +76,15 @@ CPU_PARTS = [
                                           ("cpu_server_usr_s_per_gb", "cpu_server_sys_s_per_gb")]),
     ("fio", "fio", "#31a354", [("cpu_fio_s_per_gb",), ("cpu_fio_usr_s_per_gb", "cpu_fio_sys_s_per_gb")]),
     ("softirq", "softirq", "#756bb1", [("cpu_softirq_s_per_gb",)]),
-    ("kthreads", "kernel threads", "#bcbddc", [("cpu_kthreads_s_per_gb",), ("cpu_kernel_threads_s_per_gb",)]),
-    ("rest", "rest of machine", "#969696", [("cpu_rest_s_per_gb",), ("cpu_rest_of_machine_s_per_gb",),
-                                            ("cpu_other_s_per_gb",)]),
+    ("kthreads", "kernel threads", "#bcbddc", [("cpu_kthreads_s_per_gb",)]),
+    ("rest", "rest of machine", "#969696", [("cpu_rest_s_per_gb",), ("cpu_other_s_per_gb",)]),
 ]
 CPU_MODE_PARTS = [p[0] for p in CPU_PARTS if p[0] != "rest"]
-CPU_SUM_COLS = ("cpu_sum_s_per_gb", "cpu_parts_s_per_gb")
-CPU_CAPACITY_COLS = ("cpu_capacity_s_per_gb", "cpu_cores_wall_s_per_gb")
+# softirq is a part of its own only where no task was charged for it (bench/run says so in
+# this column: 0 = already inside the tasks' times, shown for information, not added).
+CPU_SOFTIRQ_IN_PARTS = "cpu_softirq_in_parts"
+CPU_SUM_COLS = ("cpu_parts_s_per_gb",)          # the mode's cost as bench/run summed it
+CPU_CAPACITY_COLS = ("cpu_capacity_s_per_gb",)  # cores x wall of the timed windows, per GB
 CPU_LABEL = {p[0]: p[1] for p in CPU_PARTS}
 CPU_COLOR = {p[0]: p[2] for p in CPU_PARTS}
 
@@ -93,7 +98,7 @@ def first_col(row, names):
 
 
 def cpu_parts(row):
-    """{part: s/GB} for the parts the row has (None when the data has none)."""
+    """{part: s/GB} for the parts the row has ({} without CPU data)."""
     out = {}
     for key, _, _, sets in CPU_PARTS:
         for cols in sets:
@@ -104,31 +109,38 @@ def cpu_parts(row):
     return out
 
 
+def softirq_counted(row):
+    v = row.get(CPU_SOFTIRQ_IN_PARTS)
+    return v in (None, "") or bool(v)
+
+
 def cpu_mode_cost(row):
-    """The mode's own CPU s/GB: every part except rest of machine (None without CPU data)."""
+    """The mode's own CPU s/GB: the parts but rest of machine (and softirq when it is
+    already inside the tasks' times); None without CPU data."""
     p = cpu_parts(row)
-    vals = [p[k] for k in CPU_MODE_PARTS if k in p]
-    return sum(vals) if vals else None
+    keys = [k for k in CPU_MODE_PARTS if k in p and (k != "softirq" or softirq_counted(row))]
+    return sum(p[k] for k in keys) if keys else None
 
 
 def cpu_check(row, tol=1e-3):
-    """(sum of parts, cores x wall, problem or "") in s/GB; sum or capacity None when unknown.
-    The problem names what is wrong when the parts exceed cores x wall (or the published
-    sum disagrees with the parts)."""
-    p = cpu_parts(row)
-    if not p:
+    """(sum of the mode's parts, cores x wall, problem or "") in s/GB; capacity None when
+    the data has none.  A problem: the parts (or parts + rest of machine) exceed cores x
+    wall, or bench/run's published sum disagrees with the parts."""
+    s = cpu_mode_cost(row)
+    if s is None:
         return None, None, ""
-    s = sum(p.values())
+    rest = cpu_parts(row).get("rest") or 0.0
     _, published = first_col(row, CPU_SUM_COLS)
     _, cap = first_col(row, CPU_CAPACITY_COLS)
-    if cap is None and isinstance(row.get("cores"), (int, float)) and isinstance(row.get("cpu_wall_s"), (int, float)) \
-            and row.get("gb_read"):
-        cap = row["cores"] * row["cpu_wall_s"] / row["gb_read"]
     prob = []
-    if isinstance(published, (int, float)) and abs(published - s) > max(tol * max(s, published), 1e-4):
+    if isinstance(published, (int, float)) and abs(published - s) > max(tol * max(s, published), 2e-4):
         prob.append(f"published sum {published:.4g} s/GB differs from its parts' {s:.4g}")
-    if isinstance(cap, (int, float)) and s > cap * (1 + tol) + 1e-9:
-        prob.append(f"CPU parts add up to {s:.4g} s/GB, more than cores x wall time ({cap:.4g} s/GB)")
+    if isinstance(cap, (int, float)):
+        if s > cap * (1 + tol) + 1e-9:
+            prob.append(f"CPU parts add up to {s:.4g} s/GB, more than cores x wall time ({cap:.4g} s/GB)")
+        elif s + rest > cap * (1 + tol) + 1e-9:
+            prob.append(f"CPU parts plus rest of machine ({s + rest:.4g} s/GB) exceed cores x wall time "
+                        f"({cap:.4g} s/GB)")
     return s, cap if isinstance(cap, (int, float)) else None, "; ".join(prob)
 
 
@@ -321,6 +333,11 @@ def load_set(d, required=REQUIRED, cls=None):
                         raise InputError(f"{bp}:{ln}: not valid JSON: {e}")
                     if isinstance(rec, dict):
                         baseline.append(rec)
+    # Bytes-per-slot probe lines (scripts/pipe-slots --out), where the run kept them.
+    for n in ("pipe-slots.jsonl", "slots.jsonl"):
+        for rec in read_jsonl(os.path.join(d, n)):
+            if isinstance(rec, dict) and "bytes_per_slot" in rec:
+                baseline.append(rec)
     # Details that only points.jsonl has (per-repeat figures), joined by point name.
     js = {p.get("point"): p for p in read_jsonl(os.path.join(d, "points.jsonl")) if isinstance(p, dict)}
     for r in rows:
@@ -378,6 +395,19 @@ def cv_target(meta, rows=()):
                 return float(v[:-1]) / 100 if v.endswith("%") else float(v)
             except ValueError:
                 pass
+    txt = meta.get("matrix_text") if isinstance(meta.get("matrix_text"), str) else ""
+    for ov in list(meta.get("overrides") or []) if isinstance(meta.get("overrides"), list) else []:
+        txt += "\n" + str(ov)
+    found = None
+    for ln in txt.splitlines():
+        m = re.match(r"\s*cv_target\s*=\s*([0-9.]+%?)", ln.split("#", 1)[0])
+        if m:
+            found = m.group(1)  # the last one wins: a --set after the file's line
+    if found:
+        try:
+            return float(found[:-1]) / 100 if found.endswith("%") else float(found)
+        except ValueError:
+            pass
     for r in rows:
         v = r.get("cv_target")
         if isinstance(v, (int, float)) and v > 0:
@@ -602,6 +632,9 @@ def run_cpu_values(r):
         gb = (run.get("io_bytes") or 0) / 1e9
         c = run.get("cpu_s") or {}
         if not gb or not isinstance(c, dict):
+            continue
+        if isinstance(c.get("parts"), (int, float)):  # bench/run's sum of the mode's parts
+            out.append(c["parts"] / gb)
             continue
         parts = [v for k, v in c.items() if isinstance(v, (int, float))
                  and k.split("_")[0] in ("daemon", "server", "fio", "softirq", "kthreads")]
