@@ -611,6 +611,9 @@ def cmd_summary(a):
             if R.fell_back(p, rs.copy_modes):
                 extra = "  (%s)" % R.mode_label(p, rs.copy_modes)[len(p["mode"]) + 2:-1]
             cpu = R.cpu_mode_cost(p)
+            prob = R.cpu_check(p)[2]
+            if prob:
+                extra += "  CPU CHECK FAILED: " + prob
             print("%-60s %7.3f GB/s%s  n=%d cv=%.3f  cpu %s s/GB%s" % (
                 name, p["gbps_median"], " (emulated)" if rs.emulated else "", int(p.get("repeats") or 0),
                 p.get("gbps_cv") or 0, "%.3f" % cpu if cpu is not None else "-", extra))
