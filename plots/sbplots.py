@@ -321,6 +321,8 @@ class Charts:
                     bad |= bool(prob)
                     own = sum(cp.get(p[0]) or 0 for p in parts)
                     rest = cp.get("rest")
+                    if not R.softirq_counted(r):  # already inside the tasks' times: not stacked again
+                        cp.pop("softirq", None)
                     block.append([gp_str(lab)] + [num(cp.get(p[0]) or 0) for p in parts]
                                  + [num(own), gp_str(f"rest {rest:.3g}" if rest is not None else "")])
                 blocks.append(block)
