@@ -941,29 +941,44 @@ def pipe_sentences(rs):
 
 
 def medians_table(rs):
-    modes = [m for m in rs.modes if any(r["mode"] == m for r in rs.ok)]
+    """One row per (data path, numjobs, bs and every other axis that varies), one column per
+    mode and, where a mode has several of its own settings (pipes, pipe_size), per setting:
+    every point has its own cell, none hides another."""
+    skip = {"mode", "source", "path", "direct", "numjobs", "bs"} | set(R.MODE_OWN_AXES)
+    other = [a for a in rs.match_axes() if a not in skip and len({r.get(a) for r in rs.rows}) > 1]
+
+    def col(r):
+        own = [a for a in R.MODE_OWN_AXES
+               if len({x.get(a) for x in rs.rows if x["mode"] == r["mode"]}) > 1]
+        return r["mode"] + "".join(f" {a}={bs_label(r[a]) if a == 'pipe_size' and r.get(a) else r.get(a)}" for a in own)
+    cols = []
+    for m in rs.modes:
+        for r in rs.rows:
+            if r["mode"] == m and col(r) not in cols:
+                cols.append(col(r))
     unit = "emulated GB/s" if rs.emulated else "GB/s"
-    head = ["data path", "numjobs", "bs"] + [f"{m} {unit}" for m in modes]
+    head = ["data path", "numjobs", "bs"] + other + [f"{c} {unit}" for c in cols]
     idx = {}
     for r in rs.rows:
-        idx.setdefault((group_name((r["source"], r["path"], r.get("direct"))), r.get("numjobs"), r.get("bs")), {}) \
-            .setdefault(r["mode"], r)
+        k = (group_name((r["source"], r["path"], r.get("direct"))), r.get("numjobs") or 0, r.get("bs") or 0) \
+            + tuple(str(r.get(a, "")) for a in other)
+        idx.setdefault(k, {})[col(r)] = r
     rows = []
-    for (g, nj, bs), by in sorted(idx.items(), key=lambda kv: (kv[0][0] != "mem", kv[0][0], kv[0][1] or 0, kv[0][2] or 0)):
-        cells = [g, nj, bs_label(bs) if bs else "?"]
-        for m in modes:
-            r = by.get(m)
+    for k, by in sorted(idx.items(), key=lambda kv: (kv[0][0] != "mem",) + kv[0]):
+        cells = [k[0], k[1], bs_label(k[2]) if k[2] else "?"] + list(k[3:])
+        for c in cols:
+            r = by.get(c)
             if r is None:
                 cells.append("")
             elif r["status"] != "ok":
                 cells.append(r["status"])
             else:
-                c = f"{r['gbps_median']:.2f}"
+                v = f"{r['gbps_median']:.2f}"
                 if r.get("gbps_min") is not None and r.get("gbps_max") is not None:
-                    c += f" ({r['gbps_min']:.2f}-{r['gbps_max']:.2f})"
+                    v += f" ({r['gbps_min']:.2f}-{r['gbps_max']:.2f})"
                 if fell_back(r):
-                    c += f" [fallback, {copied_share(r):.0f}% copied]"
-                cells.append(c)
+                    v += f" [fallback, {copied_share(r):.0f}% copied]"
+                cells.append(v)
         rows.append(cells)
     return head, rows
 
