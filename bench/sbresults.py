@@ -37,15 +37,16 @@ CSV_COLUMNS = (
     "cpu_softirq_s_per_gb,cpu_other_s_per_gb,cpu_total_s_per_gb,bytes_spliced,bytes_copied,"
     "fallbacks,baseline_gbps,reason").split(",")
 # Optional columns: written after the fixed ones when at least one point has the key
-# (top-level scalar in points.jsonl).  Counters: docs/interfaces item 3; axes: item 5.
-COUNTERS = ["replies_spliced", "pipe_slots", "bytes_per_slot", "fallback_small", "fallback_grow",
-            "fallback_full", "fallback_error", "pipes_per_reply", "pool_grows", "pipe_size_granted",
-            "faults_injected", "spliced_share"]
-OPTIONAL_COLUMNS = (["program", "privilege", "pipe_max_size", "verify", "gro", "cv_target"] + COUNTERS
-                    + ["cpu_method", "cpu_kthreads_s_per_gb", "cpu_softirq_in_parts", "cpu_parts_s_per_gb",
-                       "cpu_rest_s_per_gb", "cpu_capacity_s_per_gb", "window_s", "size_scale",
-                       "verify_seed", "verify_granule", "verify_bytes", "verify_status",
-                       "verify_first_bad_offset", "verify_s", "fallbacks_visible"])
+# (top-level scalar in points.jsonl), in the order of bench/README.md's field list.
+# Counters: interfaces item 3; axes: item 5; verification and CPU: bench/run.
+COUNTERS = ["spliced_share", "replies_spliced", "pipe_slots", "bytes_per_slot", "fallback_small",
+            "fallback_grow", "fallback_full", "fallback_error", "pipes_per_reply", "pool_grows",
+            "pipe_size_granted", "faults_injected"]
+OPTIONAL_COLUMNS = (["program", "privilege", "pipe_max_size", "verify", "window_s", "size_scale",
+                     "verify_seed", "verify_granule", "verify_bytes", "verify_status",
+                     "verify_first_bad_offset", "verify_s", "cpu_method", "cpu_kthreads_s_per_gb",
+                     "cpu_softirq_in_parts", "cpu_parts_s_per_gb", "cpu_rest_s_per_gb",
+                     "cpu_capacity_s_per_gb"] + COUNTERS + ["fallbacks_visible", "gro", "cv_target"])
 # Point-JSON objects that are details, not extra CSV columns.
 DETAIL_OBJECTS = {"runs", "daemon_stats", "cpu_seconds", "settings", "gbps_values", "cost_windows",
                   "verify_detail"}
