@@ -825,7 +825,8 @@ def fallback_sentences(rs):
 def cpu_table(rs):
     """Per point: the CPU parts, their sum, cores x wall, and the check (sum <= it)."""
     parts = [p for p in R.CPU_PARTS if any(p[0] in R.cpu_parts(r) for r in rs.ok)]
-    head = ["point"] + [p[1] for p in parts] + ["sum", "cores x wall", "check"]
+    head = (["point"] + [p[1] for p in parts] + ["sum of the parts (the mode's cost; softirq only where it is a part of its own)",
+                                                 "cores x wall", "check"])
     rows, bad = [], []
     for r in rs.ok:
         cp = R.cpu_parts(r)
@@ -1154,7 +1155,7 @@ def main(cmd, argv):
     ap.add_argument("--out", metavar="OUTDIR", help=f"default DIR/{'plots' if cmd == 'plot' else 'report'}")
 
     def err(msg):
-        print(f"{PROG}: {msg}\n{USAGE[cmd]}", file=sys.stderr)
+        print(f"{PROG}: {msg} ({USAGE[cmd]})", file=sys.stderr)
         sys.exit(2)
     ap.error = err
     a = ap.parse_args(argv)
