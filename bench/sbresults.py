@@ -153,7 +153,7 @@ COST_INSTR = ("cost_instr_per_byte_kernel", "cost_instr_per_byte_user")
 COST_REPEATS = "cost_repeats"
 # A network's own cost baseline (a plain TCP reader, counted the same way): either a
 # point whose mode is one of these names, or these columns on a mode's point.
-COST_BASELINE_MODES = ("net-baseline", "tcp-reader", "sbclient", "baseline")
+COST_BASELINE_MODES = ("network", "net-baseline", "tcp-reader", "sbclient", "baseline")
 COST_BASELINE_COLS = ("cost_baseline_bytes_moved_per_byte", "baseline_cost_bytes_moved_per_byte",
                       "cost_net_bytes_moved_per_byte")
 

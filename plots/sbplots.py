@@ -718,7 +718,8 @@ def headlines(rs):
         bs = max(r["bs"] for r in rows if r["numjobs"] == nj)
         sel = [r for r in rows if r["numjobs"] == nj and r["bs"] == bs]
         for axes, at, notes in kept_rows(rs, sel):
-            modes = [m for m in rs.modes if m in at]
+            # a network cost baseline is a reference, not a mode to rank (see pipe_sentences)
+            modes = [m for m in rs.modes if m in at and m not in R.COST_BASELINE_MODES]
             if not modes:
                 continue
             where = f"At {where_words(axes)}"
