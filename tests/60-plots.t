@@ -242,5 +242,10 @@ awk -F, 'BEGIN { OFS = "," } NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; prin
 t_check "CPU: parts above cores x wall flagged loudly in the report" bash -c \
 	"grep -q 'class=\"warn\".*CPU parts exceed cores x wall time' '$CV/report/report.html' && grep -q 'VIOLATED' '$CV/report/report.md'"
 t_check "CPU: the sample (parts within cores x wall) has no such warning" bash -c "! grep -q 'VIOLATED' '$md'"
+# parts within cores x wall, but parts + rest of machine above it: flagged too
+awk -F, 'BEGIN { OFS = "," } NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print; next }
+	NR == 2 { $c["cpu_capacity_s_per_gb"] = $c["cpu_parts_s_per_gb"] + $c["cpu_rest_s_per_gb"] / 2 } { print }' "$S/points.csv" >"$CV/points.csv"
+"$P/report" "$CV" >/dev/null 2>&1
+t_check "CPU: parts + rest of machine above cores x wall flagged" grep -q 'VIOLATED: CPU parts plus rest of machine' "$CV/report/report.md"
 t_check "CPU: sbstat summary flags it too" bash -c "python3 '$T_TOP/bench/sbstat.py' summary '$CV' | grep -q 'CPU CHECK FAILED'"
 exit $((T_FAILED > 0))
