@@ -153,7 +153,10 @@ def series_of(rows):
             sub.setdefault(tuple(r.get(p) for p in params), []).append(r)
         for j, (vals, srows) in enumerate(sorted(sub.items(), key=lambda kv: str(kv[0]))):
             label = m + "".join(f" {p}={v}" for p, v in zip(params, vals))
-            out.append({"mode": m, "label": label, "rows": srows, "color": mode_color(m, i), "dt": 1 + j})
+            prog = CUR.programs.get(m, "splicefs") if CUR else "splicefs"
+            ref = prog != "splicefs"  # another program's mode (a reference daemon): dashed, named
+            out.append({"mode": m, "label": label + (f" ({prog})" if ref else ""), "rows": srows,
+                        "color": mode_color(m, i), "dt": (3 if ref else 1) + j})
     return out
 
 
@@ -324,7 +327,7 @@ class Charts:
                     if not R.softirq_counted(r):  # already inside the tasks' times: not stacked again
                         cp.pop("softirq", None)
                     block.append([gp_str(lab)] + [num(cp.get(p[0]) or 0) for p in parts]
-                                 + [num(own), gp_str(f"rest {rest:.3g}" if rest is not None else "")])
+                                 + [num(own), gp_str(f"rest {rest:.2g}" if rest is not None else "")])
                 blocks.append(block)
                 terms = []
                 for pi, (col, lab, color, _) in enumerate(parts):
@@ -332,10 +335,10 @@ class Charts:
                     t = f"title {gp_str(lab)}" if bi == len(bss) - 1 else "notitle"
                     terms.append(f"dat index {bi} using {pi + 2}{xt} lc rgb '{color}' {t}")
                 np_ = len(parts)
-                terms.append(f"dat index {bi} using ($0):{np_ + 2}:{np_ + 3} with labels offset 0,0.8 "
-                             "font ',9' tc rgb '#555555' notitle")
+                terms.append(f"dat index {bi} using ($0):{np_ + 2}:{np_ + 3} with labels rotate by 90 left "
+                             "offset 0,0.4 font ',9' tc rgb '#555555' notitle")
                 ymax = max([sum(R.cpu_parts(r).get(p[0]) or 0 for p in parts) for r in sel if r["bs"] == bs] +
-                           [1e-9]) * 1.2
+                           [1e-9]) * 1.35
                 panels.append((bs, ymax, terms))
             maxlen = max(len(s["label"]) + 5 for s in sers)
             n = len(panels)
