@@ -10,16 +10,23 @@
     sbstat.py compare DIR_A DIR_B [--csv F | --out DIR_OUT]  two result sets side by side
     sbstat.py compare DIR --by AXIS --base VALUE [--csv F | --out DIR_OUT]   within one set
     sbstat.py summary DIR                    a short table of a result set
-    sbstat.py cost-join POINTS.jsonl COST.jsonl...   the sbcost windows joined to the points
-                                             (a "cost" object per point) -> JSON lines
+    sbstat.py cost-join POINTS.jsonl COST.jsonl...   bench/sbcostjoin.py: the sbcost windows
+                                             joined to the points -> JSON lines
 
+Result sets are read through bench/sbresults.py (shared with plots/sbplots.py): the
+columns, axes, point matching and the noise rule live there.
 Errors are one line on stderr and exit status 2.
 """
+import argparse
 import json
 import os
 import re
 import statistics
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sbresults as R  # noqa: E402  (the shared results module)
+from sbresults import CSV_COLUMNS, DETAIL_OBJECTS, OPTIONAL_COLUMNS, read_jsonl, spread  # noqa: E402
 
 # ---------------------------------------------------------------- matrices
 
@@ -30,23 +37,11 @@ SETTINGS = {
     "repeats": "1/1", "cv_target": "0.05", "size": "64m", "runtime": "",
     "warmup": "8m", "max_read": "1m", "readahead": "1m",
 }
-DEFAULTS = {"mode": "copy", "source": "mem", "bs": "128k", "numjobs": "1",
+DEFAULTS = {"mode": "", "source": "mem", "bs": "128k", "numjobs": "1",
             "ioengine": "psync", "iodepth": "1", "direct": "1", "threads": "1",
             "pipes": "4", "pipe_size": "1m"}
-MODES = ("copy", "splice", "multipipe")
-SOURCES = {"mem": "mem", "tcp-loopback": "loopback", "tcp-veth": "veth"}
+SOURCES = {"mem": "mem", "tcp-loopback": "loopback", "tcp-veth": "veth", "tcp-nic": "nic"}
 ENGINES = ("psync", "libaio", "io_uring")
-CSV_COLUMNS = (
-    "run_id,point,status,env,kernel,variant,mode,source,path,bs,numjobs,ioengine,iodepth,"
-    "direct,threads,pipes,pipe_size,repeats,gbps_median,gbps_min,gbps_max,gbps_stdev,gbps_cv,"
-    "lat_p50_us,lat_p99_us,cpu_daemon_usr_s_per_gb,cpu_daemon_sys_s_per_gb,"
-    "cpu_server_usr_s_per_gb,cpu_server_sys_s_per_gb,cpu_fio_usr_s_per_gb,cpu_fio_sys_s_per_gb,"
-    "cpu_softirq_s_per_gb,cpu_other_s_per_gb,cpu_total_s_per_gb,bytes_spliced,bytes_copied,"
-    "fallbacks,baseline_gbps,reason").split(",")
-# Point-JSON objects that are details, not extra CSV columns.
-DETAIL_OBJECTS = {"runs", "daemon_stats", "cpu_seconds", "settings", "gbps_values"}
-
-
 class Bad(Exception):
     pass
 
@@ -113,14 +108,20 @@ def expand(path, overrides=()):
         if not rest or (m.group(1) in SETTINGS and len(rest) > 1):
             raise Bad("--set '%s': bad value" % o)
         vals[m.group(1)] = rest
-    ax = {k: vals.get(k, [DEFAULTS[k]]) for k in AXES}
+    lists = R.mode_lists()  # the modes: splicefs --list and libfuse-ref --list, never spelt out here
+    modes = {m: p for p, ms in lists for m in ms}
+    if not modes:
+        raise Bad("cannot list the modes: build/splicefs --list gave nothing (run make)")
+    own = {}  # modes that take a pipes option (their pipes/pipe_size axes apply)
+    ax = {k: vals.get(k, [DEFAULTS[k] or lists[0][1][0]]) for k in AXES}
     st = {k: (vals[k][0] if vals.get(k) else v) for k, v in SETTINGS.items()}
     for v in ax["mode"]:
-        if v not in MODES:
-            raise Bad("mode: '%s' unknown (copy, splice, multipipe)" % v)
+        if v not in modes:
+            raise Bad("mode: '%s' unknown (%s)" % (v, ", ".join(modes)))
+        own[v] = mode_has_pipes(v)
     for v in ax["source"]:
         if v not in SOURCES:
-            raise Bad("source: '%s' unknown (mem, tcp-loopback, tcp-veth)" % v)
+            raise Bad("source: '%s' unknown (%s)" % (v, ", ".join(SOURCES)))
     for v in ax["ioengine"]:
         if v not in ENGINES:
             raise Bad("ioengine: '%s' unknown (psync, libaio, io_uring)" % v)
@@ -175,8 +176,8 @@ def expand(path, overrides=()):
                                                   "bs": bs, "numjobs": j, "ioengine": eng,
                                                   "iodepth": 1 if eng == "psync" else q,
                                                   "direct": int(d), "threads": t,
-                                                  "pipes": p if mode == "multipipe" else "",
-                                                  "pipe_size": s if mode == "multipipe" else ""}
+                                                  "pipes": p if own[mode] else "",
+                                                  "pipe_size": s if own[mode] else ""}
                                             k = point_key(pt)
                                             if k in seen:
                                                 continue
@@ -184,6 +185,20 @@ def expand(path, overrides=()):
                                             pt["point"] = k
                                             points.append(pt)
     return text, settings, points
+
+
+def mode_has_pipes(mode):
+    """A mode whose --list entry declares a "pipes" option (its pipes/pipe_size axes apply).
+    A build without --list: the mode's --help lines that name it."""
+    if R.mode_options(mode):
+        return "pipes" in R.mode_options(mode)
+    exe = os.path.join(os.environ.get("SB_BUILD") or os.path.join(R._top(), "build"), "splicefs")
+    try:
+        import subprocess
+        txt = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=10).stdout
+    except OSError:
+        return False
+    return any(ln.lstrip().startswith("--pipes") and (" %s mode" % mode) in ln for ln in txt.splitlines())
 
 
 def point_key(p, skip=()):
@@ -201,11 +216,9 @@ def point_key(p, skip=()):
     return "/".join(parts)
 
 
-def cmd_expand(args):
-    if len(args) < 1:
-        die("usage: sbstat.py expand MATRIX [KEY=VALUE...]")
+def cmd_expand(a):
     try:
-        _, st, pts = expand(args[0], args[1:])
+        _, st, pts = expand(a.matrix, a.overrides)
     except Bad as e:
         die(str(e))
     # One line per point, '|'-separated (bash: IFS='|' read): the settings repeat on each line.
@@ -243,8 +256,8 @@ def read_sample(path):
     return s
 
 
-def cmd_repeat(args):
-    opts = kv_opts(args, ("fio", "before", "after", "hz"))
+def cmd_repeat(a):
+    opts = {k: v for k, v in vars(a).items() if v is not None}
     hz = float(opts.get("hz", 100))
     try:
         with open(opts["fio"]) as f:
@@ -295,54 +308,9 @@ def cmd_repeat(args):
     print(json.dumps(rec, sort_keys=True))
 
 
-def kv_opts(args, names, flags=()):
-    o = {}
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a.startswith("--") and a[2:] in flags:
-            o[a[2:]] = True
-            i += 1
-        elif a.startswith("--") and a[2:] in names and i + 1 < len(args):
-            o[a[2:]] = args[i + 1]
-            i += 2
-        else:
-            die("unexpected argument '%s'" % a)
-    return o
-
-
-def read_jsonl(path):
-    out = []
-    try:
-        with open(path) as f:
-            for line in f:
-                line = line.strip()
-                if line:
-                    try:
-                        out.append(json.loads(line))
-                    except ValueError:
-                        pass  # a torn line (never written by bench/run) is ignored
-    except FileNotFoundError:
-        pass
-    return out
-
-
-def spread(vals):
-    vals = [v for v in vals if v is not None]
-    if not vals:
-        return None
-    med = statistics.median(vals)
-    mean = statistics.mean(vals)
-    sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
-    return {"n": len(vals), "median": med, "min": min(vals), "max": max(vals), "mean": mean,
-            "stdev": sd, "cv": sd / mean if mean else 0.0}
-
-
-def cmd_enough(args):
-    if len(args) != 4:
-        die("usage: sbstat.py enough REPEATS.jsonl MIN MAX CV")
-    reps = read_jsonl(args[0])
-    n, rmin, rmax, cv = len(reps), int(args[1]), int(args[2]), float(args[3])
+def cmd_enough(a):
+    reps = read_jsonl(a.repeats)
+    n, rmin, rmax, cv = len(reps), a.min, a.max, a.cv
     if n < rmin:
         sys.exit(1)
     if n >= rmax:
@@ -353,11 +321,10 @@ def cmd_enough(args):
 
 # ---------------------------------------------------------------- one point
 
-def cmd_point(args):
-    if len(args) < 2:
-        die("usage: sbstat.py point SPEC.json REPEATS.jsonl [--stats F] [--status S] [--reason R]")
-    spec_path, reps_path = args[0], args[1]
-    o = kv_opts(args[2:], ("stats", "status", "reason", "started", "ended"))
+def cmd_point(a):
+    spec_path, reps_path = a.spec, a.repeats
+    o = {k: getattr(a, k) for k in ("stats", "status", "reason", "started", "ended")
+         if getattr(a, k) is not None}
     with open(spec_path) as f:
         p = json.load(f)
     reps = read_jsonl(reps_path)
@@ -439,298 +406,284 @@ def extra_columns(points):
 
 def csv_text(points):
     extra = extra_columns(points)
-    lines = [",".join(CSV_COLUMNS + ["%s_%s" % c for c in extra])]
+    # Optional columns (new counters, axes, CPU parts) only when a point has them.
+    opt = [c for c in OPTIONAL_COLUMNS
+           if any(not isinstance(p.get(c), (dict, list)) and c in p for p in points)]
+    cols = CSV_COLUMNS + opt
+    lines = [",".join(cols + ["%s_%s" % c for c in extra])]
     for p in points:
-        row = [fmt(p.get(c, "")) for c in CSV_COLUMNS]
+        row = [fmt(p.get(c, "")) for c in cols]
         row += [fmt(p.get(k, {}).get(sk, "")) for k, sk in extra]
         lines.append(",".join(row))
     return "\n".join(lines) + "\n"
 
 
-def cmd_csv(args):
-    if len(args) != 1:
-        die("usage: sbstat.py csv POINTS.jsonl")
-    sys.stdout.write(csv_text(read_jsonl(args[0])))
+def cmd_csv(a):
+    sys.stdout.write(csv_text(read_jsonl(a.points)))
 
 
 # ---------------------------------------------------------------- compare
 
-RULE = ("beyond noise: both sides have >= 2 repeats, their min..max ranges do not overlap "
-        "AND |delta| > 2 x the larger stdev; otherwise 'noise' (or 'n<2')")
-
-
-def verdict(a, b, higher_better):
-    """a = base, b = new: spread dicts."""
-    if not a or not b:
-        return ""
-    if a["n"] < 2 or b["n"] < 2:
-        return "n<2"
-    overlap = not (a["max"] < b["min"] or b["max"] < a["min"])
-    if overlap or abs(b["median"] - a["median"]) <= 2 * max(a["stdev"], b["stdev"]):
-        return "noise"
-    up = b["median"] > a["median"]
-    return "better" if up == higher_better else "worse"
-
-
-def cpu_values(p):
-    out = []
-    for r in p.get("runs", []):
-        gb = r.get("io_bytes", 0) / 1e9
-        if gb:
-            out.append(r["cpu_s"].get("total", 0.0) / gb)
-    return out
-
-
-def load_set(d):
-    pts = read_jsonl(os.path.join(d, "points.jsonl"))
-    if not pts and not os.path.exists(os.path.join(d, "points.jsonl")):
-        die("no points.jsonl in '%s'" % d)
-    try:
-        with open(os.path.join(d, "meta.json")) as f:
-            meta = json.load(f)
-    except (OSError, ValueError):
-        meta = {}
-    return pts, meta
-
-
-def pct(a, b):
+def _pct(a, b):
     return (b - a) / a * 100.0 if a else ""
 
 
-def compare_rows(pairs):
-    rows = []
-    for key, pa, pb in pairs:
-        ga = spread(pa.get("gbps_values", [])) if pa.get("status") == "ok" else None
-        gb = spread(pb.get("gbps_values", [])) if pb.get("status") == "ok" else None
-        ca = spread(cpu_values(pa)) if ga else None
-        cb = spread(cpu_values(pb)) if gb else None
-        rows.append({
-            "point": key, "status_a": pa.get("status"), "status_b": pb.get("status"),
-            "gbps_a": ga["median"] if ga else "", "gbps_b": gb["median"] if gb else "",
-            "gbps_delta_pct": pct(ga["median"], gb["median"]) if ga and gb else "",
-            "gbps_verdict": verdict(ga, gb, True),
-            "cpu_a": ca["median"] if ca else "", "cpu_b": cb["median"] if cb else "",
-            "cpu_delta_pct": pct(ca["median"], cb["median"]) if ca and cb else "",
-            "cpu_verdict": verdict(ca, cb, False),
-            "n_a": pa.get("repeats", 0), "n_b": pb.get("repeats", 0),
-            "reason": (pa.get("reason") or pb.get("reason") or "") if not (ga and gb) else "",
-        })
-    return rows
-
-
-def cmd_compare(args):
-    dirs, by, base, csvf, outd = [], None, None, None, None
-    i = 0
-    while i < len(args):
-        if args[i] in ("--by", "--base", "--csv", "--out") and i + 1 < len(args):
-            v = args[i + 1]
-            if args[i] == "--by":
-                by = v
-            elif args[i] == "--base":
-                base = v
-            elif args[i] == "--out":
-                outd = v
-            else:
-                csvf = v
-            i += 2
-        elif args[i].startswith("-"):
-            die("unknown option '%s'" % args[i])
-        else:
-            dirs.append(args[i])
-            i += 1
-    if by:
-        if len(dirs) != 1 or not base:
-            die("usage: compare DIR --by AXIS --base VALUE [--csv FILE]")
-        if by not in AXES:
-            die("--by: '%s' is not an axis (%s)" % (by, " ".join(AXES)))
-        pts, meta = load_set(dirs[0])
-        skip = {by} | ({"pipes", "pipe_size"} if by == "mode" else set())
-        bases = {point_key(p, skip): p for p in pts if str(p.get(by)) == base}
-        if not bases:
-            die("no point with %s=%s in %s" % (by, base, dirs[0]))
-        pairs = []
-        for p in pts:
-            if str(p.get(by)) == base:
-                continue
-            k = point_key(p, skip)
-            if k in bases:
-                pairs.append(("%s | %s=%s vs %s" % (k, by, p.get(by), base), bases[k], p))
-        title = "%s: %s=* against %s=%s" % (dirs[0], by, by, base)
-        outdir = dirs[0]
+def compare_pair(a, b, target, emulated, copy_modes):
+    """One matched pair -> a row of the compare CSV (verdicts by the shared noise rule)."""
+    ok = a.get("status") == "ok" and b.get("status") == "ok"
+    row = {"status_a": a.get("status"), "status_b": b.get("status"), "n_a": a.get("repeats") or 0,
+           "n_b": b.get("repeats") or 0, "label_a": R.mode_label(a, copy_modes),
+           "label_b": R.mode_label(b, copy_modes), "axes": "", "gbps_a": "", "gbps_b": "",
+           "gbps_delta_pct": "", "gbps_verdict": "", "gbps_why": "", "cpu_a": "", "cpu_b": "",
+           "cpu_delta_pct": "", "cpu_verdict": "", "reason": ""}
+    for k, _ in COST_KEYS:
+        row.update({k + "_a": "", k + "_b": "", k + "_verdict": "", k + "_why": ""})
+    if not ok:
+        row["reason"] = (a.get("reason") if a.get("status") != "ok" else b.get("reason")) or ""
+        return row
+    row.update(gbps_a=a["gbps_median"], gbps_b=b["gbps_median"],
+               gbps_delta_pct=_pct(a["gbps_median"], b["gbps_median"]))
+    if emulated:
+        row["gbps_verdict"], row["gbps_why"] = "", "emulated (TCG): not ranked by time"
     else:
-        if len(dirs) != 2:
+        row["gbps_verdict"], row["gbps_why"] = R.verdict(a, b, target, True)
+        ca, cb = R.cpu_mode_cost(a), R.cpu_mode_cost(b)
+        if ca is not None and cb is not None:
+            row.update(cpu_a=ca, cpu_b=cb, cpu_delta_pct=_pct(ca, cb))
+            row["cpu_verdict"], _ = R.spread_verdict(spread(R.run_cpu_values(a)), spread(R.run_cpu_values(b)), target, False)
+    for (k, name), (_, get) in zip(COST_KEYS, R.COST_METRICS):
+        va, vb = get(a), get(b)
+        if va is not None and vb is not None:
+            row[k + "_a"], row[k + "_b"] = va, vb
+            row[k + "_verdict"], row[k + "_why"] = R.cost_verdict(a, b, name, get, target)
+    return row
+
+
+COST_KEYS = [("cost_moved", "bytes moved per byte delivered"),
+             ("cost_instr", "instructions per byte delivered")]
+CMP_COLS = (["point", "status_a", "status_b", "n_a", "n_b", "gbps_a", "gbps_b", "gbps_delta_pct",
+             "gbps_verdict", "cpu_a", "cpu_b", "cpu_delta_pct", "cpu_verdict", "reason",
+             "label_a", "label_b", "axes", "gbps_why"]
+            + [k + s for k, _ in COST_KEYS for s in ("_a", "_b", "_verdict", "_why")])
+
+
+def sentence(r, emulated, base_name="A", new_name="B"):
+    """One computed sentence: what is compared, at which axes, the figures, the verdict."""
+    head = "%s against %s at %s" % (r["label_b"], r["label_a"], r["axes"])
+    if r["gbps_a"] == "" or r["gbps_b"] == "":
+        return "%s: not compared (%s/%s: %s)." % (head, r["status_a"], r["status_b"], r["reason"] or "no figure")
+    parts = []
+    for (k, name) in COST_KEYS:
+        if r[k + "_a"] != "":
+            v = r[k + "_verdict"] + (" (%s)" % r[k + "_why"] if r[k + "_why"] and r[k + "_verdict"] == "within noise" else "")
+            parts.append("%s %.3g vs %.3g (%.2fx): %s" % (name, r[k + "_b"], r[k + "_a"],
+                                                        r[k + "_b"] / r[k + "_a"] if r[k + "_a"] else float("nan"), v))
+    if emulated:
+        if not parts:
+            return "%s: no cost figures, and emulated (TCG) timings rank nothing." % head
+        return "%s: %s." % (head, "; ".join(parts))
+    why = " (%s)" % r["gbps_why"] if r["gbps_why"] else ""
+    s = "%s: %.3f vs %.3f GB/s (%.2fx, %+.1f %%): %s%s" % (
+        head, r["gbps_b"], r["gbps_a"], r["gbps_b"] / r["gbps_a"] if r["gbps_a"] else float("nan"),
+        r["gbps_delta_pct"] if r["gbps_delta_pct"] != "" else 0, r["gbps_verdict"], why)
+    if r["cpu_a"] != "":
+        s += "; CPU %.3f vs %.3f s/GB (daemon, server, fio, softirq, kernel threads)%s" % (
+            r["cpu_b"], r["cpu_a"], (": " + r["cpu_verdict"]) if r["cpu_verdict"] else "")
+    return s + "; ".join([""] + parts) + "."
+
+
+def load(d):
+    try:
+        return R.load_set(d, required=["status", "mode", "bs", "numjobs", "gbps_median"])
+    except R.InputError as e:
+        die(str(e))
+
+
+def cmd_compare(a):
+    if a.by:
+        if len(a.dirs) != 1 or a.base is None:
+            die("usage: compare DIR --by AXIS --base VALUE [--csv FILE]")
+        rs = load(a.dirs[0])
+        if a.by not in rs.match_axes():
+            die("--by: '%s' is not an axis of %s (%s)" % (a.by, a.dirs[0], " ".join(rs.match_axes())))
+        target, emulated, copy_modes = rs.cv_target, rs.emulated, rs.copy_modes
+        axes = rs.match_axes()
+        groups = R.comparable_groups(rs.rows, axes, vary=a.by)
+        if not any(str(v) == a.base for g in groups.values() for v in g if v is not None):
+            die("no point with %s=%s in %s" % (a.by, a.base, a.dirs[0]))
+        pairs, notes = [], []
+        for key, g in groups.items():
+            base = [r for v, rows in g.items() if v is not None and str(v) == a.base for r in rows]
+            if not base:
+                continue
+            ba, nb = R.pick_row(base, target)
+            for v, rows in g.items():
+                if v is None or str(v) == a.base:
+                    continue
+                b, nt = R.pick_row(rows, target)
+                for n in (nb, nt):
+                    if n:
+                        notes.append("%s (%s)" % (n, R.axes_words(g[None])))
+                pairs.append(("%s | %s=%s vs %s" % (b.get("point") or R.axes_words(b), a.by, v, a.base), ba, b,
+                              R.axes_words(g[None])))
+        title = "%s: %s=* against %s=%s" % (a.dirs[0], a.by, a.by, a.base)
+        default_csv = os.path.join(a.dirs[0], "compare-%s-%s.csv" % (a.by, a.base))
+    else:
+        if len(a.dirs) != 2:
             die("usage: compare DIR_A DIR_B [--csv FILE]  |  compare DIR --by AXIS --base VALUE")
-        pa, ma = load_set(dirs[0])
-        pb, mb = load_set(dirs[1])
-        ia = {p["point"]: p for p in pa}
-        pairs = [(p["point"], ia[p["point"]], p) for p in pb if p["point"] in ia]
+        ra, rb = load(a.dirs[0]), load(a.dirs[1])
+        target = min(ra.cv_target, rb.cv_target)
+        emulated = ra.emulated or rb.emulated
+        copy_modes = ra.copy_modes | rb.copy_modes
+        axes = [x for x in ra.match_axes() if x in rb.header]
+        pairs = [(pa.get("point") or R.axes_words(pa), pa, pb, R.axes_words(pa, skip=("mode",)))
+                 for pa, pb in R.match_sets(ra, rb, axes)]
+        notes = []
         title = "A = %s (%s %s %s)   B = %s (%s %s %s)" % (
-            dirs[0], ma.get("env", "?"), ma.get("kernel", "?"), ma.get("variant", "?"),
-            dirs[1], mb.get("env", "?"), mb.get("kernel", "?"), mb.get("variant", "?"))
-        if ma.get("env") != mb.get("env") and "tcg" in (ma.get("env"), mb.get("env")):
+            a.dirs[0], ra.env, ra.run_value("kernel"), ra.run_value("variant"),
+            a.dirs[1], rb.env, rb.run_value("kernel"), rb.run_value("variant"))
+        if ra.env != rb.env and emulated:
             title += "\nWARNING: TCG figures are only comparable with other TCG figures"
-        outdir = None
-    rows = compare_rows(pairs)
-    cols = ["point", "status_a", "status_b", "n_a", "n_b", "gbps_a", "gbps_b", "gbps_delta_pct",
-            "gbps_verdict", "cpu_a", "cpu_b", "cpu_delta_pct", "cpu_verdict", "reason"]
-    text = ",".join(cols) + "\n" + "".join(
-        ",".join(fmt(r[c]) for c in cols) + "\n" for r in rows)
-    if not csvf and outd:
-        try:
-            os.makedirs(outd, exist_ok=True)
-        except OSError as e:
-            die("cannot create %s: %s" % (outd, e.strerror))
-        csvf = os.path.join(outd, "compare.csv")
-    if not csvf and outdir:
-        csvf = os.path.join(outdir, "compare-%s-%s.csv" % (by, base))
+        default_csv = os.path.join(a.out, "compare.csv") if a.out else None
+    rows = []
+    for key, pa, pb, words in pairs:
+        r = compare_pair(pa, pb, target, emulated, copy_modes)
+        r["point"], r["axes"] = key, words
+        rows.append(r)
+    text = ",".join(CMP_COLS) + "\n" + "".join(",".join(fmt(r[c]) for c in CMP_COLS) + "\n" for r in rows)
+    csvf = a.csv or default_csv
     if csvf:
-        tmp = csvf + ".tmp"
         try:
+            os.makedirs(os.path.dirname(os.path.abspath(csvf)), exist_ok=True)
+            tmp = csvf + ".tmp"
             with open(tmp, "w") as f:
                 f.write(text)
             os.replace(tmp, csvf)
         except OSError as e:
             die("cannot write %s: %s" % (csvf, e.strerror))
     print("# " + title)
-    print("# GB/s = median of verified fio reads (1e9 B/s); CPU = all non-idle CPU s per GB read")
-    print("# " + RULE)
+    if emulated:
+        print("# emulated (TCG): verdicts are cost ratios (bytes moved and instructions per byte "
+              "delivered, lower is better); GB/s columns are emulated timings and rank nothing")
+        print("# " + R.COST_RULE + " (cv_target %g)" % target)
+    else:
+        print("# GB/s = median over repeats (1e9 B/s); CPU = the mode's own CPU s/GB "
+              "(rest of machine left out)")
+    print("# " + R.RULE + "; beyond noise: better/worse (cv_target %g)" % target)
     w = max([len(r["point"]) for r in rows] + [5])
-    print("%-*s %9s %9s %8s %-7s %8s %8s %8s %-7s" % (w, "point", "GB/s A", "GB/s B", "delta%",
-                                                       "", "cpu A", "cpu B", "delta%", ""))
+    gl = "emul. GB/s" if emulated else "GB/s"
+    print("%-*s %10s %10s %8s %-12s %8s %8s %-12s" % (w, "point", gl + " A", gl + " B", "delta%", "verdict",
+                                                      "cpu A", "cpu B", "verdict"))
     for r in rows:
         if r["gbps_a"] == "" or r["gbps_b"] == "":
             print("%-*s %s/%s %s" % (w, r["point"], r["status_a"], r["status_b"], r["reason"]))
             continue
-        print("%-*s %9.3f %9.3f %8s %-7s %8s %8s %8s %-7s" % (
+        print("%-*s %10.3f %10.3f %8s %-12s %8s %8s %-12s" % (
             w, r["point"], r["gbps_a"], r["gbps_b"],
             ("%+.1f" % r["gbps_delta_pct"]) if r["gbps_delta_pct"] != "" else "",
-            r["gbps_verdict"],
+            r["gbps_verdict"] or "-",
             ("%.3f" % r["cpu_a"]) if r["cpu_a"] != "" else "",
-            ("%.3f" % r["cpu_b"]) if r["cpu_b"] != "" else "",
-            ("%+.1f" % r["cpu_delta_pct"]) if r["cpu_delta_pct"] != "" else "",
-            r["cpu_verdict"]))
+            ("%.3f" % r["cpu_b"]) if r["cpu_b"] != "" else "", r["cpu_verdict"]))
     if not rows:
         print("(no point present in both)")
+    else:
+        print("\n# Verdicts")
+        for r in rows:
+            print(sentence(r, emulated))
+    for n in sorted(set(notes)):
+        print("# row kept: " + n)
     if csvf:
         print("# CSV: %s" % csvf)
 
 
 # ---------------------------------------------------------------- summary
 
-def cmd_summary(args):
-    if len(args) != 1:
-        die("usage: sbstat.py summary DIR")
-    pts, meta = load_set(args[0])
+def cmd_summary(a):
+    rs = load(a.dir)
     print("# %s: env=%s kernel=%s variant=%s FUSE_OUT_SPLICES=%s" % (
-        args[0], meta.get("env", "?"), meta.get("kernel", "?"), meta.get("variant", "?"),
-        meta.get("fuse_out_splices", "?")))
-    for p in pts:
+        a.dir, rs.env, rs.run_value("kernel"), rs.run_value("variant"), rs.meta.get("fuse_out_splices", "?")))
+    if rs.emulated:
+        print("# emulated (TCG): GB/s below are emulated timings, not speeds")
+    for p in rs.rows:
+        name = p.get("point") or R.axes_words(p)
         if p.get("status") == "ok":
             extra = ""
-            if p.get("bytes_copied") and p.get("mode") != "copy":
-                extra = "  (copied %s B, %s fallbacks)" % (p["bytes_copied"], p.get("fallbacks"))
-            print("%-60s %7.3f GB/s  n=%d cv=%.3f  cpu %.3f s/GB%s" % (
-                p["point"], p["gbps_median"], p["repeats"], p["gbps_cv"],
-                p["cpu_total_s_per_gb"] or 0, extra))
+            if R.fell_back(p, rs.copy_modes):
+                extra = "  (%s)" % R.mode_label(p, rs.copy_modes)[len(p["mode"]) + 2:-1]
+            cpu = R.cpu_mode_cost(p)
+            prob = R.cpu_check(p)[2]
+            if prob:
+                extra += "  CPU CHECK FAILED: " + prob
+            print("%-60s %7.3f GB/s%s  n=%d cv=%.3f  cpu %s s/GB%s" % (
+                name, p["gbps_median"], " (emulated)" if rs.emulated else "", int(p.get("repeats") or 0),
+                p.get("gbps_cv") or 0, "%.3f" % cpu if cpu is not None else "-", extra))
         else:
-            print("%-60s %s: %s" % (p["point"], p["status"], p.get("reason", "")))
+            print("%-60s %s: %s" % (name, p["status"], p.get("reason", "")))
 
 
-# ---------------------------------------------------------------- cost (sbcost windows)
-
-COST_FIELDS = ["insns_kernel", "insns_user", "load_bytes_kernel", "load_bytes_user",
-               "store_bytes_kernel", "store_bytes_user", "kernel_load_user_bytes",
-               "kernel_store_user_bytes", "rep_iters_kernel", "rep_iters_user"]
+def cmd_cost_join(a):
+    import sbcostjoin
+    sbcostjoin.main([a.points] + a.cost)
 
 
-def cost_per_byte(big, small, n):
-    """Per byte of n: the big window minus the small one (fixed costs cancel)."""
-    d = {f: big.get(f, 0) - small.get(f, 0) for f in COST_FIELDS}
-    loads = d["load_bytes_kernel"] + d["load_bytes_user"]
-    stores = d["store_bytes_kernel"] + d["store_bytes_user"]
-    return {
-        "bytes_moved_per_byte": (loads + stores) / n,
-        "loads_per_byte": loads / n,
-        "stores_per_byte": stores / n,
-        "instr_per_byte_kernel": (d["insns_kernel"] - d["rep_iters_kernel"]) / n,
-        "instr_per_byte_user": (d["insns_user"] - d["rep_iters_user"]) / n,
-        "rep_iters_per_byte": (d["rep_iters_kernel"] + d["rep_iters_user"]) / n,
-        "kernel_user_copy_per_byte": (d["kernel_load_user_bytes"] + d["kernel_store_user_bytes"]) / n,
-    }
-
-
-def cmd_cost_join(args):
-    if len(args) < 2:
-        die("usage: sbstat.py cost-join POINTS.jsonl COST.jsonl...")
-    # Windows by label; a later file (or a later line) wins: a point rerun after
-    # --resume repeats its labels.  Incomplete windows are ignored.
-    win = {}
-    for f in args[1:]:
-        try:
-            with open(f) as fh:
-                for line in fh:
-                    line = line.strip()
-                    if not line:
-                        continue
-                    try:
-                        w = json.loads(line)
-                    except ValueError:
-                        continue
-                    if w.get("complete") and w.get("label"):
-                        win[w["label"]] = w
-        except OSError as e:
-            die("cannot read %s: %s" % (f, e))
-    try:
-        with open(args[0]) as fh:
-            pts = [json.loads(l) for l in fh if l.strip()]
-    except (OSError, ValueError) as e:
-        die("cannot read %s: %s" % (args[0], e))
-    joined = missing = 0
-    for p in pts:
-        cw = p.get("cost_windows")
-        if not isinstance(cw, list) or not cw:
-            continue
-        per = []
-        for r in cw:
-            big, small = win.get(r.get("label")), win.get(r.get("label_small"))
-            r["window"] = {f: big[f] for f in COST_FIELDS if f in big} if big else None
-            r["window_small"] = {f: small[f] for f in COST_FIELDS if f in small} if small else None
-            n = (r.get("io_bytes") or 0) - (r.get("io_bytes_small") or 0)
-            if big and small and n > 0:
-                r.update(cost_per_byte(big, small, n))
-                per.append((r, n))
-        if p.get("status") != "ok" or not per:
-            if p.get("status") == "ok":
-                missing += 1
-            p.pop("cost", None)
-            continue
-        c = {}
-        for k in ("bytes_moved_per_byte", "loads_per_byte", "stores_per_byte",
-                  "instr_per_byte_kernel", "instr_per_byte_user", "rep_iters_per_byte",
-                  "kernel_user_copy_per_byte"):
-            c[k] = float("%.6g" % statistics.median(r[k] for r, _ in per))
-        c["delivered_bytes"] = statistics.median(n for _, n in per)
-        c["repeats"] = len(per)
-        p["cost"] = c
-        joined += 1
-    for p in pts:
-        sys.stdout.write(json.dumps(p, separators=(",", ":")) + "\n")
-    sys.stderr.write("sbstat cost-join: %d points with cost, %d ok points without windows, %d windows read\n"
-                     % (joined, missing, len(win)))
+def parser():
+    ap = argparse.ArgumentParser(prog="sbstat.py", description="splicebench statistics and bookkeeping "
+                                 "(Python 3 standard library only). Errors: one line, exit 2.")
+    sub = ap.add_subparsers(dest="cmd", metavar="COMMAND")
+    p = sub.add_parser("expand", help="validate a matrix file (+ overrides), print its points")
+    p.add_argument("matrix", metavar="MATRIX")
+    p.add_argument("overrides", metavar="KEY=VALUE", nargs="*")
+    p.set_defaults(fn=cmd_expand)
+    p = sub.add_parser("repeat", help="one repeat -> JSON line")
+    for o in ("fio", "before", "after"):
+        p.add_argument("--" + o, required=True)
+    p.add_argument("--hz")
+    p.set_defaults(fn=cmd_repeat)
+    p = sub.add_parser("enough", help="exit 0 when no more repeats are needed")
+    p.add_argument("repeats", metavar="REPEATS.jsonl")
+    p.add_argument("min", type=int, metavar="MIN")
+    p.add_argument("max", type=int, metavar="MAX")
+    p.add_argument("cv", type=float, metavar="CV")
+    p.set_defaults(fn=cmd_enough)
+    p = sub.add_parser("point", help="aggregate one point -> JSON line")
+    p.add_argument("spec", metavar="SPEC.json")
+    p.add_argument("repeats", metavar="REPEATS.jsonl")
+    for o in ("stats", "status", "reason", "started", "ended"):
+        p.add_argument("--" + o)
+    p.set_defaults(fn=cmd_point)
+    p = sub.add_parser("csv", help="points.jsonl -> the CSV (contract in bench/README.md)")
+    p.add_argument("points", metavar="POINTS.jsonl")
+    p.set_defaults(fn=cmd_csv)
+    p = sub.add_parser("compare", help="DIR_A DIR_B, or DIR --by AXIS --base VALUE: verdicts by the noise rule")
+    p.add_argument("dirs", nargs="+", metavar="DIR")
+    p.add_argument("--by", metavar="AXIS")
+    p.add_argument("--base", metavar="VALUE")
+    p.add_argument("--csv", metavar="FILE")
+    p.add_argument("--out", metavar="DIR_OUT")
+    p.set_defaults(fn=cmd_compare)
+    p = sub.add_parser("summary", help="a short table of a result set")
+    p.add_argument("dir", metavar="DIR")
+    p.set_defaults(fn=cmd_summary)
+    p = sub.add_parser("cost-join", help="the sbcost windows joined to the points (bench/sbcostjoin.py)")
+    p.add_argument("points", metavar="POINTS.jsonl")
+    p.add_argument("cost", metavar="COST.jsonl", nargs="+")
+    p.set_defaults(fn=cmd_cost_join)
+    return ap
 
 
 def main():
     import signal
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `| head` ends quietly
-    if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
-        sys.stdout.write(__doc__)
-        sys.exit(0 if len(sys.argv) >= 2 else 2)
-    cmds = {"expand": cmd_expand, "repeat": cmd_repeat, "enough": cmd_enough,
-            "point": cmd_point, "csv": cmd_csv, "compare": cmd_compare, "summary": cmd_summary,
-            "cost-join": cmd_cost_join}
-    if sys.argv[1] not in cmds:
-        die("unknown subcommand '%s' (see --help)" % sys.argv[1])
-    cmds[sys.argv[1]](sys.argv[2:])
+    ap = parser()
+    # argparse's own errors: one line, exit 2 (the project's bad-input rule)
+    ap.error = lambda msg: die(msg + " (see --help)")
+    for sp in ap._subparsers._group_actions[0].choices.values():
+        sp.error = lambda msg, sp=sp: die("%s: %s (see %s --help)" % (sp.prog, msg, sp.prog))
+    a = ap.parse_args()
+    if not getattr(a, "fn", None):
+        ap.print_help(sys.stderr)
+        sys.exit(2)
+    a.fn(a)
 
 
 if __name__ == "__main__":

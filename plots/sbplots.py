@@ -8,6 +8,7 @@ plots/plot and plots/report (see plots/README.md).  Every number in the text
 comes from the input files; the only constant is the definition of 100G
 Ethernet's line rate (100e9 bit/s / 8 = 12.5 GB/s)."""
 
+import argparse
 import csv
 import html
 import json
@@ -19,42 +20,15 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
+import sbresults as R  # noqa: E402  (shared with bench/sbstat.py: loading, axes, matching, noise rule)
+from sbresults import InputError, bs_label, copied_share  # noqa: E402
+
 PROG = "plots"
 LINE_RATE_GBPS = 100e9 / 8 / 1e9  # 100G Ethernet, GB/s (1e9 B/s), unless meta.json has line_rate_gbps
 
-# Columns of the points.csv contract that the charts and the report read.
-REQUIRED = [
-    "status", "env", "kernel", "variant", "mode", "source", "path", "bs", "numjobs", "ioengine",
-    "iodepth", "direct", "threads", "pipes", "pipe_size", "repeats", "gbps_median", "gbps_min",
-    "gbps_max", "lat_p50_us", "lat_p99_us", "cpu_daemon_usr_s_per_gb", "cpu_daemon_sys_s_per_gb",
-    "cpu_server_usr_s_per_gb", "cpu_server_sys_s_per_gb", "cpu_fio_usr_s_per_gb",
-    "cpu_fio_sys_s_per_gb", "cpu_softirq_s_per_gb", "cpu_other_s_per_gb", "cpu_total_s_per_gb",
-    "bytes_spliced", "bytes_copied", "fallbacks", "baseline_gbps", "reason",
-]
-NUMERIC = [
-    "bs", "numjobs", "iodepth", "direct", "threads", "pipes", "pipe_size", "repeats", "gbps_median",
-    "gbps_min", "gbps_max", "gbps_stdev", "gbps_cv", "lat_p50_us", "lat_p99_us", "cpu_total_s_per_gb",
-    "bytes_spliced", "bytes_copied", "fallbacks", "baseline_gbps",
-]
-CPU_PARTS = [
-    ("cpu_daemon_usr_s_per_gb", "daemon usr", "#08519c"),
-    ("cpu_daemon_sys_s_per_gb", "daemon sys", "#6baed6"),
-    ("cpu_server_usr_s_per_gb", "data server usr", "#a63603"),
-    ("cpu_server_sys_s_per_gb", "data server sys", "#fd8d3c"),
-    ("cpu_fio_usr_s_per_gb", "fio usr", "#006d2c"),
-    ("cpu_fio_sys_s_per_gb", "fio sys", "#74c476"),
-    ("cpu_softirq_s_per_gb", "softirq", "#756bb1"),
-    ("cpu_other_s_per_gb", "other kernel", "#969696"),
-]
-# The point's axes, less the run-level ones: two result sets are matched on these.
-MATCH_AXES = ["mode", "source", "path", "bs", "numjobs", "ioengine", "iodepth", "direct", "threads",
-              "pipes", "pipe_size"]
-SERIES_PARAMS = ["ioengine", "iodepth", "pipes", "pipe_size"]
-MODE_ORDER = ["copy", "splice", "multipipe", "uring", "passthrough"]
-HEADLINE_ORDER = ["multipipe", "uring", "passthrough", "splice", "copy"]
-MODE_COLORS = {"copy": "#0072b2", "splice": "#e69f00", "multipipe": "#009e73", "uring": "#cc79a7",
-               "passthrough": "#d55e00"}
-OTHER_COLORS = ["#56b4e9", "#000000", "#f0e442", "#999999"]
+# Series within a mode: split further when these vary inside the mode.
+SERIES_PARAMS = ["ioengine", "iodepth", "pipes", "pipe_size", "privilege", "pipe_max_size", "verify"]
 W, H = 1400, 760
 ENV_NAME = {"native": "native", "kvm": "KVM", "vm": "VM", "tcg": "TCG (emulated: absolute speeds meaningless)"}
 TCG_NOTE = "emulated: absolute speeds are meaningless, only ratios within this run compare"
@@ -62,21 +36,11 @@ TCG_NOTE = "emulated: absolute speeds are meaningless, only ratios within this r
 
 CHART_PREFIXES = ("gbps-bs-", "cpu-", "scaling-", "latency-", "cost-", "compare-")
 
-
-class InputError(Exception):
-    pass
+# The result set being drawn (its modes, colours and copy modes); set by build().
+CUR = None
 
 
 # ---------------------------------------------------------------- formatting
-
-def bs_label(bs):
-    bs = int(bs)
-    if bs >= 1 << 20 and bs % (1 << 20) == 0:
-        return f"{bs >> 20}M"
-    if bs >= 1024 and bs % 1024 == 0:
-        return f"{bs >> 10}K"
-    return f"{bs}B"
-
 
 def bs_words(bs):
     lab = bs_label(bs)
@@ -105,115 +69,27 @@ def num(v):
 
 
 def mode_key(m):
-    return (MODE_ORDER.index(m) if m in MODE_ORDER else len(MODE_ORDER), m)
+    """Modes in the data's order (splicefs's --list order first, then the reference programs)."""
+    modes = CUR.modes if CUR else []
+    return (modes.index(m) if m in modes else len(modes), m)
 
 
 def mode_color(m, i=0):
-    return MODE_COLORS.get(m, OTHER_COLORS[i % len(OTHER_COLORS)])
+    return CUR.colors.get(m, R.PALETTE[i % len(R.PALETTE)]) if CUR else R.PALETTE[i % len(R.PALETTE)]
 
 
 # ---------------------------------------------------------------- input
 
-def _float(v):
-    v = (v or "").strip()
-    if v == "":
-        return None
-    try:
-        x = float(v)
-    except ValueError:
-        raise ValueError(v)
-    return x if math.isfinite(x) else None
-
-
 def load_set(d):
-    path = os.path.join(d, "points.csv")
-    if not os.path.isfile(path):
-        raise InputError(f"{path}: no such file (a result set directory from bench/run?)")
-    with open(path, newline="", encoding="utf-8") as f:
-        rd = csv.reader(f)
-        try:
-            header = [h.strip() for h in next(rd)]
-        except StopIteration:
-            raise InputError(f"{path}: empty file")
-        missing = [c for c in REQUIRED if c not in header]
-        if missing:
-            raise InputError(f"{path}: missing column(s): {', '.join(missing)} (see the points.csv contract in plots/README.md)")
-        rows, odd_cost = [], set()
-        for ln, rec in enumerate(rd, start=2):
-            if not rec or all(not x.strip() for x in rec):
-                continue
-            if len(rec) != len(header):
-                raise InputError(f"{path}:{ln}: {len(rec)} fields, the header has {len(header)}")
-            row = {h: v.strip() for h, v in zip(header, rec)}
-            for c in header:  # extra columns: numbers where they parse, ignored (None) otherwise
-                if c.startswith("cost_"):
-                    try:
-                        row[c] = _float(row[c])
-                    except ValueError:
-                        odd_cost.add(c)
-                        row[c] = None
-            for c in dict.fromkeys(NUMERIC + [c for c in header if c.startswith("cpu_")]):
-                if c in row:
-                    try:
-                        row[c] = _float(row[c])
-                    except ValueError as e:
-                        raise InputError(f"{path}:{ln}: column {c}: not a number: '{e}'")
-            for c in ("bs", "numjobs", "direct", "iodepth", "threads", "pipes", "pipe_size"):
-                if row.get(c) is not None:
-                    row[c] = int(row[c])
-            if row["status"] == "ok":
-                for c in ("bs", "numjobs", "gbps_median"):
-                    if row[c] is None:
-                        raise InputError(f"{path}:{ln}: status ok but {c} is empty")
-                if row["bs"] <= 0:
-                    raise InputError(f"{path}:{ln}: bs must be > 0")
-            rows.append(row)
-    meta = {}
-    mp = os.path.join(d, "meta.json")
-    if os.path.isfile(mp):
-        try:
-            with open(mp, encoding="utf-8") as f:
-                meta = json.load(f)
-        except (OSError, ValueError) as e:
-            raise InputError(f"{mp}: not valid JSON: {e}")
-        if not isinstance(meta, dict):
-            raise InputError(f"{mp}: not a JSON object")
-    baseline = []
-    bp = os.path.join(d, "baseline.jsonl")
-    if os.path.isfile(bp):
-        with open(bp, encoding="utf-8") as f:
-            for ln, line in enumerate(f, start=1):
-                if line.strip():
-                    try:
-                        rec = json.loads(line)
-                    except ValueError as e:
-                        raise InputError(f"{bp}:{ln}: not valid JSON: {e}")
-                    if isinstance(rec, dict):
-                        baseline.append(rec)
-    # cost_* columns from the QEMU plugin: the per-byte figures, numeric throughout.
-    cost_cols = [c for c in header if c.startswith("cost_") and "_per_byte" in c and c not in odd_cost
-                 and any(r.get(c) is not None for r in rows if r["status"] == "ok")]
-    return ResultSet(d, rows, meta, baseline, cost_cols)
+    return R.load_set(d, cls=PlotSet)
 
 
-class ResultSet:
-    def __init__(self, d, rows, meta, baseline, cost_cols):
-        self.dir, self.rows, self.meta, self.baseline, self.cost_cols = d, rows, meta, baseline, cost_cols
-        self.ok = [r for r in rows if r["status"] == "ok"]
-        self.name = os.path.basename(os.path.normpath(d))
-        lr = meta.get("line_rate_gbps")
+class PlotSet(R.ResultSet):
+    def __init__(self, *a):
+        super().__init__(*a)
+        lr = self.meta.get("line_rate_gbps")
         self.line_rate = float(lr) if isinstance(lr, (int, float)) and lr > 0 else LINE_RATE_GBPS
-
-    def run_value(self, key):
-        v = self.meta.get(key)
-        if v not in (None, ""):
-            return str(v)
-        vals = sorted({r[key] for r in self.rows if r.get(key)})
-        return "/".join(vals) if vals else "?"
-
-    @property
-    def env(self):
-        return self.run_value("env")
+        self.colors = R.mode_colors(self.modes)
 
     def title(self):
         env = self.env
@@ -277,7 +153,10 @@ def series_of(rows):
             sub.setdefault(tuple(r.get(p) for p in params), []).append(r)
         for j, (vals, srows) in enumerate(sorted(sub.items(), key=lambda kv: str(kv[0]))):
             label = m + "".join(f" {p}={v}" for p, v in zip(params, vals))
-            out.append({"mode": m, "label": label, "rows": srows, "color": mode_color(m, i), "dt": 1 + j})
+            prog = CUR.programs.get(m, "splicefs") if CUR else "splicefs"
+            ref = prog != "splicefs"  # another program's mode (a reference daemon): dashed, named
+            out.append({"mode": m, "label": label + (f" ({prog})" if ref else ""), "rows": srows,
+                        "color": mode_color(m, i), "dt": (3 if ref else 1) + j})
     return out
 
 
@@ -290,12 +169,7 @@ def cost_name(c):
 
 
 def fell_back(r):
-    return r["mode"] != "copy" and (r.get("bytes_copied") or 0) > 0
-
-
-def copied_share(r):
-    s, c = r.get("bytes_spliced") or 0, r.get("bytes_copied") or 0
-    return 100.0 * c / (s + c) if s + c > 0 else 0.0
+    return R.fell_back(r, CUR.copy_modes if CUR else ())
 
 
 # ---------------------------------------------------------------- gnuplot
@@ -362,6 +236,9 @@ class Charts:
 
     # --- 1. GB/s against block size
     def throughput(self):
+        if self.rs.emulated:
+            self.notes.append("GB/s charts: not drawn, emulated (TCG) timings rank nothing (see the emulated table)")
+            return
         for key, rows in self.rs.groups().items():
             njs = sorted({r["numjobs"] for r in rows})
             for nj in njs:
@@ -416,12 +293,16 @@ class Charts:
         return "".join(f"set label {gp_str(n)} at graph 0.01, graph {0.97 - 0.05 * i} left front tc rgb '#d62728'\n"
                        for i, n in enumerate(notes))
 
-    # --- 2. CPU seconds per GB, stacked
+    # --- 2. CPU seconds per GB, stacked (the mode's own parts; rest of machine apart)
     def cpu(self):
+        if self.rs.emulated:
+            self.notes.append("CPU charts: not drawn, CPU seconds under emulation (TCG) rank nothing")
+            return
+        mode_parts = [p for p in R.CPU_PARTS if p[0] != "rest"]
         for key, rows in self.rs.groups().items():
             nj = min(r["numjobs"] for r in rows)
             sel = [r for r in rows if r["numjobs"] == nj]
-            parts = [p for p in CPU_PARTS if any((r.get(p[0]) or 0) > 0 for r in sel)]
+            parts = [p for p in mode_parts if any((R.cpu_parts(r).get(p[0]) or 0) > 0 for r in sel)]
             if not parts:
                 self.notes.append(f"CPU chart for {group_name(key)}: no CPU figures in the data, not drawn")
                 continue
@@ -429,26 +310,37 @@ class Charts:
             bss = sorted({r["bs"] for r in sel})
             # One panel per block size, each on its own scale: CPU per GB at 4K is
             # tens of times that at 1M, and one shared axis flattens the large sizes.
-            blocks, panels, flagged = [], [], False
+            blocks, panels, flagged, bad = [], [], False, False
             for bi, bs in enumerate(bss):
                 block = []
                 for s in sers:
                     r = next((r for r in s["rows"] if r["bs"] == bs), None)
                     if r is None:
                         continue
-                    lab = s["label"] + ("*" if fell_back(r) else "")
+                    cp = R.cpu_parts(r)
+                    prob = R.cpu_check(r)[2]
+                    lab = s["label"] + ("*" if fell_back(r) else "") + (" (!)" if prob else "")
                     flagged |= fell_back(r)
-                    block.append([gp_str(lab)] + [num(r.get(p[0]) or 0) for p in parts])
+                    bad |= bool(prob)
+                    own = sum(cp.get(p[0]) or 0 for p in parts)
+                    rest = cp.get("rest")
+                    if not R.softirq_counted(r):  # already inside the tasks' times: not stacked again
+                        cp.pop("softirq", None)
+                    block.append([gp_str(lab)] + [num(cp.get(p[0]) or 0) for p in parts]
+                                 + [num(own), gp_str(f"rest {rest:.2g}" if rest is not None else "")])
                 blocks.append(block)
                 terms = []
-                for pi, (col, lab, color) in enumerate(parts):
+                for pi, (col, lab, color, _) in enumerate(parts):
                     xt = ":xtic(1)" if pi == 0 else ""
                     t = f"title {gp_str(lab)}" if bi == len(bss) - 1 else "notitle"
                     terms.append(f"dat index {bi} using {pi + 2}{xt} lc rgb '{color}' {t}")
-                ymax = max([sum(r.get(p[0]) or 0 for p in parts) for r in sel if r["bs"] == bs] +
-                           [1e-9]) * 1.15
+                np_ = len(parts)
+                terms.append(f"dat index {bi} using ($0):{np_ + 2}:{np_ + 3} with labels rotate by 90 left "
+                             "offset 0,0.4 font ',9' tc rgb '#555555' notitle")
+                ymax = max([sum(R.cpu_parts(r).get(p[0]) or 0 for p in parts) for r in sel if r["bs"] == bs] +
+                           [1e-9]) * 1.35
                 panels.append((bs, ymax, terms))
-            maxlen = max(len(s["label"]) + 1 for s in sers)
+            maxlen = max(len(s["label"]) + 5 for s in sers)
             n = len(panels)
             right = 0.80  # the key sits right of the last panel
             width = (right - 0.07) / n
@@ -457,8 +349,14 @@ class Charts:
                     "set xtics rotate by 90 right nomirror scale 0\nset grid noxtics ytics\n"
                     f"set bmargin {0.6 * maxlen + 3.2:.1f}\nset tmargin 5\n"
                     "set multiplot title " +
-                    gp_str(f"CPU seconds per GB delivered: {group_name(key)}, {jobs(nj)}") +
+                    gp_str(f"CPU seconds per GB delivered, the mode's own parts: {group_name(key)}, {jobs(nj)}") +
                     f" . \"\\n\" . {gp_str(self.rs.title())}\n")
+            note = []
+            if flagged:
+                note.append("* fell back to copying for part or all of its replies")
+            note.append("rest = rest of machine (s/GB), never part of a mode's cost")
+            if bad:
+                note.append("(!) CPU parts exceed cores x wall time: see the report")
             for i, (bs, ymax, terms) in enumerate(panels):
                 body += (f"set lmargin at screen {0.07 + i * width:.4f}\n"
                          f"set rmargin at screen {0.07 + (i + 1) * width - 0.035:.4f}\n"
@@ -466,16 +364,19 @@ class Charts:
                          f"set xlabel {gp_str('bs ' + bs_label(bs))} font ',12'\n"
                          + ("set ylabel 'CPU seconds per GB delivered (s/GB)'\n" if i == 0 else "unset ylabel\n")
                          + ("set key at screen 0.99, screen 0.85 right top nobox\n" if i == n - 1 else "unset key\n")
-                         + ("set label 1 '* fell back to copying for part or all of its replies' "
-                            "at screen 0.07, screen 0.90 left front tc rgb '#d62728'\n" if flagged and i == 0
+                         + (f"set label 1 {gp_str('; '.join(note))} "
+                            "at screen 0.07, screen 0.90 left front tc rgb '#d62728'\n" if i == 0
                             else "unset label 1\n")
                          + "plot " + ", \\\n     ".join(terms) + "\n")
             body += "unset multiplot\n"
             self.render(f"cpu-{group_slug(key)}-j{nj}", blocks, body,
-                        f"CPU s/GB by component, {group_name(key)}, {jobs(nj)}")
+                        f"CPU s/GB by part, {group_name(key)}, {jobs(nj)} (rest of machine apart)")
 
     # --- 3. GB/s against numjobs
     def scaling(self):
+        if self.rs.emulated:
+            self.notes.append("scaling charts: not drawn, emulated (TCG) timings rank nothing (see the emulated table)")
+            return
         for key, rows in self.rs.groups().items():
             njs = sorted({r["numjobs"] for r in rows})
             if len(njs) < 2:
@@ -520,6 +421,9 @@ class Charts:
 
     # --- 4. latency p50 / p99
     def latency(self):
+        if self.rs.emulated:
+            self.notes.append("latency charts: not drawn, emulated (TCG) timings rank nothing (see the emulated table)")
+            return
         for key, rows in self.rs.groups().items():
             nj = min(r["numjobs"] for r in rows)
             sel = [r for r in rows if r["numjobs"] == nj and r.get("lat_p50_us") is not None]
@@ -602,6 +506,9 @@ class Charts:
 
     # --- 5. two result sets
     def compare(self, pairs, rs_b):
+        if self.rs.emulated or rs_b.emulated:
+            self.notes.append("Comparison chart: not drawn, one set is emulated (TCG): timings rank nothing")
+            return
         groups = {}
         for p in pairs:
             a = p["a"]
@@ -634,8 +541,8 @@ class Charts:
                     "set style fill solid 0.85 border rgb '#333333'\nset boxwidth 0.36 absolute\n"
                     f"set xrange [-0.7:{x - 0.4}]\nset yrange [0:{ymax}]\nset grid noxtics ytics\n"
                     "set xtics nomirror scale 0\nset ylabel 'throughput (GB/s; bars: min-max of repeats)'\n"
-                    "set xlabel 'block size, grouped by reply mode; label: change of B against A (* significant: "
-                    "ranges apart and change > 2 stdev)' . (anyfb ? '; fb: fell back to copying' : '') offset 0,-1.5\nset bmargin 7\n"
+                    "set xlabel 'block size, grouped by reply mode; label: change of B against A (* beyond noise: "
+                    "n >= 3, CV under target, ranges apart, change > 2 stdev)' . (anyfb ? '; fb: fell back to copying' : '') offset 0,-1.5\nset bmargin 7\n"
                     "set tmargin 5\n")
             for gx, gl in glabels:
                 body += f"set label {gp_str(gl)} at first {gx}, graph -0.09 center font ',12'\n"
@@ -653,41 +560,24 @@ class Charts:
 
 
 def match_sets(ra, rb):
-    """Points present (status ok) in both sets, matched on their axes."""
-    def k(r):
-        return tuple(r.get(c) for c in MATCH_AXES)
-    bmap = {}
-    for r in rb.ok:
-        bmap.setdefault(k(r), r)
+    """Points present (status ok) in both sets, matched on the axes both have, with the
+    shared noise rule's verdict (bench/sbresults.py)."""
+    target = min(ra.cv_target, rb.cv_target)
     pairs = []
-    for a in ra.ok:
-        b = bmap.get(k(a))
-        if b is None:
+    for a, b in R.match_sets(ra, rb):
+        if a["status"] != "ok" or b["status"] != "ok":
             continue
         d = 100.0 * (b["gbps_median"] - a["gbps_median"]) / a["gbps_median"] if a["gbps_median"] else 0.0
-        verdict = significance(a, b)
+        verdict, why = R.verdict(a, b, target)
         sig = verdict in ("better", "worse")
         label = a["mode"] + "".join(f" {p}={a.get(p)}" for p in SERIES_PARAMS
                                     if len({r.get(p) for r in ra.ok if r["mode"] == a["mode"]}) > 1)
-        pairs.append({"a": a, "b": b, "delta_pct": d, "significant": sig, "verdict": verdict, "label": label})
+        pairs.append({"a": a, "b": b, "delta_pct": d, "significant": sig, "verdict": verdict, "why": why,
+                      "label": label})
     return pairs
 
 
-SIG_RULE = ("both sides have >= 2 repeats, their min-max ranges do not overlap and the medians differ by "
-            "more than twice the larger stdev (bench/sbstat.py's rule)")
-
-
-def significance(a, b):
-    """bench/sbstat.py compare's verdict on GB/s, from the CSV's spread columns."""
-    if (a.get("repeats") or 0) < 2 or (b.get("repeats") or 0) < 2:
-        return "n<2"
-    if None in (a.get("gbps_min"), a.get("gbps_max"), b.get("gbps_min"), b.get("gbps_max")):
-        return "n<2"
-    overlap = not (a["gbps_max"] < b["gbps_min"] or b["gbps_max"] < a["gbps_min"])
-    sd = max(a.get("gbps_stdev") or 0, b.get("gbps_stdev") or 0)
-    if overlap or abs(b["gbps_median"] - a["gbps_median"]) <= 2 * sd:
-        return "noise"
-    return "better" if b["gbps_median"] > a["gbps_median"] else "worse"
+SIG_RULE = R.RULE + " (bench/sbresults.py, as bench/compare)"
 
 
 # ---------------------------------------------------------------- report
@@ -788,57 +678,130 @@ def flat(d, prefix=""):
                                    else json.dumps(v) if isinstance(v, bool) else str(v))
 
 
-def headlines(rs):
-    """Plain sentences with the run's headline ratios, every figure from the data."""
+def base_mode(rs, modes):
+    """The mode others are measured against: the first copy mode (never splices, learnt from
+    the data) of splicefs present, else the first mode present."""
+    for m in rs.modes:
+        if m in modes and m in rs.copy_modes and rs.programs.get(m, "splicefs") == "splicefs":
+            return m
+    return next((m for m in rs.modes if m in modes), None)
+
+
+def kept_rows(rs, rows):
+    """Comparable groups of ok rows (same axes but mode) -> [(axes dict, {mode: row}, notes)],
+    one row per mode chosen by sbresults.pick_row (named in notes)."""
     out = []
+    for key, g in R.comparable_groups(rows, rs.match_axes(), vary="mode").items():
+        at, notes = {}, []
+        for m, mrows in g.items():
+            if m is None:
+                continue
+            at[m], n = R.pick_row(mrows, rs.cv_target)
+            if n:
+                notes.append(f"{m} {n}")
+        out.append((g[None], at, notes))
+    return out
+
+
+def where_words(axes):
+    return R.axes_words(axes, skip=("mode",) + tuple(R.MODE_OWN_AXES))
+
+
+def label(rs, r):
+    return R.mode_label(r, rs.copy_modes)
+
+
+def headlines(rs):
+    """Plain sentences with the run's headline ratios, every figure from the data; a ratio is
+    ranked only under the noise rule, and every sentence names the axes it compares."""
+    out = []
+    target = rs.cv_target
     for key, rows in rs.groups().items():
         nj = min(r["numjobs"] for r in rows)
         bs = max(r["bs"] for r in rows if r["numjobs"] == nj)
-        at = {r["mode"]: r for r in rows if r["numjobs"] == nj and r["bs"] == bs}
-        modes = sorted(at, key=lambda m: (HEADLINE_ORDER.index(m) if m in HEADLINE_ORDER else 99, m))
-        if not modes:
-            continue
-        where = f"At {bs_words(bs)} with {jobs(nj)} from {group_name(key)}"
-        base = rs.baseline_of(rows, key[1])
-        if base:
-            parts = [f"{m} delivers {pct(100 * at[m]['gbps_median'] / base)}" if i == 0
-                     else f"{m} {pct(100 * at[m]['gbps_median'] / base)}" for i, m in enumerate(modes)]
-            out.append(f"{where}, {parts[0]} of the iperf3 TCP {key[1]} single-stream baseline "
-                       f"({g2(base)} GB/s); " + "; ".join(parts[1:]) + ".")
-        else:
-            out.append(f"{where}: " + ", ".join(f"{m} {g2(at[m]['gbps_median'])} GB/s" for m in modes) + ".")
-        if "copy" in at and at["copy"]["gbps_median"]:
-            rel = [f"{m} {at[m]['gbps_median'] / at['copy']['gbps_median']:.2f}x" for m in modes if m != "copy"]
-            if rel:
-                out.append(f"{where}, against copy's throughput: " + ", ".join(rel) + ".")
-            cc = at["copy"].get("cpu_total_s_per_gb")
-            cpu = [f"{m} {at[m]['cpu_total_s_per_gb']:.3f} s/GB ({100 * (at[m]['cpu_total_s_per_gb'] - cc) / cc:+.1f} %)"
-                   for m in modes if m != "copy" and at[m].get("cpu_total_s_per_gb") is not None]
-            if cc and cpu:
-                out.append(f"{where}, CPU per GB delivered: copy {cc:.3f} s/GB; " + "; ".join(cpu) + ".")
-        for c in rs.cost_cols:
-            vals = [f"{m} {at[m][c]:.3g}" for m in modes if at[m].get(c) is not None]
-            if vals:
-                out.append(f"{where}, {cost_name(c)} per byte delivered: " + ", ".join(vals) + ".")
+        sel = [r for r in rows if r["numjobs"] == nj and r["bs"] == bs]
+        for axes, at, notes in kept_rows(rs, sel):
+            # a network cost baseline is a reference, not a mode to rank (see pipe_sentences)
+            modes = [m for m in rs.modes if m in at and m not in R.COST_BASELINE_MODES]
+            if not modes:
+                continue
+            where = f"At {where_words(axes)}"
+            kept = (" Row kept per mode: the same axes for every mode" + (f"; {'; '.join(notes)}" if notes else "")
+                    + ".") if len(modes) > 1 else ""
+            base = base_mode(rs, modes)
+            if rs.emulated:
+                for name, get in R.COST_METRICS:
+                    vals = [(m, get(at[m])) for m in modes if get(at[m]) is not None]
+                    if not vals:
+                        continue
+                    s = f"{where}, {name}: " + ", ".join(f"{label(rs, at[m])} {v:.3g}" for m, v in vals)
+                    if base and get(at[base]):
+                        rel = []
+                        for m, v in vals:
+                            if m == base:
+                                continue
+                            vd, why = R.cost_verdict(at[base], at[m], name, get, target)
+                            rel.append(f"{m} {v / get(at[base]):.2f}x ({vd}{': ' + why if why and vd == 'within noise' else ''})")
+                        if rel:
+                            s += f"; against {base}: " + ", ".join(rel)
+                    out.append(s + "." + kept)
+                continue
+            nb = rs.baseline_of(rows, key[1])
+            if nb:
+                parts = [f"{label(rs, at[m])} delivers {pct(100 * at[m]['gbps_median'] / nb)}" if i == 0
+                         else f"{label(rs, at[m])} {pct(100 * at[m]['gbps_median'] / nb)}" for i, m in enumerate(modes)]
+                out.append(f"{where}: {parts[0]} of the iperf3 TCP {key[1]} single-stream baseline "
+                           f"({g2(nb)} GB/s)" + "".join("; " + p for p in parts[1:]) + ".")
+            else:
+                out.append(f"{where}: " + ", ".join(f"{label(rs, at[m])} {g2(at[m]['gbps_median'])} GB/s" for m in modes) + ".")
+            if base and at[base]["gbps_median"] and len(modes) > 1:
+                rel = []
+                for m in modes:
+                    if m == base:
+                        continue
+                    vd, why = R.verdict(at[base], at[m], target)
+                    rel.append(f"{label(rs, at[m])} {at[m]['gbps_median'] / at[base]['gbps_median']:.2f}x "
+                               f"({vd}{': ' + why if why else ''})")
+                out.append(f"{where}, GB/s against {base}'s: " + ", ".join(rel) + "." + kept)
+                cc = R.cpu_mode_cost(at[base])
+                cpu = []
+                for m in modes:
+                    c = R.cpu_mode_cost(at[m])
+                    if m == base or c is None or not cc:
+                        continue
+                    vd, why = R.spread_verdict(R.spread(R.run_cpu_values(at[base])), R.spread(R.run_cpu_values(at[m])),
+                                               target, False)
+                    cpu.append(f"{label(rs, at[m])} {c:.3f} s/GB ({100 * (c - cc) / cc:+.1f} %, "
+                               f"{vd or 'not ranked: no per-repeat CPU figures'}{': ' + why if why else ''})")
+                if cpu:
+                    out.append(f"{where}, CPU per GB delivered (the mode's own parts, rest of machine apart): "
+                               f"{base} {cc:.3f} s/GB; " + "; ".join(cpu) + ".")
+    if rs.emulated:
+        if rs.ok:
+            out.append("Nothing here is ranked by time: this run is emulated (TCG); its timings are in the "
+                       "table 'Emulated timings' and mean nothing as speeds.")
+        return out
     best = {}
     for r in rs.ok:
+        if not R.stable(r, target)[0]:
+            continue
         if r["mode"] not in best or r["gbps_median"] > best[r["mode"]]["gbps_median"]:
             best[r["mode"]] = r
-    if best and rs.env == "tcg":
-        out.append("No comparison with 100G line rate: this run is emulated (TCG), its absolute speeds mean nothing.")
-    elif best:
-        modes = sorted(best, key=lambda m: (HEADLINE_ORDER.index(m) if m in HEADLINE_ORDER else 99, m))
-        for m in modes:
-            b = best[m]
-            out.append(f"At its best point, {m} reaches {pct(100 * b['gbps_median'] / rs.line_rate)} of 100G line rate "
-                       f"({g2(b['gbps_median'])} of {rs.line_rate:g} GB/s; {group_name((b['source'], b['path'], b['direct']))}, "
-                       f"{bs_label(b['bs'])}, {jobs(b['numjobs'])}).")
+    for m in [m for m in rs.modes if m in best]:
+        b = best[m]
+        out.append(f"At its best point (n >= 3, CV under {target:g}), {label(rs, b)} reaches "
+                   f"{pct(100 * b['gbps_median'] / rs.line_rate)} of 100G line rate "
+                   f"({g2(b['gbps_median'])} of {rs.line_rate:g} GB/s; {R.axes_words(b, skip=('mode',))}).")
+    unstable = [m for m in rs.modes if m not in best and any(r["mode"] == m for r in rs.ok)]
+    if unstable:
+        out.append("No line-rate figure for " + ", ".join(unstable) + f": none of its points has n >= 3 and "
+                   f"CV under {target:g}.")
     return out
 
 
 def fallback_sentences(rs):
     out = []
-    for m in sorted({r["mode"] for r in rs.ok if r["mode"] != "copy"}, key=mode_key):
+    for m in [m for m in rs.modes if m not in rs.copy_modes and any(r["mode"] == m for r in rs.ok)]:
         mr = [r for r in rs.ok if r["mode"] == m]
         fb = [r for r in mr if fell_back(r)]
         if not fb:
@@ -849,42 +812,186 @@ def fallback_sentences(rs):
         sp = sum(r.get("bytes_spliced") or 0 for r in fb)
         cp = sum(r.get("bytes_copied") or 0 for r in fb)
         nfb = sum(int(r.get("fallbacks") or 0) for r in fb)
+        why = {}
+        for c, lab in R.FALLBACK_REASONS:
+            n = sum(int(r.get(c) or 0) for r in fb)
+            if n:
+                why[lab] = n
+        reasons = (" Reasons: " + ", ".join(f"{lab} {n}" for lab, n in sorted(why.items(), key=lambda x: -x[1])) + "."
+                   if why else " The counters give no reason (fallback_* not in the data).")
         out.append(f"{m} fell back to copying at {len(fb)} of {len(above)} {m} points with bs >= {bs_label(t)} "
                    f"({nfb} replies fell back; {pct(100 * cp / (sp + cp) if sp + cp else 0)} of those points' bytes "
-                   f"were copied, not spliced); below {bs_label(t)} it never fell back. "
+                   f"were copied, not spliced); below {bs_label(t)} it never fell back.{reasons} "
                    "The charts circle these points in red.")
     return out
 
 
+def cpu_table(rs):
+    """Per point: the CPU parts, their sum, cores x wall, and the check (sum <= it)."""
+    parts = [p for p in R.CPU_PARTS if any(p[0] in R.cpu_parts(r) for r in rs.ok)]
+    head = (["point"] + [p[1] for p in parts] + ["sum of the parts (the mode's cost; softirq only where it is a part of its own)",
+                                                 "cores x wall", "check"])
+    rows, bad = [], []
+    for r in rs.ok:
+        cp = R.cpu_parts(r)
+        if not cp:
+            continue
+        s, cap, prob = R.cpu_check(r)
+        if prob:
+            bad.append(f"{R.axes_words(r)}: {prob}")
+        rows.append([R.axes_words(r)] + [f"{cp[p[0]]:.4g}" if p[0] in cp else "" for p in parts]
+                    + [f"{s:.4g}", f"{cap:.4g}" if cap is not None else "not in the data",
+                       ("VIOLATED: " + prob) if prob else ("ok" if cap is not None else "cannot check")])
+    return head, rows, bad
+
+
+def reference_sentences(rs):
+    """splicefs's modes against the reference programs' (e.g. libfuse-ref), per bs."""
+    pairs = R.reference_pairs(rs.programs, rs.modes)
+    out = []
+    if not pairs:
+        return out
+    target = rs.cv_target
+    for key, rows in rs.groups().items():
+        for axes, at, notes in kept_rows(rs, rows):
+            for ours, ref in pairs:
+                if ours not in at or ref not in at:
+                    continue
+                a, b = at[ref], at[ours]
+                where = where_words(axes)
+                if rs.emulated:
+                    parts = []
+                    for name, get in R.COST_METRICS:
+                        if get(a) and get(b) is not None:
+                            vd, why = R.cost_verdict(a, b, name, get, target)
+                            parts.append(f"{name} {get(b):.3g} vs {get(a):.3g} ({get(b) / get(a):.2f}x, "
+                                         f"{vd}{': ' + why if why and vd == 'within noise' else ''})")
+                    if parts:
+                        out.append(f"{label(rs, b)} against {label(rs, a)} at {where}: " + "; ".join(parts) + ".")
+                    continue
+                vd, why = R.verdict(a, b, target)
+                out.append(f"{label(rs, b)} against {label(rs, a)} at {where}: {b['gbps_median'] / a['gbps_median']:.2f}x "
+                           f"({g2(b['gbps_median'])} vs {g2(a['gbps_median'])} GB/s; {vd}{': ' + why if why else ''}).")
+    return out
+
+
+def _net_cost_baseline(rs, axes, at):
+    """The network's own bytes moved per byte (a plain TCP reader) for a group, or None."""
+    for m in R.COST_BASELINE_MODES:
+        if m in at and at[m].get(R.COST_MOVED) is not None:
+            return at[m][R.COST_MOVED], m
+    for r in at.values():
+        _, v = R.first_col(r, R.COST_BASELINE_COLS)
+        if isinstance(v, (int, float)) and v > 0:
+            return v, "baseline column"
+    for b in rs.baseline:
+        if b.get("path") in (axes.get("path"), axes.get("source")) and (b.get("bs") in (None, axes.get("bs"))):
+            v = b.get("cost_bytes_moved_per_byte", b.get("bytes_moved_per_byte"))
+            if isinstance(v, (int, float)) and v > 0:
+                return float(v), "baseline.jsonl"
+    return None, ""
+
+
+def pipe_sentences(rs):
+    """'Where one pipe is not enough': per path, bytes per pipe slot, the share each mode
+    spliced (with fallback reasons), and cost per byte, against the network's own."""
+    out = []
+    by_src = {}
+    for r in rs.ok:
+        by_src.setdefault(r["source"], []).append(r)
+    for src in sorted(by_src, key=lambda s: (s != "mem", s)):
+        rows = by_src[src]
+        slot = [r["bytes_per_slot"] for r in rows if isinstance(r.get("bytes_per_slot"), (int, float))
+                and r["bytes_per_slot"] > 0]
+        probe = [b.get("bytes_per_slot") for b in rs.baseline
+                 if b.get("path") in (src, rows[0].get("path")) and isinstance(b.get("bytes_per_slot"), (int, float))]
+        s = f"On {src}: "
+        if slot:
+            s += (f"{statistics.median(slot):.0f} bytes per pipe slot (median of {len(slot)} splicing points, "
+                  f"{min(slot):.0f}-{max(slot):.0f})")
+        else:
+            s += "no point spliced through a pipe slot (bytes_per_slot not in the data or 0)"
+        if probe:
+            s += f"; the socket-to-pipe probe measured {statistics.median(probe):.0f} bytes per slot"
+        out.append(s + ".")
+        for axes, at, notes in kept_rows(rs, rows):
+            where = where_words(axes)
+            shares = []
+            for m in [m for m in rs.modes if m in at and m not in rs.copy_modes]:
+                r = at[m]
+                tot = (r.get("bytes_spliced") or 0) + (r.get("bytes_copied") or 0)
+                if not tot or m in R.COST_BASELINE_MODES:
+                    continue
+                sh = r.get("spliced_share")
+                sh = 100 * sh if isinstance(sh, (int, float)) else 100 * (r.get("bytes_spliced") or 0) / tot
+                why = R.fallback_reasons(r)
+                shares.append(f"{m} spliced {sh:.0f} % of its bytes" + (
+                    "" if sh >= 100 else f" (fell back: {why})" if why else " (no fallback reason in the counters)"))
+            if shares:
+                out.append(f"At {where}: " + "; ".join(shares) + ".")
+            nb, nbsrc = _net_cost_baseline(rs, axes, at)
+            for name, get in R.COST_METRICS:
+                vals = [(m, get(at[m])) for m in rs.modes if m in at and get(at[m]) is not None
+                        and m not in R.COST_BASELINE_MODES]
+                if not vals:
+                    continue
+                txt = ", ".join(f"{label(rs, at[m])} {v:.3g}" + (f" ({v / nb:.2f}x the network's own {nb:.3g})"
+                                                                 if nb and name.startswith("bytes moved") else "")
+                                for m, v in vals)
+                out.append(f"At {where}, {name}: {txt}.")
+            if nb is None and any(get(at[m]) is not None for m in at for _, get in R.COST_METRICS):
+                out.append(f"At {where}: no network cost baseline in the data (a plain TCP reader counted the "
+                           "same way), so no multiple of the network's own cost.")
+    return out
+
+
 def medians_table(rs):
-    modes = sorted({r["mode"] for r in rs.ok}, key=mode_key)
-    head = ["data path", "numjobs", "bs"] + [f"{m} GB/s" for m in modes]
+    """One row per (data path, numjobs, bs and every other axis that varies), one column per
+    mode and, where a mode has several of its own settings (pipes, pipe_size), per setting:
+    every point has its own cell, none hides another."""
+    skip = {"mode", "source", "path", "direct", "numjobs", "bs"} | set(R.MODE_OWN_AXES)
+    other = [a for a in rs.match_axes() if a not in skip and len({r.get(a) for r in rs.rows}) > 1]
+
+    def col(r):
+        own = [a for a in R.MODE_OWN_AXES
+               if len({x.get(a) for x in rs.rows if x["mode"] == r["mode"]}) > 1]
+        return r["mode"] + "".join(f" {a}={bs_label(r[a]) if a == 'pipe_size' and r.get(a) else r.get(a)}" for a in own)
+    cols = []
+    for m in rs.modes:
+        for r in rs.rows:
+            if r["mode"] == m and col(r) not in cols:
+                cols.append(col(r))
+    unit = "emulated GB/s" if rs.emulated else "GB/s"
+    head = ["data path", "numjobs", "bs"] + other + [f"{c} {unit}" for c in cols]
     idx = {}
     for r in rs.rows:
-        idx.setdefault((group_name((r["source"], r["path"], r.get("direct"))), r.get("numjobs"), r.get("bs")), {}) \
-            .setdefault(r["mode"], r)
+        k = (group_name((r["source"], r["path"], r.get("direct"))), r.get("numjobs") or 0, r.get("bs") or 0) \
+            + tuple(str(r.get(a, "")) for a in other)
+        idx.setdefault(k, {})[col(r)] = r
     rows = []
-    for (g, nj, bs), by in sorted(idx.items(), key=lambda kv: (kv[0][0] != "mem", kv[0][0], kv[0][1] or 0, kv[0][2] or 0)):
-        cells = [g, nj, bs_label(bs) if bs else "?"]
-        for m in modes:
-            r = by.get(m)
+    for k, by in sorted(idx.items(), key=lambda kv: (kv[0][0] != "mem",) + kv[0]):
+        cells = [k[0], k[1], bs_label(k[2]) if k[2] else "?"] + list(k[3:])
+        for c in cols:
+            r = by.get(c)
             if r is None:
                 cells.append("")
             elif r["status"] != "ok":
                 cells.append(r["status"])
             else:
-                c = f"{r['gbps_median']:.2f}"
+                v = f"{r['gbps_median']:.2f}"
                 if r.get("gbps_min") is not None and r.get("gbps_max") is not None:
-                    c += f" ({r['gbps_min']:.2f}-{r['gbps_max']:.2f})"
+                    v += f" ({r['gbps_min']:.2f}-{r['gbps_max']:.2f})"
                 if fell_back(r):
-                    c += f" [fallback, {copied_share(r):.0f}% copied]"
-                cells.append(c)
+                    v += f" [fallback, {copied_share(r):.0f}% copied]"
+                cells.append(v)
         rows.append(cells)
     return head, rows
 
 
 def build(rs, outdir, rb=None, report=False):
     """Draws every chart into outdir; with report, writes report.md/html there too."""
+    global CUR
+    CUR = rs
     ch = Charts(outdir, rs)
     ch.throughput()
     ch.cpu()
@@ -927,9 +1034,39 @@ def write_report(rs, rb, pairs, ch, outdir):
         + ", ".join(f"{n} {s}" for s, n in nst.items()) + ". Full metadata at the end.")
     d.h(2, "Headlines")
     hl = headlines(rs)
+    if rs.emulated:
+        d.p("Emulated (TCG): every headline is a cost ratio (bytes moved and instructions per byte delivered, "
+            "lower is better); nothing is ranked by time.")
+    d.p(f"Noise rule: {R.COST_RULE if rs.emulated else R.RULE} (cv_target {rs.cv_target:g}).")
     d.ul(hl)
     if not hl:
         d.p("No headline figures: no point has status ok.")
+    ref = reference_sentences(rs)
+    if ref:
+        d.h(2, "splicefs against the reference daemons")
+        d.p("Each splicefs mode against the reference mode named after it (from the programs' --list), "
+            "per block size, same axes, same run; " + ("cost ratios (emulated run)." if rs.emulated else
+                                                        "GB/s ratios under the noise rule."))
+        d.ul(ref)
+    ps = pipe_sentences(rs)
+    if any(r.get("bytes_per_slot") is not None or r.get("pipe_slots") is not None for r in rs.ok) or rs.cost_cols:
+        d.h(2, "Where one pipe is not enough")
+        d.p("Per path: how many bytes one pipe slot held, the share of bytes each splicing mode spliced "
+            "(with the reasons it fell back), and the cost per byte delivered, as a multiple of the "
+            "network's own cost where the data has a baseline.")
+        d.ul(ps)
+    d.h(2, "CPU per point")
+    ch_, cr, bad = cpu_table(rs)
+    for b in bad:
+        d.warn("CPU parts exceed cores x wall time: " + b)
+    if cr:
+        d.p("CPU seconds per GB delivered, by part (cgroups: daemon, data server, fio; /proc/stat: softirq, "
+            "kernel threads; everything else is rest of machine, never part of a mode's cost), their sum, "
+            "and cores x wall time of the timed window: the sum must not exceed it."
+            + (" Emulated run: CPU seconds here mean nothing as speeds." if rs.emulated else ""))
+        d.table(ch_, cr)
+    else:
+        d.p("No CPU figures in the data.")
     d.h(2, "Fallbacks and points not measured")
     d.ul(fallback_sentences(rs))
     bad = [r for r in rs.rows if r["status"] != "ok"]
@@ -945,7 +1082,7 @@ def write_report(rs, rb, pairs, ch, outdir):
         d.p(f"A: {rs.title()}. B: {rb.title()}.")
         if pairs:
             sig = [p for p in pairs if p["significant"]]
-            d.p(f"Of {len(pairs)} matched points (status ok in both, matched on {', '.join(MATCH_AXES)}), "
+            d.p(f"Of {len(pairs)} matched points (status ok in both, matched on {', '.join(a for a in rs.match_axes() if a in rb.header)}), "
                 f"{len(sig)} differ significantly ({SIG_RULE}).")
             if sig:
                 big = max(sig, key=lambda p: abs(p["delta_pct"]))
@@ -968,8 +1105,9 @@ def write_report(rs, rb, pairs, ch, outdir):
         d.links("Not shown above (intermediate numjobs): ", more)
     if ch.notes:
         d.ul(ch.notes)
-    d.h(2, "Medians")
-    d.p("Median GB/s (10^9 B/s) over the repeats, min-max in brackets; [fallback] marks a point whose daemon "
+    d.h(2, "Emulated timings (TCG)" if rs.emulated else "Medians")
+    d.p(("Emulated timings: not speeds, ranked nowhere. " if rs.emulated else "") +
+        "Median GB/s (10^9 B/s) over the repeats, min-max in brackets; [fallback] marks a point whose daemon "
         "copied part or all of the data instead of splicing it.")
     d.table(*medians_table(rs))
     if pairs:
@@ -1013,35 +1151,19 @@ USAGE = {
 
 
 def main(cmd, argv):
-    usage = USAGE[cmd]
-    d = other = out = None
-    args = list(argv)
-    while args:
-        a = args.pop(0)
-        if a in ("-h", "--help"):
-            print(usage)
-            print("See plots/README.md for what each chart shows.")
-            return 0
-        if a in ("--compare", "--out"):
-            if not args:
-                print(f"{PROG}: {a} needs a value\n{usage}", file=sys.stderr)
-                return 2
-            v = args.pop(0)
-            if a == "--compare":
-                other = v
-            else:
-                out = v
-        elif a.startswith("-"):
-            print(f"{PROG}: unknown option '{a}'\n{usage}", file=sys.stderr)
-            return 2
-        elif d is None:
-            d = a
-        else:
-            print(f"{PROG}: one result set directory only (use --compare for a second)\n{usage}", file=sys.stderr)
-            return 2
-    if d is None:
-        print(usage, file=sys.stderr)
-        return 2
+    ap = argparse.ArgumentParser(prog=f"plots/{cmd}", description=(
+        "every chart of a result set, PNG and SVG" if cmd == "plot" else "charts plus report.md and report.html")
+        + "; see plots/README.md for what each chart shows and does not.")
+    ap.add_argument("dir", metavar="DIR", help="a result set from bench/run")
+    ap.add_argument("--compare", metavar="OTHER_DIR", help="a second result set (B) to compare with")
+    ap.add_argument("--out", metavar="OUTDIR", help=f"default DIR/{'plots' if cmd == 'plot' else 'report'}")
+
+    def err(msg):
+        print(f"{PROG}: {msg} ({USAGE[cmd]})", file=sys.stderr)
+        sys.exit(2)
+    ap.error = err
+    a = ap.parse_args(argv)
+    d, other, out = a.dir, a.compare, a.out
     if shutil.which("gnuplot") is None:
         print(f"{PROG}: needs gnuplot (scripts/deps)", file=sys.stderr)
         return 2

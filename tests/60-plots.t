@@ -49,7 +49,7 @@ t_check "gnuplot said nothing (no warnings)" test -z "$(echo "$out" | grep -v '^
 if out=$("$P/report" "$ST" --out "$TCG" 2>&1); then t_pass "report renders sample-tcg"; else
 	t_fail "report renders sample-tcg" "$(echo "$out" | tail -n 2 | tr '\n' ' ')"
 fi
-t_check "plot writes DIR/plots by default" bash -c "cp -r '$ST' '$T_TMP/st' && '$P/plot' '$T_TMP/st' >/dev/null && ls '$T_TMP/st/plots/'gbps-bs-*.png >/dev/null"
+t_check "plot writes DIR/plots by default" bash -c "cp -r '$ST' '$T_TMP/st' && '$P/plot' '$T_TMP/st' >/dev/null && ls '$T_TMP/st/plots/'cost-*.png >/dev/null"
 
 # --- the expected charts, from the sample CSV's groups
 csv=$S/points.csv
@@ -88,7 +88,8 @@ for g in $slugs; do
 done
 t_check "SVG of TCP loopback carries the iperf3 baseline line" svg_has "$R/gbps-bs-tcp-loopback-j$nj1.svg" "iperf3 TCP loopback"
 t_check "SVG GB/s chart marks the splice fallback" svg_has "$R/gbps-bs-mem-j$nj1.svg" "fell back to copying"
-t_check "SVG CPU chart names the components" svg_has "$R/cpu-mem-j$nj1.svg" "daemon usr" "daemon sys" "fio sys" "other kernel"
+t_check "SVG CPU chart names the parts, rest of machine apart" svg_has "$R/cpu-mem-j$nj1.svg" "daemon" "fio" "kernel threads" \
+	"rest = rest of machine (s/GB), never part of a mode's cost"
 t_check "SVG titles name kernel, variant, env" svg_has "$R/latency-mem-j$nj1.svg" "$(jq -r .kernel "$S/meta.json")" "variant fixed" "native"
 t_check "SVG comparison names both sets" svg_has "$R/compare-mem-j$nj1.svg" "A (sample)" "B (sample-b)"
 # shellcheck disable=SC2046
@@ -108,8 +109,14 @@ pct_of_base() {
 pm=$(pct_of_base multipipe) pc=$(pct_of_base copy) ps=$(pct_of_base splice)
 base=$(awk -F, -v a="$c_src" -v bb="$c_base" 'NR > 1 && $a ~ /^tcp/ && $bb != "" { printf "%.2f", $bb; exit }' "$csv")
 t_log "expect at bs=$bsmax, $nj1 job(s): multipipe $pm %, splice $ps %, copy $pc % of $base GB/s"
-t_check "headline: multipipe and copy against the TCP baseline" md_has "$md" \
-	"multipipe delivers $pm % of the iperf3 TCP loopback single-stream baseline ($base GB/s); splice $ps %; copy $pc %."
+bsl=$(awk -v t="$bsmax" 'BEGIN { if (t >= 1048576) print t / 1048576 "M"; else print t / 1024 "K" }')
+hl=$(grep -F "At tcp-loopback, bs=$bsl, numjobs=$nj1," "$md" | grep -F "single-stream baseline")
+t_check "headline: every mode against the TCP baseline, axes named" bash -c '
+	echo "$1" | grep -qF "copy delivers $2 % of the iperf3 TCP loopback single-stream baseline ($5 GB/s)" &&
+	echo "$1" | grep -qF "; splice (copied 100 %, pipe could not grow) $3 %" && echo "$1" | grep -qF "; multipipe $4 %"' _ "$hl" "$pc" "$ps" "$pm" "$base"
+t_check "headline: the fallen-back point says so with its reason, and the row kept is named" md_has "$md" \
+	"splice (copied 100 %, pipe could not grow) 0.97x (worse), multipipe"
+t_check "headline: the rule for the row kept per mode" md_has "$md" "Row kept per mode: the same axes for every mode"
 lr=$(awk -F, -v s="$c_status" -v mo="$c_mode" -v g="$c_g" 'NR > 1 && $s == "ok" && $mo == "multipipe" && $g > m { m = $g } END { printf "%.1f", 100 * m / (100e9 / 8 / 1e9) }' "$csv")
 t_check "headline: multipipe against 100G line rate" md_has "$md" "multipipe reaches $lr % of 100G line rate"
 read -r nfb nall thr < <(awk -F, -v s="$c_status" -v mo="$c_mode" -v b="$c_bs" -v cp="$c_cp" '
@@ -119,13 +126,14 @@ thr_l=$(awk -v t="$thr" 'BEGIN { if (t >= 1048576) print t / 1048576 "M"; else p
 t_check "headline: splice fallbacks counted" md_has "$md" "splice fell back to copying at $nfb of $nall splice points with bs >= $thr_l"
 while IFS= read -r reason; do
 	t_check "skipped/failed reason in the report: ${reason:0:40}" md_has "$md" "$reason"
-done < <(awk -F, -v s="$c_status" 'NR > 1 && $s != "ok" { print $NF }' "$csv")
+done < <(awk -F, -v s="$c_status" -v r="$(col "$csv" reason)" 'NR > 1 && $s != "ok" { print $r }' "$csv")
 read -r matched nsig < <(awk -F, 'FNR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 	$c["status"] != "ok" { next }
 	{ k = $c["mode"] SUBSEP $c["source"] SUBSEP $c["path"] SUBSEP $c["bs"] SUBSEP $c["numjobs"] SUBSEP $c["direct"] SUBSEP $c["pipes"] }
-	FILENAME == ARGV[1] { lo[k] = $c["gbps_min"]; hi[k] = $c["gbps_max"]; md[k] = $c["gbps_median"]; sd[k] = $c["gbps_stdev"]; next }
+	FILENAME == ARGV[1] { cv[k] = $c["gbps_cv"]; n_[k] = $c["repeats"]; lo[k] = $c["gbps_min"]; hi[k] = $c["gbps_max"]; md[k] = $c["gbps_median"]; sd[k] = $c["gbps_stdev"]; next }
 	(k in lo) { n++; s = sd[k] > $c["gbps_stdev"] ? sd[k] : $c["gbps_stdev"]; d = $c["gbps_median"] - md[k]; if (d < 0) d = -d
-		if (($c["gbps_min"] > hi[k] || $c["gbps_max"] < lo[k]) && d > 2 * s) sig++ }
+		if (n_[k] >= 3 && $c["repeats"] >= 3 && cv[k] < 0.05 && $c["gbps_cv"] < 0.05 &&
+			($c["gbps_min"] > hi[k] || $c["gbps_max"] < lo[k]) && d > 2 * s) sig++ }
 	END { print n + 0, sig + 0 }' "$csv" "$SB/points.csv")
 t_log "expect $matched matched points, $nsig significant"
 t_check "comparison: matched point count" md_has "$md" "Of $matched matched points"
@@ -137,13 +145,36 @@ t_check "TCG report carries the emulation warning" md_has "$TCG/report.md" \
 	"emulated: absolute speeds are meaningless, only ratios within this run compare"
 t_check "TCG report.html shows the warning" grep -q 'class="warn"' "$TCG/report.html"
 t_check "TCG cost chart" png_ok "$TCG/cost-mem-j1.png"
+t_check "TCG: no chart ranks by time (no GB/s, scaling, latency, CPU or compare chart)" \
+	test -z "$(ls "$TCG" | grep -E '^(gbps-bs|scaling|latency|cpu|compare)-')"
+t_check "TCG: timings only in a table labelled emulated" md_has "$TCG/report.md" "## Emulated timings (TCG)"
+hl=$(sed -n '/^## Headlines/,/^## /p' "$TCG/report.md")
+if echo "$hl" | grep -q '^- ' && ! echo "$hl" | grep -E '^- ' | grep -qiE 'GB/s|line rate|latency|s/GB'; then
+	t_pass "TCG: no time-ranked headline (no GB/s, line rate, latency or s/GB in the headlines)"
+else
+	t_fail "TCG: no time-ranked headline" "$(echo "$hl" | grep -E '^- ' | grep -iE 'GB/s|line rate|latency|s/GB' | head -n1)"
+fi
 t_check "TCG cost chart SVG names the cost columns" svg_has "$TCG/cost-mem-j1.svg" "bytes moved per byte delivered" "instructions (kernel) per byte delivered"
-cm=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+read -r cc cs cmp < <(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 	$c["status"] == "ok" && $c["bs"] > bs { bs = $c["bs"] }
-	{ v[$c["mode"] "/" $c["bs"]] = $c["cost_bytes_moved_per_byte"] }
-	END { printf "multipipe %.3g, splice %.3g, copy %.3g", v["multipipe/" bs], v["splice/" bs], v["copy/" bs] }' "$ST/points.csv")
-t_check "TCG headline: bytes moved per byte delivered" md_has "$TCG/report.md" "bytes moved per byte delivered: $cm."
-t_check "TCG run with one numjobs: no scaling chart, said so" md_has "$TCG/report.md" "one numjobs value only"
+	$c["source"] == "mem" { v[$c["mode"] "/" $c["bs"]] = $c["cost_bytes_moved_per_byte"] }
+	END { printf "%.3g %.3g %.3g\n", v["copy/" bs], v["splice/" bs], v["multipipe/" bs] }' "$ST/points.csv")
+t_check "TCG headline: bytes moved per byte delivered, ranked as a cost ratio" md_has "$TCG/report.md" \
+	"At mem, bs=1M, numjobs=1, psync, iodepth=1, direct=1, threads=1, privilege=root, bytes moved per byte delivered: copy $cc, splice (copied 100 %, pipe could not grow) $cs, multipipe $cmp; against copy: splice 1.00x (within noise"
+t_check "TCG headline: multipipe's cost ratio beyond noise" md_has "$TCG/report.md" \
+	"multipipe $(awk -v a="$cmp" -v b="$cc" 'BEGIN { printf "%.2f", a / b }')x (better)"
+# "Where one pipe is not enough" on the NIC path, against the network's own cost
+read -r slot nb cpm mpm < <(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+	$c["source"] == "tcp-nic" && $c["bs"] == 1048576 { v[$c["mode"]] = $c["cost_bytes_moved_per_byte"]; nb = $c["cost_baseline_bytes_moved_per_byte"]
+		if ($c["mode"] == "multipipe") s = $c["bytes_per_slot"] }
+	END { printf "%d %.3g %.2f %.2f\n", s, nb, v["copy"] / nb, v["multipipe"] / nb }' "$ST/points.csv")
+t_check "pipe section: bytes per slot on the NIC path" md_has "$TCG/report.md" "On tcp-nic: $slot bytes per pipe slot"
+t_check "pipe section: splice's share with its reason" md_has "$TCG/report.md" \
+	"splice spliced 0 % of its bytes (fell back: pipe full of fragments); multipipe spliced 100 % of its bytes."
+t_check "pipe section: bytes moved as a multiple of the network's own" bash -c \
+	"grep -F 'At tcp-nic, bs=1M' '$TCG/report.md' | grep -F 'bytes moved per byte delivered' | grep -F 'copy' | grep -qF '(${cpm}x the network'\''s own $nb)' &&
+	 grep -F 'At tcp-nic, bs=1M' '$TCG/report.md' | grep -qF 'multipipe' "
+t_log "NIC at 1M: $slot B/slot, network's own $nb, copy ${cpm}x, multipipe ${mpm}x"
 
 # --- malformed input: one clear line, exit != 0, nothing half-written
 BAD=$T_TMP/bad
@@ -168,7 +199,8 @@ printf 'status,mode\nok,copy,extra\n' >"$BAD/points.csv"
 	t_fail "short header" "$(cat "$T_TMP/err")"
 # A run where nothing was measured still gets a report that says why.
 mkdir -p "$T_TMP/allfail"
-awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next } NR <= 4 { $1 = $1; $3 = "failed"; $NF = "daemon died: test reason " NR; print }' \
+awk -F, 'BEGIN { OFS = "," } NR == 1 { for (i = 1; i <= NF; i++) if ($i == "reason") r = i; print; next }
+	NR <= 4 { $3 = "failed"; $r = "daemon died: test reason " NR; print }' \
 	"$S/points.csv" >"$T_TMP/allfail/points.csv"
 "$P/report" "$T_TMP/allfail" >/dev/null 2>&1 && md_has "$T_TMP/allfail/report/report.md" "daemon died: test reason 4" >/dev/null &&
 	t_pass "nothing measured: report lists the reasons" || t_fail "nothing measured" "no report or no reasons"
@@ -176,4 +208,44 @@ awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next } NR <= 4 { $1 = $1; $3 = "fa
 [ $? -eq 1 ] && t_pass "nothing measured: plot exits 1" || t_fail "nothing measured: plot" "exit not 1"
 "$P/report" >/dev/null 2>&1
 [ $? -eq 2 ] && t_pass "no DIR: usage, exit 2" || t_fail "no DIR" "exit not 2"
+# --- splicefs against libfuse-ref: ratios per bs, under the noise rule
+read -r rc1 vd1 < <(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+	$c["status"] == "ok" && $c["source"] == "mem" && $c["bs"] == 262144 && $c["numjobs"] == 1 { g[$c["mode"]] = $c["gbps_median"] }
+	END { printf "%.2f\n", g["splice"] / g["libfuse-splice"] }' "$csv")
+t_check "reference section: splice against libfuse-splice at 256K, its ratio and verdict" md_has "$md" \
+	"splice against libfuse-splice at mem, bs=256K, numjobs=1, psync, iodepth=1, direct=1, threads=1, privilege=root: ${rc1}x"
+t_check "reference modes on the same GB/s chart" svg_has "$R/gbps-bs-mem-j$nj1.svg" "libfuse-copy" "libfuse-splice" "multipipe"
+
+# --- any mode name: an invented one goes through plots and sbstat (colours from the data)
+NEW=$T_TMP/newmode
+mkdir -p "$NEW"
+cp "$S/meta.json" "$S/baseline.jsonl" "$NEW/"
+sed 's/multipipe/zz-invented-mode/g' "$S/points.csv" >"$NEW/points.csv"
+if "$P/report" "$NEW" >/dev/null 2>"$T_TMP/err"; then
+	t_check "invented mode: on the GB/s chart" svg_has "$NEW/report/gbps-bs-mem-j$nj1.svg" "zz-invented-mode"
+	t_check "invented mode: in the headlines" md_has "$NEW/report/report.md" "zz-invented-mode"
+else
+	t_fail "invented mode: report" "$(head -c 300 "$T_TMP/err")"
+fi
+out=$(python3 "$T_TOP/bench/sbstat.py" compare "$NEW" --by mode --base copy --csv "$T_TMP/new.csv" 2>&1)
+[ $? -eq 0 ] && echo "$out" | grep -q "zz-invented-mode against copy at mem" && t_pass "invented mode: sbstat compare accepts it" ||
+	t_fail "invented mode: sbstat compare" "$(echo "$out" | tail -n 2)"
+t_check "invented mode: sbstat summary accepts it" bash -c "python3 '$T_TOP/bench/sbstat.py' summary '$NEW' | grep -q zz-invented-mode"
+
+# --- CPU: parts <= cores x wall, flagged loudly when violated
+CV=$T_TMP/cpuviol
+mkdir -p "$CV"
+cp "$S/meta.json" "$S/baseline.jsonl" "$CV/"
+awk -F, 'BEGIN { OFS = "," } NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print; next }
+	NR == 2 { $c["cpu_capacity_s_per_gb"] = 0.1 } { print }' "$S/points.csv" >"$CV/points.csv"
+"$P/report" "$CV" >/dev/null 2>&1
+t_check "CPU: parts above cores x wall flagged loudly in the report" bash -c \
+	"grep -q 'class=\"warn\".*CPU parts exceed cores x wall time' '$CV/report/report.html' && grep -q 'VIOLATED' '$CV/report/report.md'"
+t_check "CPU: the sample (parts within cores x wall) has no such warning" bash -c "! grep -q 'VIOLATED' '$md'"
+# parts within cores x wall, but parts + rest of machine above it: flagged too
+awk -F, 'BEGIN { OFS = "," } NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print; next }
+	NR == 2 { $c["cpu_capacity_s_per_gb"] = $c["cpu_parts_s_per_gb"] + $c["cpu_rest_s_per_gb"] / 2 } { print }' "$S/points.csv" >"$CV/points.csv"
+"$P/report" "$CV" >/dev/null 2>&1
+t_check "CPU: parts + rest of machine above cores x wall flagged" grep -q 'VIOLATED: CPU parts plus rest of machine' "$CV/report/report.md"
+t_check "CPU: sbstat summary flags it too" bash -c "python3 '$T_TOP/bench/sbstat.py' summary '$CV' | grep -q 'CPU CHECK FAILED'"
 exit $((T_FAILED > 0))

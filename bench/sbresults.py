@@ -1,0 +1,721 @@
+"""splicebench result sets, shared by bench/sbstat.py (compare, summary) and
+plots/sbplots.py (charts, report).  Python 3 standard library only.
+
+One place for: the points.csv columns, loading a result set (points.csv,
+points.jsonl when present, meta.json, baseline.jsonl), the axes and how points
+are matched, the noise rule behind every verdict and headline, fallback labels,
+the CPU parts, the cost columns and the reply modes (taken from the data and
+from `splicefs --list` / `libfuse-ref --list`, never spelled out here).
+
+Field names that bench/run publishes are mapped here once (CPU_PARTS,
+CPU_SUM_COLS, CPU_CAPACITY_COLS, COST_*): a renamed field changes one line.
+"""
+import csv
+import json
+import math
+import os
+import re
+import statistics
+import subprocess
+
+# ---------------------------------------------------------------- columns
+
+# The axes of a point, in point-name order.  A result set is matched on the
+# axes its CSV has; bench/run may add axes, MATCH_AXES() takes them from the header.
+AXES = ["mode", "source", "path", "bs", "numjobs", "ioengine", "iodepth", "direct", "threads",
+        "pipes", "pipe_size", "privilege", "pipe_max_size", "verify", "gro"]
+# Axes that only some modes have (empty elsewhere): ignored when modes are compared.
+MODE_OWN_AXES = ["pipes", "pipe_size"]
+RUN_LEVEL = ["run_id", "env", "kernel", "variant"]
+
+# points.csv: the fixed columns (written for every point, empty when not applicable).
+CSV_COLUMNS = (
+    "run_id,point,status,env,kernel,variant,mode,source,path,bs,numjobs,ioengine,iodepth,"
+    "direct,threads,pipes,pipe_size,repeats,gbps_median,gbps_min,gbps_max,gbps_stdev,gbps_cv,"
+    "lat_p50_us,lat_p99_us,cpu_daemon_usr_s_per_gb,cpu_daemon_sys_s_per_gb,"
+    "cpu_server_usr_s_per_gb,cpu_server_sys_s_per_gb,cpu_fio_usr_s_per_gb,cpu_fio_sys_s_per_gb,"
+    "cpu_softirq_s_per_gb,cpu_other_s_per_gb,cpu_total_s_per_gb,bytes_spliced,bytes_copied,"
+    "fallbacks,baseline_gbps,reason").split(",")
+# Optional columns: written after the fixed ones when at least one point has the key
+# (top-level scalar in points.jsonl), in the order of bench/README.md's field list.
+# Counters: interfaces item 3; axes: item 5; verification and CPU: bench/run.
+COUNTERS = ["spliced_share", "replies_spliced", "pipe_slots", "bytes_per_slot", "fallback_small",
+            "fallback_grow", "fallback_full", "fallback_error", "pipes_per_reply", "pool_grows",
+            "pipe_size_granted", "faults_injected"]
+OPTIONAL_COLUMNS = (["program", "privilege", "pipe_max_size", "verify", "window_s", "size_scale",
+                     "verify_seed", "verify_granule", "verify_bytes", "verify_status",
+                     "verify_first_bad_offset", "verify_s", "cpu_method", "cpu_kthreads_s_per_gb",
+                     "cpu_softirq_in_parts", "cpu_parts_s_per_gb", "cpu_rest_s_per_gb",
+                     "cpu_capacity_s_per_gb"] + COUNTERS + ["fallbacks_visible", "gro", "cv_target"])
+# Point-JSON objects that are details, not extra CSV columns.
+DETAIL_OBJECTS = {"runs", "daemon_stats", "cpu_seconds", "settings", "gbps_values", "cost_windows",
+                  "verify_detail"}
+
+# Columns plots/ and sbstat compare cannot do without.
+REQUIRED = ["status", "env", "kernel", "variant", "mode", "source", "path", "bs", "numjobs",
+            "ioengine", "iodepth", "direct", "threads", "pipes", "pipe_size", "repeats",
+            "gbps_median", "gbps_min", "gbps_max", "lat_p50_us", "lat_p99_us",
+            "bytes_spliced", "bytes_copied", "fallbacks", "baseline_gbps", "reason"]
+INT_COLUMNS = ["bs", "numjobs", "iodepth", "direct", "threads", "pipes", "pipe_size", "repeats",
+               "pipe_max_size"]
+NUMERIC = (INT_COLUMNS + ["gbps_median", "gbps_min", "gbps_max", "gbps_stdev", "gbps_cv",
+                          "lat_p50_us", "lat_p99_us", "bytes_spliced", "bytes_copied", "fallbacks",
+                          "baseline_gbps", "cv_target", "window_s", "size_scale"]
+           + [c for c in COUNTERS])
+
+# ---------------------------------------------------------------- CPU parts
+
+# The parts of the CPU time of a point, per GB delivered, as bench/run publishes them
+# (bench/README.md, points.csv): each part is the first column set found in the data
+# (a set is summed: usr + sys).  "rest" (rest of the machine) is shown apart and never
+# counts in a mode's cost.  Old result sets (/proc/PID/stat ticks) have cpu_other:
+# system time nobody was charged for, which is rest of machine too.
+CPU_PARTS = [
+    ("daemon", "daemon", "#08519c", [("cpu_daemon_s_per_gb",),
+                                     ("cpu_daemon_usr_s_per_gb", "cpu_daemon_sys_s_per_gb")]),
+    ("server", "data server", "#fd8d3c", [("cpu_server_s_per_gb",),
+                                          ("cpu_server_usr_s_per_gb", "cpu_server_sys_s_per_gb")]),
+    ("fio", "fio", "#31a354", [("cpu_fio_s_per_gb",), ("cpu_fio_usr_s_per_gb", "cpu_fio_sys_s_per_gb")]),
+    ("softirq", "softirq", "#756bb1", [("cpu_softirq_s_per_gb",)]),
+    ("kthreads", "kernel threads", "#bcbddc", [("cpu_kthreads_s_per_gb",)]),
+    ("rest", "rest of machine", "#969696", [("cpu_rest_s_per_gb",), ("cpu_other_s_per_gb",)]),
+]
+CPU_MODE_PARTS = [p[0] for p in CPU_PARTS if p[0] != "rest"]
+# softirq is a part of its own only where no task was charged for it (bench/run says so in
+# this column: 0 = already inside the tasks' times, shown for information, not added).
+CPU_SOFTIRQ_IN_PARTS = "cpu_softirq_in_parts"
+CPU_SUM_COLS = ("cpu_parts_s_per_gb",)          # the mode's cost as bench/run summed it
+CPU_CAPACITY_COLS = ("cpu_capacity_s_per_gb",)  # cores x wall of the timed windows, per GB
+CPU_LABEL = {p[0]: p[1] for p in CPU_PARTS}
+CPU_COLOR = {p[0]: p[2] for p in CPU_PARTS}
+
+
+def first_col(row, names):
+    for n in names:
+        v = row.get(n)
+        if v not in (None, ""):
+            return n, v
+    return None, None
+
+
+def cpu_parts(row):
+    """{part: s/GB} for the parts the row has ({} without CPU data)."""
+    out = {}
+    for key, _, _, sets in CPU_PARTS:
+        for cols in sets:
+            vals = [row.get(c) for c in cols]
+            if all(isinstance(v, (int, float)) for v in vals):
+                out[key] = float(sum(vals))
+                break
+    return out
+
+
+def softirq_counted(row):
+    v = row.get(CPU_SOFTIRQ_IN_PARTS)
+    return v in (None, "") or bool(v)
+
+
+def cpu_mode_cost(row):
+    """The mode's own CPU s/GB: the parts but rest of machine (and softirq when it is
+    already inside the tasks' times); None without CPU data."""
+    p = cpu_parts(row)
+    keys = [k for k in CPU_MODE_PARTS if k in p and (k != "softirq" or softirq_counted(row))]
+    return sum(p[k] for k in keys) if keys else None
+
+
+def cpu_check(row, tol=1e-3):
+    """(sum of the mode's parts, cores x wall, problem or "") in s/GB; capacity None when
+    the data has none.  A problem: the parts (or parts + rest of machine) exceed cores x
+    wall, or bench/run's published sum disagrees with the parts."""
+    s = cpu_mode_cost(row)
+    if s is None:
+        return None, None, ""
+    rest = cpu_parts(row).get("rest") or 0.0
+    _, published = first_col(row, CPU_SUM_COLS)
+    _, cap = first_col(row, CPU_CAPACITY_COLS)
+    prob = []
+    if isinstance(published, (int, float)) and abs(published - s) > max(tol * max(s, published), 2e-4):
+        prob.append(f"published sum {published:.4g} s/GB differs from its parts' {s:.4g}")
+    if isinstance(cap, (int, float)):
+        if s > cap * (1 + tol) + 1e-9:
+            prob.append(f"CPU parts add up to {s:.4g} s/GB, more than cores x wall time ({cap:.4g} s/GB)")
+        elif s + rest > cap * (1 + tol) + 1e-9:
+            prob.append(f"CPU parts plus rest of machine ({s + rest:.4g} s/GB) exceed cores x wall time "
+                        f"({cap:.4g} s/GB)")
+    return s, cap if isinstance(cap, (int, float)) else None, "; ".join(prob)
+
+
+# ---------------------------------------------------------------- cost columns
+
+# Cost per byte delivered (kernel/vm --cost, cost-join): lower is better.
+COST_MOVED = "cost_bytes_moved_per_byte"
+COST_INSTR = ("cost_instr_per_byte_kernel", "cost_instr_per_byte_user")
+COST_REPEATS = "cost_repeats"
+# A network's own cost baseline (a plain TCP reader, counted the same way): either a
+# point whose mode is one of these names, or these columns on a mode's point.
+COST_BASELINE_MODES = ("network", "net-baseline", "tcp-reader", "sbclient", "baseline")
+COST_BASELINE_COLS = ("cost_baseline_bytes_moved_per_byte", "baseline_cost_bytes_moved_per_byte",
+                      "cost_net_bytes_moved_per_byte")
+
+
+def instr_per_byte(row):
+    vals = [row.get(c) for c in COST_INSTR if row.get(c) is not None]
+    return sum(vals) if vals else None
+
+
+COST_METRICS = [  # (name in sentences, getter)
+    ("bytes moved per byte delivered", lambda r: r.get(COST_MOVED)),
+    ("instructions per byte delivered", instr_per_byte),
+]
+
+# ---------------------------------------------------------------- fallbacks
+
+FALLBACK_REASONS = [("fallback_small", "reply too small"), ("fallback_grow", "pipe could not grow"),
+                    ("fallback_full", "pipe full of fragments"), ("fallback_error", "splice error")]
+
+
+def copied_share(r):
+    s, c = r.get("bytes_spliced") or 0, r.get("bytes_copied") or 0
+    return 100.0 * c / (s + c) if s + c > 0 else 0.0
+
+
+def fell_back(r, copy_modes=()):
+    """A point whose daemon copied bytes in a mode meant to splice (copy modes given)."""
+    if r.get("mode") in copy_modes:
+        return False
+    return (r.get("bytes_copied") or 0) > 0 and ((r.get("bytes_spliced") or 0) > 0 or (r.get("fallbacks") or 0) > 0)
+
+
+def fallback_reasons(r):
+    """'pipe could not grow' / 'pipe full of fragments 40, reply too small 2' from the counters."""
+    got = [(r.get(c) or 0, lab) for c, lab in FALLBACK_REASONS if isinstance(r.get(c), (int, float)) and r.get(c)]
+    if not got:
+        return ""
+    if len(got) == 1:
+        return got[0][1]
+    return ", ".join(f"{lab} {int(n)}" for n, lab in sorted(got, key=lambda x: -x[0]))
+
+
+def mode_label(r, copy_modes=()):
+    """'splice' or 'splice (copied 98 %, pipe could not grow)'."""
+    m = r.get("mode", "?")
+    if not fell_back(r, copy_modes):
+        return m
+    why = fallback_reasons(r)
+    return f"{m} (copied {copied_share(r):.0f} %" + (f", {why})" if why else ")")
+
+
+# ---------------------------------------------------------------- formatting
+
+def bs_label(bs):
+    bs = int(bs)
+    if bs >= 1 << 20 and bs % (1 << 20) == 0:
+        return f"{bs >> 20}M"
+    if bs >= 1024 and bs % 1024 == 0:
+        return f"{bs >> 10}K"
+    return f"{bs}B"
+
+
+def axes_words(r, skip=()):
+    """The axes of a point in words: 'mem, bs=1M, numjobs=1, direct=1, psync qd=1, threads=1'."""
+    out = []
+    for k in AXES:
+        if k in skip or k == "path":
+            continue
+        v = r.get(k)
+        if v in (None, ""):
+            continue
+        if k in ("bs", "pipe_size", "pipe_max_size"):
+            v = bs_label(v)
+        out.append(str(v) if k in ("mode", "source", "ioengine") else f"{k}={v}")
+    return ", ".join(out)
+
+
+# ---------------------------------------------------------------- loading
+
+class InputError(Exception):
+    pass
+
+
+def _float(v):
+    v = (v or "").strip()
+    if v == "":
+        return None
+    try:
+        x = float(v)
+    except ValueError:
+        raise ValueError(v)
+    return x if math.isfinite(x) else None
+
+
+def read_jsonl(path):
+    out = []
+    try:
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if line:
+                    try:
+                        out.append(json.loads(line))
+                    except ValueError:
+                        pass  # a torn line (never written by bench/run) is ignored
+    except FileNotFoundError:
+        pass
+    return out
+
+
+def load_set(d, required=REQUIRED, cls=None):
+    """A result set directory -> ResultSet.  Bad input raises InputError (one line)."""
+    path = os.path.join(d, "points.csv")
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: no such file (a result set directory from bench/run?)")
+    with open(path, newline="", encoding="utf-8") as f:
+        rd = csv.reader(f)
+        try:
+            header = [h.strip() for h in next(rd)]
+        except StopIteration:
+            raise InputError(f"{path}: empty file")
+        missing = [c for c in required if c not in header]
+        if missing:
+            raise InputError(f"{path}: missing column(s): {', '.join(missing)} "
+                             "(see the points.csv contract in bench/README.md)")
+        rows, odd = [], set()
+        numeric = [c for c in dict.fromkeys(NUMERIC + [c for c in header if c.startswith("cpu_")]) if c in header]
+        for ln, rec in enumerate(rd, start=2):
+            if not rec or all(not x.strip() for x in rec):
+                continue
+            if len(rec) != len(header):
+                raise InputError(f"{path}:{ln}: {len(rec)} fields, the header has {len(header)}")
+            row = {h: v.strip() for h, v in zip(header, rec)}
+            for c in header:  # cost columns: numbers where they parse, ignored (None) otherwise
+                if c.startswith("cost_"):
+                    try:
+                        row[c] = _float(row[c])
+                    except ValueError:
+                        odd.add(c)
+                        row[c] = None
+            for c in numeric:
+                try:
+                    row[c] = _float(row[c])
+                except ValueError as e:
+                    if c in COUNTERS or c in OPTIONAL_COLUMNS:
+                        row[c] = None  # an optional counter that is not a number: left out
+                        continue
+                    raise InputError(f"{path}:{ln}: column {c}: not a number: '{e}'")
+            for c in INT_COLUMNS:
+                if row.get(c) is not None and c in header:
+                    row[c] = int(row[c])
+            if row["status"] == "ok":
+                for c in ("bs", "numjobs", "gbps_median"):
+                    if row.get(c) is None:
+                        raise InputError(f"{path}:{ln}: status ok but {c} is empty")
+                if row["bs"] <= 0:
+                    raise InputError(f"{path}:{ln}: bs must be > 0")
+            rows.append(row)
+    meta = {}
+    mp = os.path.join(d, "meta.json")
+    if os.path.isfile(mp):
+        try:
+            with open(mp, encoding="utf-8") as f:
+                meta = json.load(f)
+        except (OSError, ValueError) as e:
+            raise InputError(f"{mp}: not valid JSON: {e}")
+        if not isinstance(meta, dict):
+            raise InputError(f"{mp}: not a JSON object")
+    baseline = []
+    bp = os.path.join(d, "baseline.jsonl")
+    if os.path.isfile(bp):
+        with open(bp, encoding="utf-8") as f:
+            for ln, line in enumerate(f, start=1):
+                if line.strip():
+                    try:
+                        rec = json.loads(line)
+                    except ValueError as e:
+                        raise InputError(f"{bp}:{ln}: not valid JSON: {e}")
+                    if isinstance(rec, dict):
+                        baseline.append(rec)
+    # Bytes-per-slot probe lines (scripts/pipe-slots --out), where the run kept them.
+    for n in ("pipe-slots.jsonl", "slots.jsonl"):
+        for rec in read_jsonl(os.path.join(d, n)):
+            if isinstance(rec, dict) and "bytes_per_slot" in rec:
+                baseline.append(rec)
+    # Details that only points.jsonl has (per-repeat figures), joined by point name.
+    js = {p.get("point"): p for p in read_jsonl(os.path.join(d, "points.jsonl")) if isinstance(p, dict)}
+    for r in rows:
+        p = js.get(r.get("point"))
+        if p:
+            r["_json"] = p
+    cost_cols = [c for c in header if c.startswith("cost_") and "_per_byte" in c and c not in odd
+                 and not c.startswith(COST_BASELINE_COLS)
+                 and any(r.get(c) is not None for r in rows if r["status"] == "ok")]
+    return (cls or ResultSet)(d, header, rows, meta, baseline, cost_cols)
+
+
+class ResultSet:
+    def __init__(self, d, header, rows, meta, baseline, cost_cols):
+        self.dir, self.header, self.rows, self.meta = d, header, rows, meta
+        self.baseline, self.cost_cols = baseline, cost_cols
+        self.ok = [r for r in rows if r["status"] == "ok"]
+        self.name = os.path.basename(os.path.normpath(d))
+        self.programs = mode_programs(rows, meta)
+        self.modes = ordered_modes(rows, self.programs)
+        self.copy_modes = copy_like_modes(self.rows, self.programs)
+
+    def run_value(self, key):
+        v = self.meta.get(key)
+        if v not in (None, ""):
+            return str(v)
+        vals = sorted({r[key] for r in self.rows if r.get(key)})
+        return "/".join(vals) if vals else "?"
+
+    @property
+    def env(self):
+        return self.run_value("env")
+
+    @property
+    def emulated(self):
+        return self.env == "tcg"
+
+    @property
+    def cv_target(self):
+        return cv_target(self.meta, self.rows)
+
+    def match_axes(self):
+        return [a for a in AXES if a in self.header]
+
+
+def cv_target(meta, rows=()):
+    """The matrix's cv_target: meta.json (settings or top level), a CSV column, or points.jsonl
+    settings; 0.05 (bench/run's default) when none says."""
+    for src in (meta.get("settings") if isinstance(meta.get("settings"), dict) else {}, meta):
+        v = src.get("cv_target")
+        if isinstance(v, (int, float)) and v > 0:
+            return float(v)
+        if isinstance(v, str):
+            try:
+                return float(v[:-1]) / 100 if v.endswith("%") else float(v)
+            except ValueError:
+                pass
+    txt = meta.get("matrix_text") if isinstance(meta.get("matrix_text"), str) else ""
+    for ov in list(meta.get("overrides") or []) if isinstance(meta.get("overrides"), list) else []:
+        txt += "\n" + str(ov)
+    found = None
+    for ln in txt.splitlines():
+        m = re.match(r"\s*cv_target\s*=\s*([0-9.]+%?)", ln.split("#", 1)[0])
+        if m:
+            found = m.group(1)  # the last one wins: a --set after the file's line
+    if found:
+        try:
+            return float(found[:-1]) / 100 if found.endswith("%") else float(found)
+        except ValueError:
+            pass
+    for r in rows:
+        v = r.get("cv_target")
+        if isinstance(v, (int, float)) and v > 0:
+            return float(v)
+        s = (r.get("_json") or {}).get("settings") or {}
+        if isinstance(s.get("cv_target"), (int, float)) and s["cv_target"] > 0:
+            return float(s["cv_target"])
+    return 0.05
+
+
+# ---------------------------------------------------------------- modes
+
+def _top():
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+_LISTS = None
+
+
+def mode_lists():
+    """[(program, [mode names in list order])] from `build/splicefs --list` and
+    `build/libfuse-ref --list` (SB_BUILD or the checkout's build/); [] where missing."""
+    global _LISTS
+    if _LISTS is not None:
+        return _LISTS
+    out = []
+    bdir = os.environ.get("SB_BUILD") or os.path.join(_top(), "build")
+    for exe in ("splicefs", "libfuse-ref"):
+        p = os.path.join(bdir, exe)
+        if not os.access(p, os.X_OK):
+            continue
+        try:
+            res = subprocess.run([p, "--list"], capture_output=True, text=True, timeout=10)
+            j = json.loads(res.stdout) if res.returncode == 0 else {}
+        except (OSError, ValueError, subprocess.SubprocessError):
+            j = {}
+        modes = [m for m in (j.get("modes") or []) if isinstance(m, dict) and m.get("name")]
+        if not modes:  # a build from before --list: the "modes:" section of --help
+            modes = _help_modes(p)
+        if modes:
+            out.append((j.get("program") or exe, [m["name"] for m in modes]))
+            _OPTIONS.update({m["name"]: [o.get("name") for o in m.get("options") or [] if isinstance(o, dict)]
+                             for m in modes})
+    _LISTS = out
+    return out
+
+
+_OPTIONS = {}  # mode -> its option names (from --list)
+
+
+def _help_modes(exe):
+    try:
+        txt = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    out, on = [], False
+    for ln in txt.splitlines():
+        if ln.strip() == "modes:":
+            on = True
+        elif on and ln.startswith("  ") and ln.split():
+            out.append({"name": ln.split()[0]})
+        elif on:
+            break
+    return out
+
+
+def mode_options(mode):
+    """The option names a mode declares in --list ([] when unknown)."""
+    mode_lists()
+    return _OPTIONS.get(mode, [])
+
+
+def mode_programs(rows, meta):
+    """mode -> program (splicefs, libfuse-ref, ...): a `program` column, meta.json's lists
+    ({"programs": {"libfuse-ref": ["..."]}} or {"lists": [{"program": .., "modes": [..]}]}),
+    else the --list outputs of the built programs; unknown modes are splicefs's."""
+    prog = {}
+    for r in rows:
+        if r.get("program") and r.get("mode"):
+            prog.setdefault(r["mode"], r["program"])
+    pm = meta.get("programs")
+    if isinstance(pm, dict):
+        for p, ms in pm.items():
+            for m in ms if isinstance(ms, list) else []:
+                prog.setdefault(m if isinstance(m, str) else m.get("name", ""), p)
+    lists = meta.get("lists") or meta.get("mode_lists")
+    if isinstance(lists, list):
+        for j in lists:
+            if isinstance(j, dict):
+                for m in j.get("modes", []):
+                    prog.setdefault(m if isinstance(m, str) else m.get("name", ""), j.get("program", "?"))
+    for p, ms in mode_lists():
+        for m in ms:
+            prog.setdefault(m, p)
+    return prog
+
+
+def ordered_modes(rows, programs):
+    """Modes in the data: splicefs's first, then by program, each in list/first-seen order."""
+    order = {}
+    for _, ms in mode_lists():
+        for m in ms:
+            order.setdefault(m, len(order))
+    seen = []
+    for r in rows:
+        if r.get("mode") and r["mode"] not in seen:
+            seen.append(r["mode"])
+    return sorted(seen, key=lambda m: (programs.get(m, "splicefs") != "splicefs", programs.get(m, "splicefs"),
+                                       order.get(m, 1000 + seen.index(m))))
+
+
+def copy_like_modes(rows, programs):
+    """Modes that never splice (a copy mode): no ok point of theirs spliced a byte and at
+    least one copied.  Learnt from the data, so no mode name is spelt out."""
+    spl, cop = set(), set()
+    for r in rows:
+        if r.get("status") != "ok":
+            continue
+        if (r.get("bytes_spliced") or 0) > 0 or (r.get("fallbacks") or 0) > 0:
+            spl.add(r["mode"])
+        elif (r.get("bytes_copied") or 0) > 0:
+            cop.add(r["mode"])
+    return cop - spl
+
+
+def reference_pairs(programs, modes):
+    """[(splicefs mode, reference mode)]: a mode of another program pairs with the splicefs
+    mode its name ends in ('-' + name), e.g. PROGPREFIX-copy with copy."""
+    ours = [m for m in modes if programs.get(m, "splicefs") == "splicefs"]
+    out = []
+    for ref in modes:
+        if programs.get(ref, "splicefs") == "splicefs":
+            continue
+        for m in sorted(ours, key=len, reverse=True):
+            if ref.endswith("-" + m):
+                out.append((m, ref))
+                break
+    return out
+
+
+PALETTE = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#d55e00", "#56b4e9", "#000000", "#f0e442",
+           "#999999", "#8c564b", "#17becf", "#bcbd22"]
+
+
+def mode_colors(modes):
+    """Colours assigned in mode order (from the data), the palette reused past its end."""
+    return {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(modes)}
+
+
+# ---------------------------------------------------------------- the noise rule
+
+RULE = ("a verdict needs n >= 3 repeats and CV under the matrix's cv_target on both sides, min-max "
+        "ranges that do not overlap and medians more than 2 stdev apart; otherwise 'within noise'")
+COST_RULE = ("a cost verdict needs >= 3 cost windows on both sides, their spread (when known) under "
+             "cv_target, and a difference larger than cv_target and than twice the larger spread; "
+             "otherwise 'within noise'")
+
+
+def stable(r, target):
+    """(True, "") when a point's GB/s may be ranked; else (False, why)."""
+    n = int(r.get("repeats") or 0)
+    cv = r.get("gbps_cv")
+    if n < 3:
+        return False, f"n={n} < 3"
+    if cv is None:
+        if r.get("gbps_stdev") is not None and r.get("gbps_median"):
+            cv = r["gbps_stdev"] / r["gbps_median"]
+        else:
+            return False, "no CV"
+    if cv >= target:
+        return False, f"CV {cv:.3f} >= target {target:g}"
+    return True, ""
+
+
+def verdict(a, b, target, higher_better=True):
+    """GB/s of b against a (rows) -> (verdict, why): better, worse or within noise."""
+    for side, r in (("A", a), ("B", b)):
+        ok, why = stable(r, target)
+        if not ok:
+            return "within noise", f"{side}: {why}"
+    if None in (a.get("gbps_min"), a.get("gbps_max"), b.get("gbps_min"), b.get("gbps_max")):
+        return "within noise", "no min-max"
+    if not (a["gbps_max"] < b["gbps_min"] or b["gbps_max"] < a["gbps_min"]):
+        return "within noise", "ranges overlap"
+    sd = max(a.get("gbps_stdev") or 0, b.get("gbps_stdev") or 0)
+    if abs(b["gbps_median"] - a["gbps_median"]) <= 2 * sd:
+        return "within noise", "medians within 2 stdev"
+    up = b["gbps_median"] > a["gbps_median"]
+    return ("better" if up == higher_better else "worse"), ""
+
+
+def spread(vals):
+    vals = [v for v in vals if v is not None]
+    if not vals:
+        return None
+    mean = statistics.mean(vals)
+    sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
+    return {"n": len(vals), "median": statistics.median(vals), "min": min(vals), "max": max(vals),
+            "mean": mean, "stdev": sd, "cv": sd / mean if mean else 0.0}
+
+
+def spread_verdict(a, b, target, higher_better):
+    """The same rule on two spread dicts (e.g. per-repeat CPU s/GB)."""
+    if not a or not b:
+        return "", ""
+    for side, s in (("A", a), ("B", b)):
+        if s["n"] < 3:
+            return "within noise", f"{side}: n={s['n']} < 3"
+        if s["cv"] >= target:
+            return "within noise", f"{side}: CV {s['cv']:.3f} >= target {target:g}"
+    if not (a["max"] < b["min"] or b["max"] < a["min"]):
+        return "within noise", "ranges overlap"
+    if abs(b["median"] - a["median"]) <= 2 * max(a["stdev"], b["stdev"]):
+        return "within noise", "medians within 2 stdev"
+    return ("better" if (b["median"] > a["median"]) == higher_better else "worse"), ""
+
+
+def run_cpu_values(r):
+    """Per-repeat CPU s/GB of the mode's own parts (points.jsonl runs), for a spread."""
+    out = []
+    for run in (r.get("_json") or {}).get("runs") or []:
+        gb = (run.get("io_bytes") or 0) / 1e9
+        c = run.get("cpu_s") or {}
+        if not gb or not isinstance(c, dict):
+            continue
+        if isinstance(c.get("parts"), (int, float)):  # bench/run's sum of the mode's parts
+            out.append(c["parts"] / gb)
+            continue
+        parts = [v for k, v in c.items() if isinstance(v, (int, float))
+                 and k.split("_")[0] in ("daemon", "server", "fio", "softirq", "kthreads")]
+        if parts:
+            out.append(sum(parts) / gb)
+    return out
+
+
+def cost_spread(r, metric):
+    """(n, cv or None) of a cost metric: per-window values from points.jsonl when present."""
+    j = r.get("_json") or {}
+    vals = []
+    for w in j.get("cost_windows") or []:
+        if isinstance(w, dict):
+            if metric == "bytes moved per byte delivered" and isinstance(w.get("bytes_moved_per_byte"), (int, float)):
+                vals.append(w["bytes_moved_per_byte"])
+            elif metric == "instructions per byte delivered" and isinstance(w.get("instr_per_byte_kernel"), (int, float)):
+                vals.append(w["instr_per_byte_kernel"] + (w.get("instr_per_byte_user") or 0))
+    if len(vals) >= 2:
+        s = spread(vals)
+        return s["n"], s["cv"]
+    n = r.get(COST_REPEATS)
+    return (int(n) if isinstance(n, (int, float)) else 0), None
+
+
+def cost_verdict(a, b, metric, get, target):
+    """Cost (lower is better) of b against a -> (verdict, why)."""
+    va, vb = get(a), get(b)
+    if va is None or vb is None or va <= 0:
+        return "", "no cost"
+    cvs = []
+    for side, r in (("A", a), ("B", b)):
+        n, cv = cost_spread(r, metric)
+        if n < 3:
+            return "within noise", f"{side}: {n} cost window(s) < 3"
+        if cv is not None:
+            if cv >= target:
+                return "within noise", f"{side}: spread {cv:.3f} >= target {target:g}"
+            cvs.append(cv)
+    rel = vb / va - 1
+    if abs(rel) <= max(target, 2 * max(cvs, default=0)):
+        return "within noise", f"{rel * 100:+.1f} % is within {max(target, 2 * max(cvs, default=0)) * 100:.1f} %"
+    return ("better" if rel < 0 else "worse"), ""
+
+
+# ---------------------------------------------------------------- matching
+
+def match_key(r, axes, skip=()):
+    return tuple(r.get(c) for c in axes if c not in skip)
+
+
+def match_sets(ra, rb, axes=None):
+    """(a, b) rows present in both sets (every status), matched on the axes both CSVs have."""
+    axes = axes or [a for a in ra.match_axes() if a in rb.header]
+    bmap = {}
+    for r in rb.rows:
+        bmap.setdefault(match_key(r, axes), r)
+    return [(a, bmap[match_key(a, axes)]) for a in ra.rows if match_key(a, axes) in bmap]
+
+
+def comparable_groups(rows, axes, vary="mode"):
+    """Rows grouped by every axis but VARY (and, for modes, each mode's own axes):
+    {key tuple: {value of VARY: [rows]}} with the key's axes as a dict under None."""
+    skip = {vary} | (set(MODE_OWN_AXES) if vary == "mode" else set())
+    keep = [a for a in axes if a not in skip]
+    g = {}
+    for r in rows:
+        k = match_key(r, keep)
+        d = g.setdefault(k, {None: {a: r.get(a) for a in keep}})
+        d.setdefault(r.get(vary), []).append(r)
+    return g
+
+
+def pick_row(rows, target):
+    """The one row kept for a mode among its own settings (pipes, pipe_size): the best
+    median among stable rows, else among all; returns (row, note naming the choice)."""
+    if len(rows) == 1:
+        return rows[0], ""
+    st = [r for r in rows if stable(r, target)[0]] or rows
+    r = max(st, key=lambda r: r.get("gbps_median") or 0)
+    own = ", ".join(f"{a}={bs_label(r[a]) if a == 'pipe_size' else r[a]}" for a in MODE_OWN_AXES
+                    if r.get(a) not in (None, ""))
+    return r, f"{own}: best of {len(rows)} settings"
