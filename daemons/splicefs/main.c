@@ -170,6 +170,10 @@ int main(int argc, char **argv)
 		print_version();
 		return 0;
 	}
+	if (fs.o.list) {
+		sfs_list(stdout);
+		return 0;
+	}
 	fs.mode = mode_find(fs.o.mode);
 	fs.source = source_find(fs.o.source);
 	fs.pat = (struct pattern){fs.o.seed, fs.o.granule};
