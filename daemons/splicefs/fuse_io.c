@@ -243,7 +243,9 @@ unsigned sfs_pipe_slots(struct worker *w, struct pipe_pair *p)
 
 	if (!p->used)
 		return 0;
-	if (p->full || p->counted)
+	if (p->full)
+		return p->slots;
+	if (p->counted)
 		return p->taken;
 	r = sfs_pipe_count_slots(w, p);
 	return r < 0 ? 0 : (unsigned)r;
