@@ -20,7 +20,7 @@ for variant in fixed seed; do
 		fi
 	fi
 	scope=$([ "$variant" = fixed ] && echo full || echo quick)
-	"$T_TOP/kernel/vm" --mem 3072 --timeout 1500 "$img" -- \
+	"$T_TOP/kernel/vm" --mem 3072 --timeout "$([ "$variant" = fixed ] && echo 600 || echo 300)" "$img" -- \
 		tests/vm/multipipe.sh "$variant" "$scope" >"$T_TMP/vm-$variant.out" 2>"$T_TMP/vm-$variant.err"
 	rc=$?
 	grep -E '^(PASS|FAIL|SKIP|XFAIL) ' "$T_TMP/vm-$variant.out"

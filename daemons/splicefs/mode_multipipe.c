@@ -262,13 +262,16 @@ static int multipipe_reply(struct worker *w, const struct read_req *rq)
 			w->c.faults_injected++;
 			if (!o->emsgsize) {
 				m->fds[used - 1] = (uint32_t)w->fuse_fd; /* not a pipe: EBADF */
-			} else {
-				/* One byte more than the request asked: EMSGSIZE */
+			} else if (used < m->npipes || (used < o->pipes_max && !pool_add(w, m))) {
+				/* One byte more than the request asked, in a pipe of its own: EMSGSIZE */
 				static const char extra = 'x';
 				struct iovec x = {(void *)&extra, 1};
 
-				if (vmsplice(m->pool[used - 1].wr, &x, 1, SPLICE_F_NONBLOCK) == 1)
-					m->pool[used - 1].used++;
+				if (vmsplice(m->pool[used].wr, &x, 1, SPLICE_F_NONBLOCK) == 1) {
+					m->pool[used].used = 1;
+					m->fds[used] = (uint32_t)m->pool[used].rd;
+					used++;
+				}
 			}
 		}
 		oh.len = sizeof(oh) + used * sizeof(uint32_t);
