@@ -105,3 +105,28 @@ except OSError as e:
 		stats_ok "$name.direct.slots-and-growth" mpd-mem '.bytes_per_slot <= 4096 and .bytes_per_slot > 2048 and .pool_grows >= 1'
 	fi
 done
+
+# --privilege user: root in the guest may grow pipes past pipe-max-size
+# (CAP_SYS_RESOURCE); workers that dropped it get at most pipe-max-size, and
+# splice at 1 MiB then falls back for that reason.
+pmax=$(cat /proc/sys/fs/pipe-max-size)
+for priv in root user; do
+	name=$T_NAME.privilege.$priv
+	if sfs_start mp-$priv --mode multipipe --direct-io --pipes 1 --pipe-size $((4 * pmax)) --privilege $priv "${common[@]}" &&
+		sfs_start sp-$priv --mode splice --direct-io --privilege $priv "${common[@]}"; then
+		"$T_BUILD/sbcheck" --bs 1M --seed $SEED --length 4M "$T_TMP/mp-$priv/data0" >/dev/null 2>&1 &&
+			"$T_BUILD/sbcheck" --bs 1M --seed $SEED --length 4M "$T_TMP/sp-$priv/data0" >/dev/null 2>&1 ||
+			t_fail "$name.sbcheck" "a read through mp-$priv or sp-$priv was wrong"
+	else
+		t_fail "$name.mount" "$(tail -q -n 1 "$T_TMP/mp-$priv.log" "$T_TMP/sp-$priv.log" | tr '\n' ' ')"
+	fi
+	sfs_stop mp-$priv
+	sfs_stop sp-$priv
+	if [ $priv = root ]; then
+		stats_ok "$name.pipes-past-pipe-max-size" mp-root ".privilege == \"root\" and .pipe_size_granted == $((4 * pmax)) and .replies_failed == 0"
+		stats_ok "$name.splice-grows" sp-root '.fallback_grow == 0 and .bytes_copied == 0 and .bytes_spliced > 0'
+	else
+		stats_ok "$name.pipes-within-pipe-max-size" mp-user ".privilege == \"user\" and .pipe_size_granted == $pmax and .replies_failed == 0 and .bytes_copied == 0"
+		stats_ok "$name.splice-cannot-grow" sp-user ".fallback_grow > 0 and .bytes_spliced == 0 and .pipe_size_granted == $pmax"
+	fi
+done
