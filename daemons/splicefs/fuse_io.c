@@ -135,9 +135,9 @@ int pipe_drain(struct worker *w, struct pipe_pair *p)
 	int err = 0;
 
 	for (;;) {
-		ssize_t r = w->null_fd >= 0 ? splice(p->rd, NULL, w->null_fd, NULL, 1 << 30,
-		                                     SPLICE_F_NONBLOCK)
-		                            : -1;
+		ssize_t r = w->null_fd >= 0
+		                ? splice(p->rd, NULL, w->null_fd, NULL, 1 << 30, SPLICE_F_NONBLOCK)
+		                : -1;
 
 		if (r < 0 && w->null_fd >= 0 && errno == EINTR)
 			continue;

@@ -67,8 +67,8 @@ static const struct opt_desc multipipe_options[] = {
 
 struct multipipe_worker {
 	int npipes;
-	unsigned need_slots;      /* a --max-read reply at an unaligned offset */
-	int warned;               /* the pool bound was reported once */
+	unsigned need_slots; /* a --max-read reply at an unaligned offset */
+	int warned;          /* the pool bound was reported once */
 	uint32_t fds[SFS_MAX_PIPES];
 	struct pipe_pair pool[SFS_MAX_PIPES];
 };
@@ -84,7 +84,8 @@ static int multipipe_check(const struct sfs_opts *o, char *err, size_t errlen)
 	} else {
 		n = strtol(m->pipes, &end, 10);
 		if (*end || end == m->pipes || n < 1 || n > m->pipes_max) {
-			snprintf(err, errlen, "--pipes '%s': give auto or a number in [1, %d] (--pipes-max)",
+			snprintf(err, errlen,
+			         "--pipes '%s': give auto or a number in [1, %d] (--pipes-max)",
 			         m->pipes, m->pipes_max);
 			return -1;
 		}
@@ -213,14 +214,15 @@ static int multipipe_reply(struct worker *w, const struct read_req *rq)
 		if (i == m->npipes) {
 			if (m->npipes >= o->pipes_max) {
 				if (!m->warned++)
-					fprintf(stderr,
-					        "splicefs[%d]: multipipe: a %u-byte reply filled "
-					        "--pipes-max %d pipes of %zu bytes (%u slots each) at "
-					        "byte %zu (%.0f bytes per slot): raise --pipes-max or "
-					        "--pipe-size\n",
-					        w->id, rq->size, m->npipes, m->pool[0].size,
-					        m->pool[0].slots, done,
-					        (double)done / (m->npipes * (double)m->pool[0].slots));
+					fprintf(
+					    stderr,
+					    "splicefs[%d]: multipipe: a %u-byte reply filled "
+					    "--pipes-max %d pipes of %zu bytes (%u slots each) at "
+					    "byte %zu (%.0f bytes per slot): raise --pipes-max or "
+					    "--pipe-size\n",
+					    w->id, rq->size, m->npipes, m->pool[0].size,
+					    m->pool[0].slots, done,
+					    (double)done / (m->npipes * (double)m->pool[0].slots));
 				err = -EMSGSIZE;
 				break;
 			}
@@ -237,8 +239,8 @@ static int multipipe_reply(struct worker *w, const struct read_req *rq)
 			i++;
 			continue;
 		}
-		r = sfs_fill_pipe(w, p, (stop - done) < (p->size - p->used) ? stop - done
-		                                                           : p->size - p->used);
+		r = sfs_fill_pipe(
+		    w, p, (stop - done) < (p->size - p->used) ? stop - done : p->size - p->used);
 		if (r == -EAGAIN)
 			continue; /* full in slots before bytes: p->full, next pipe */
 		if (r <= 0) {
@@ -263,7 +265,8 @@ static int multipipe_reply(struct worker *w, const struct read_req *rq)
 			if (!o->emsgsize) {
 				m->fds[used - 1] = (uint32_t)w->fuse_fd; /* not a pipe: EBADF */
 			} else if (used < m->npipes || (used < o->pipes_max && !pool_add(w, m))) {
-				/* One byte more than the request asked, in a pipe of its own: EMSGSIZE */
+				/* One byte more than the request asked, in a pipe of its own:
+				 * EMSGSIZE */
 				static const char extra = 'x';
 				struct iovec x = {(void *)&extra, 1};
 

@@ -19,7 +19,7 @@
 #include <sys/ioctl.h>
 
 static void passthrough_init(struct sfs *fs, const struct fuse_init_in *in,
-			     struct fuse_init_out *out)
+                             struct fuse_init_out *out)
 {
 	if ((in->flags & FUSE_INIT_EXT) && (in->flags2 & SFS_FUSE_PASSTHROUGH_FLAGS2)) {
 		out->flags2 |= SFS_FUSE_PASSTHROUGH_FLAGS2;
@@ -44,12 +44,12 @@ static int passthrough_probe(struct sfs *fs)
 
 	if (!fs->source->file_fd) {
 		fprintf(stderr, "splicefs: passthrough needs files to pass through to: use "
-				"--source mem\n");
+		                "--source mem\n");
 		return -EOPNOTSUPP;
 	}
 	if (!fs->passthrough) {
 		fprintf(stderr, "splicefs: kernel does not offer FUSE passthrough (needs Linux "
-				"6.9+ with CONFIG_FUSE_PASSTHROUGH): pick another --mode\n");
+		                "6.9+ with CONFIG_FUSE_PASSTHROUGH): pick another --mode\n");
 		return -EOPNOTSUPP;
 	}
 	d = calloc(1, sizeof(*d) + fs->o.files * sizeof(int));
@@ -64,8 +64,8 @@ static int passthrough_probe(struct sfs *fs)
 			int err = id < 0 ? errno : EIO;
 
 			fprintf(stderr, "splicefs: registering data%d as backing file: %s%s\n",
-				d->nfiles, strerror(err),
-				err == EPERM ? " (passthrough needs CAP_SYS_ADMIN)" : "");
+			        d->nfiles, strerror(err),
+			        err == EPERM ? " (passthrough needs CAP_SYS_ADMIN)" : "");
 			return err == EPERM ? -EOPNOTSUPP : -err;
 		}
 		d->ids[d->nfiles] = id;
@@ -98,12 +98,12 @@ static int passthrough_reply(struct worker *w, const struct read_req *rq)
 }
 
 const struct reply_mode mode_passthrough = {
-	.name = "passthrough",
-	.help = "upstream FUSE passthrough: the kernel reads the backing memfd, no READ reaches us",
-	.needs = "FUSE passthrough: Linux 6.9+, CONFIG_FUSE_PASSTHROUGH, CAP_SYS_ADMIN",
-	.probe = passthrough_probe,
-	.init = passthrough_init,
-	.open = passthrough_open,
-	.reply = passthrough_reply,
-	.shutdown = passthrough_shutdown,
+    .name = "passthrough",
+    .help = "upstream FUSE passthrough: the kernel reads the backing memfd, no READ reaches us",
+    .needs = "FUSE passthrough: Linux 6.9+, CONFIG_FUSE_PASSTHROUGH, CAP_SYS_ADMIN",
+    .probe = passthrough_probe,
+    .init = passthrough_init,
+    .open = passthrough_open,
+    .reply = passthrough_reply,
+    .shutdown = passthrough_shutdown,
 };

@@ -90,9 +90,9 @@ static int read_back_and_copy(struct worker *w, const struct read_req *rq, size_
 	int err;
 
 	while (got < sizeof(oh) + now) {
-		ssize_t r = got < sizeof(oh) ? read(p->rd, (char *)&oh + got, sizeof(oh) - got)
-		                             : read(p->rd, w->buf + got - sizeof(oh),
-		                                    sizeof(oh) + now - got);
+		ssize_t r = got < sizeof(oh)
+		                ? read(p->rd, (char *)&oh + got, sizeof(oh) - got)
+		                : read(p->rd, w->buf + got - sizeof(oh), sizeof(oh) + now - got);
 
 		if (r < 0 && errno == EINTR)
 			continue;

@@ -70,7 +70,7 @@ static const struct opt_desc opt_table[] = {
 
 // clang-format on
 
-#define NOPTS (sizeof(opt_table) / sizeof(opt_table[0]))
+#define NOPTS    (sizeof(opt_table) / sizeof(opt_table[0]))
 #define ALIGN(x) (((x) + 15) & ~(size_t)15)
 
 void sfs_usage(FILE *f, const char *prog)
@@ -81,8 +81,9 @@ void sfs_usage(FILE *f, const char *prog)
 	        "FUSE_READ in the chosen reply mode.\n\noptions:\n",
 	        prog);
 	opt_usage(f, opt_table, NOPTS);
-	fprintf(f, "\nexit status: 0 served and unmounted cleanly; 1 failed; 2 bad input; 3 the mode\n"
-	           "cannot run here (the kernel lacks it, or the source does not fit it).\n");
+	fprintf(f,
+	        "\nexit status: 0 served and unmounted cleanly; 1 failed; 2 bad input; 3 the mode\n"
+	        "cannot run here (the kernel lacks it, or the source does not fit it).\n");
 	fprintf(f, "\nmodes (--mode NAME) and their options:\n");
 	for (const struct reply_mode *const *m = reply_modes; *m; m++) {
 		fprintf(f, "  %-12s %s\n", (*m)->name, (*m)->help);
@@ -95,7 +96,8 @@ void sfs_usage(FILE *f, const char *prog)
 	for (const struct data_source *const *s = data_sources; *s; s++) {
 		fprintf(f, "  %-16s %s\n", (*s)->spec, (*s)->help);
 		for (size_t i = 0; i < (*s)->noptions; i++)
-			fprintf(f, "    %-26s %s [%s]\n", (*s)->options[i].name, (*s)->options[i].help,
+			fprintf(f, "    %-26s %s [%s]\n", (*s)->options[i].name,
+			        (*s)->options[i].help,
 			        (*s)->options[i].def ? (*s)->options[i].def : "");
 	}
 }

@@ -78,7 +78,7 @@ static int mem_setup(struct sfs *fs)
 		}
 		for (uint64_t off = 0; off < file_len; off += chunk)
 			pattern_fill(&fs->pat, nfiles, off, m->map + off,
-				     file_len - off < chunk ? file_len - off : chunk);
+			             file_len - off < chunk ? file_len - off : chunk);
 		mprotect(m->map, file_len, PROT_READ);
 	}
 	if (err) {
@@ -166,16 +166,16 @@ static void mem_end(struct worker *w, bool ok)
 }
 
 const struct data_source source_mem = {
-	.name = "mem",
-	.spec = "mem",
-	.help = "each file in a memfd filled once with the pattern (splice moves its pages)",
-	.setup = mem_setup,
-	.teardown = mem_teardown,
-	.worker_init = mem_worker_init,
-	.worker_fini = mem_worker_fini,
-	.begin = mem_begin,
-	.to_mem = mem_to_mem,
-	.to_pipe = mem_to_pipe,
-	.end = mem_end,
-	.file_fd = mem_file_fd,
+    .name = "mem",
+    .spec = "mem",
+    .help = "each file in a memfd filled once with the pattern (splice moves its pages)",
+    .setup = mem_setup,
+    .teardown = mem_teardown,
+    .worker_init = mem_worker_init,
+    .worker_fini = mem_worker_fini,
+    .begin = mem_begin,
+    .to_mem = mem_to_mem,
+    .to_pipe = mem_to_pipe,
+    .end = mem_end,
+    .file_fd = mem_file_fd,
 };

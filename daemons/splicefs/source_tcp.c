@@ -11,8 +11,8 @@
  * timeout (default 10 s, at least 0.1 s: 0 would turn every timeout off and
  * leave readers in D state for ever when the server goes away):
  * SO_RCVTIMEO/SO_SNDTIMEO of the connection and the connect timeout, so that a
- * silent server fails a read instead of hanging it.  retries (default 3): connection attempts (with 50, 100, 200 ms ...
- * pauses) before a read fails when the connection was lost.
+ * silent server fails a read instead of hanging it.  retries (default 3): connection attempts (with
+ * 50, 100, 200 ms ... pauses) before a read fails when the connection was lost.
  *
  * The stream must stay in sync: a response's data is always consumed whole,
  * by the mode or by end() (which discards what is left with MSG_TRUNC); any

@@ -134,26 +134,26 @@ struct reply_mode {
 
 /* Per-worker counters: written by their worker only, summed by readers. */
 struct counters {
-	uint64_t requests;        /* every request read from /dev/fuse */
-	uint64_t reads;           /* FUSE_READ requests */
-	uint64_t bytes;           /* data bytes replied to READs */
-	uint64_t bytes_spliced;   /* ... of which went to the kernel through a pipe */
-	uint64_t bytes_copied;    /* ... of which were copied by write/writev */
-	uint64_t replies_spliced; /* replies that went through pipes */
-	uint64_t pipe_slots;      /* pipe slots those replies used */
-	uint64_t fallback_small;  /* splicing mode, copied: reply too small to splice */
-	uint64_t fallback_grow;   /* ... the pipe could not grow to fit */
-	uint64_t fallback_full;   /* ... the pipe was full of fragments before the reply fit */
-	uint64_t fallback_error;  /* ... a splice call failed */
-	uint64_t fallback_other;  /* ... a READ reached passthrough */
-	uint64_t pipes_used;      /* sum of pipes per multipipe reply */
-	uint64_t pool_grows;      /* multipipe: pipes added to the pool */
-	uint64_t faults_injected; /* --fault-swap / --fault-every replies */
-	uint64_t replies_failed;  /* replies that failed and were answered with an error */
-	uint64_t errors;          /* other errors (bad requests, source failures) */
-	uint64_t source_bytes;    /* bytes taken from the data source */
-	uint64_t reconnects;      /* data-source connections re-established */
-	uint64_t ring_requests;   /* requests that came through io_uring entries */
+	uint64_t requests;          /* every request read from /dev/fuse */
+	uint64_t reads;             /* FUSE_READ requests */
+	uint64_t bytes;             /* data bytes replied to READs */
+	uint64_t bytes_spliced;     /* ... of which went to the kernel through a pipe */
+	uint64_t bytes_copied;      /* ... of which were copied by write/writev */
+	uint64_t replies_spliced;   /* replies that went through pipes */
+	uint64_t pipe_slots;        /* pipe slots those replies used */
+	uint64_t fallback_small;    /* splicing mode, copied: reply too small to splice */
+	uint64_t fallback_grow;     /* ... the pipe could not grow to fit */
+	uint64_t fallback_full;     /* ... the pipe was full of fragments before the reply fit */
+	uint64_t fallback_error;    /* ... a splice call failed */
+	uint64_t fallback_other;    /* ... a READ reached passthrough */
+	uint64_t pipes_used;        /* sum of pipes per multipipe reply */
+	uint64_t pool_grows;        /* multipipe: pipes added to the pool */
+	uint64_t faults_injected;   /* --fault-swap / --fault-every replies */
+	uint64_t replies_failed;    /* replies that failed and were answered with an error */
+	uint64_t errors;            /* other errors (bad requests, source failures) */
+	uint64_t source_bytes;      /* bytes taken from the data source */
+	uint64_t reconnects;        /* data-source connections re-established */
+	uint64_t ring_requests;     /* requests that came through io_uring entries */
 	uint64_t pipe_size_granted; /* gauge: largest pipe this worker was granted, bytes */
 } __attribute__((aligned(64)));
 

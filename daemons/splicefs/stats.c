@@ -15,7 +15,8 @@
 /* The counters, summed over workers (pipe_size_granted, a gauge, is their largest). */
 #define FIELDS(X)                                                                                  \
 	X(requests)                                                                                \
-	X(reads) X(bytes) X(bytes_spliced) X(bytes_copied) X(replies_spliced) X(pipe_slots)        \
+	X(reads)                                                                                   \
+	X(bytes) X(bytes_spliced) X(bytes_copied) X(replies_spliced) X(pipe_slots)                 \
 	    X(fallback_small) X(fallback_grow) X(fallback_full) X(fallback_error)                  \
 	        X(fallback_other) X(pipes_used) X(pool_grows) X(faults_injected) X(replies_failed) \
 	            X(errors) X(source_bytes) X(reconnects) X(ring_requests)
@@ -98,9 +99,10 @@ int stats_json(const struct sfs *fs, char *buf, size_t len)
 	             "\"privilege\":\"%s\",\"fault_swap\":%s",
 	             (int)getpid(), fs->o.mode, fs->o.source, fs->o.threads,
 	             fs->o.clone_fd ? "true" : "false", fs->o.direct_io ? "true" : "false",
-	             fs->max_read, fs->proto_minor, (unsigned long long)fs->o.file_size, fs->o.files,
-	             (unsigned long long)fs->pat.granule, (unsigned long long)fs->pat.seed,
-	             fs->o.user ? "user" : "root", fs->o.fault_swap ? "true" : "false");
+	             fs->max_read, fs->proto_minor, (unsigned long long)fs->o.file_size,
+	             fs->o.files, (unsigned long long)fs->pat.granule,
+	             (unsigned long long)fs->pat.seed, fs->o.user ? "user" : "root",
+	             fs->o.fault_swap ? "true" : "false");
 	n = mode_options_json(fs, buf, len, n);
 #define OUT(f) APPEND(",\"%s\":%llu", #f, (unsigned long long)c.f);
 	FIELDS(OUT)

@@ -40,13 +40,13 @@ TEST(counters_json_has_every_field)
 	CHECK(stats_json(&fs, buf, sizeof(buf)) > 0);
 	CHECK(strstr(buf, "\"bytes_copied\":123456789012") != NULL);
 	CHECK(strstr(buf, "\"mode\":\"splice\"") != NULL);
-	const char *fields[] = {"requests",        "reads",          "bytes",
-	                        "bytes_spliced",   "fallbacks",      "pipes_used",
-	                        "replies_failed",  "errors",         "source_bytes",
-	                        "replies_spliced", "pipe_slots",     "bytes_per_slot",
-	                        "fallback_small",  "fallback_grow",  "fallback_full",
-	                        "fallback_error",  "pipes_per_reply", "pool_grows",
-	                        "pipe_size_granted", "privilege",    "faults_injected"};
+	const char *fields[] = {"requests",          "reads",           "bytes",
+	                        "bytes_spliced",     "fallbacks",       "pipes_used",
+	                        "replies_failed",    "errors",          "source_bytes",
+	                        "replies_spliced",   "pipe_slots",      "bytes_per_slot",
+	                        "fallback_small",    "fallback_grow",   "fallback_full",
+	                        "fallback_error",    "pipes_per_reply", "pool_grows",
+	                        "pipe_size_granted", "privilege",       "faults_injected"};
 	for (unsigned i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		char k[64];
 

@@ -177,14 +177,15 @@ TEST(options_list_is_json_naming_every_mode)
 		unlink(path);
 		SKIP("needs python3 to read the JSON");
 	}
-	snprintf(cmd, sizeof(cmd),
-	         "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
-	         "assert d[\"program\"]==\"splicefs\"; "
-	         "assert all(set(m)>={\"name\",\"help\",\"needs\",\"options\"} for m in d[\"modes\"]); "
-	         "assert all(set(o)>={\"name\",\"arg\",\"default\",\"help\"} "
-	         "for m in d[\"modes\"]+d[\"sources\"] for o in m[\"options\"]); "
-	         "print(\" \".join(m[\"name\"] for m in d[\"modes\"]+d[\"sources\"]))' %s",
-	         path);
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
+	    "assert d[\"program\"]==\"splicefs\"; "
+	    "assert all(set(m)>={\"name\",\"help\",\"needs\",\"options\"} for m in d[\"modes\"]); "
+	    "assert all(set(o)>={\"name\",\"arg\",\"default\",\"help\"} "
+	    "for m in d[\"modes\"]+d[\"sources\"] for o in m[\"options\"]); "
+	    "print(\" \".join(m[\"name\"] for m in d[\"modes\"]+d[\"sources\"]))' %s",
+	    path);
 	p = popen(cmd, "r");
 	CHECK(p != NULL);
 	if (!fgets(got, sizeof(got), p))
