@@ -12,14 +12,14 @@
 
 #include <linux/fuse.h>
 
-/* Send header + size bytes at data (already in memory) and count them. */
-int reply_copy_data(struct worker *w, const struct read_req *rq, const void *data)
+/* Send header + size bytes at data (already in memory) and count them; swap: --fault-swap. */
+int reply_copy_send(struct worker *w, const struct read_req *rq, const void *data, bool swap)
 {
 	struct fuse_out_header oh = {sizeof(oh) + rq->size, 0, rq->unique};
 	struct iovec iov[4] = {{&oh, sizeof(oh)}, {(void *)data, rq->size}};
 	int cnt = rq->size ? 2 : 1, err;
 
-	if (w->fs->o.fault_swap && rq->size >= 8192) {
+	if (swap && rq->size >= 8192) {
 		char *d = (char *)data;
 
 		iov[1] = (struct iovec){d + 4096, 4096};
@@ -34,6 +34,11 @@ int reply_copy_data(struct worker *w, const struct read_req *rq, const void *dat
 	w->c.bytes += rq->size;
 	w->c.bytes_copied += rq->size;
 	return 0;
+}
+
+int reply_copy_data(struct worker *w, const struct read_req *rq, const void *data)
+{
+	return reply_copy_send(w, rq, data, w->fs->o.fault_swap);
 }
 
 /*

@@ -112,7 +112,8 @@ static int read_back_and_copy(struct worker *w, const struct read_req *rq, size_
 	if (rest != w->buf + now)
 		memcpy(w->buf + now, rest, rq->size - now);
 	sfs_count_fallback(w, FB_FULL);
-	err = reply_copy_data(w, rq, w->buf);
+	/* With --fault-swap the pages are already swapped in the pipe: send as read back. */
+	err = reply_copy_send(w, rq, w->buf, false);
 	src->end(w, err == 0);
 	return err;
 }

@@ -280,6 +280,7 @@ void sfs_count_spliced(struct worker *w, size_t bytes, unsigned slots);
 int reply_by_copy(struct worker *w, const struct read_req *rq);
 int reply_copy_into(struct worker *w, const struct read_req *rq, void *dst);
 int reply_copy_data(struct worker *w, const struct read_req *rq, const void *data);
+int reply_copy_send(struct worker *w, const struct read_req *rq, const void *data, bool swap);
 
 /* worker.c */
 int workers_start(struct sfs *fs);

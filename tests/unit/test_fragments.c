@@ -9,6 +9,7 @@
  *    probe for the last one).
  * /dev/fuse is a pipe here: what a mode sends is read back and checked.
  */
+#include "fuse_splices.h"
 #include "splicefs.h"
 #include "unit.h"
 
@@ -208,4 +209,57 @@ TEST(fragments_multipipe_pool_grows_in_order)
 	CHECK_EQ_U64(have, rq.size);
 	CHECK(pattern_check(&pat, 0, rq.off, got, rq.size, NULL) == 0);
 	teardown(&fs, &w);
+}
+
+/* Read what a mode sent to the "/dev/fuse" pipe: the data, or the pipes it named in order. */
+static int read_reply(char *got, size_t size)
+{
+	struct fuse_out_header oh;
+	uint32_t fds[SFS_MAX_PIPES];
+	size_t have = 0;
+
+	if (read_full(dev[0], &oh, sizeof(oh)))
+		return -1;
+	if (oh.error != FUSE_OUT_SPLICES)
+		return oh.len == sizeof(oh) + size ? read_full(dev[0], got, size) : -1;
+	if (read_full(dev[0], fds, oh.len - sizeof(oh)))
+		return -1;
+	for (unsigned i = 0; i < (oh.len - sizeof(oh)) / 4; i++) {
+		int n = 0;
+
+		if (ioctl(fds[i], FIONREAD, &n) || have + n > size ||
+		    read_full(fds[i], got + have, n))
+			return -1;
+		have += n;
+	}
+	return have == size ? 0 : -1;
+}
+
+/* --fault-swap: exactly the first two 4 KiB pages trade places, in every mode that has it. */
+TEST(fragments_fault_swap_swaps_pages_0_and_1)
+{
+	static const struct reply_mode *const modes[] = {&mode_copy, &mode_splice, &mode_multipipe};
+	static char got[64 << 10], want[64 << 10];
+	struct read_req rq = {.unique = 3, .file = 0, .off = 8000, .size = 64 << 10};
+
+	pattern_fill(&pat, 0, rq.off, want, rq.size);
+	for (unsigned i = 0; i < 3; i++) {
+		char *argv[] = {"splicefs",     "/x", "--mode", (char *)modes[i]->name,
+		                "--fault-swap", NULL};
+		struct sfs fs;
+		struct worker w;
+
+		CHECK(modes[i]->fault_swap);
+		CHECK(setup(&fs, &w, modes[i], argv, 5) == 0);
+		CHECK(modes[i]->reply(&w, &rq) == 0);
+		CHECK(read_reply(got, rq.size) == 0);
+		if (memcmp(got, want + 4096, 4096) || memcmp(got + 4096, want, 4096) ||
+		    memcmp(got + 8192, want + 8192, rq.size - 8192))
+			unit_fail(__FILE__, __LINE__, "mode %s: pages not swapped as said",
+			          modes[i]->name);
+		CHECK_EQ_U64(w.c.faults_injected, 1);
+		teardown(&fs, &w);
+		if (unit_failed())
+			return;
+	}
 }
