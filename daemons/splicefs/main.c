@@ -565,6 +565,10 @@ int main(int argc, char **argv)
 		print_version();
 		return 0;
 	}
+	if (fs.o.list) {
+		sfs_list(stdout);
+		return 0;
+	}
 	fs.mode = mode_find(fs.o.mode);
 	fs.source = source_find(fs.o.source);
 	if (fs.o.probe_only) { /* the probe reads nothing: do not fill a gigabyte for it */

@@ -5,18 +5,103 @@
  * references, not bytes), then one write() hands the kernel a header and
  * the pipe fds; the kernel drains the pipes into the request's pages.
  *
+ * The pool is sized in slots, not bytes: a pipe holds a fixed number of
+ * buffers, one per page piece of a file (a read at an unaligned offset spans
+ * one page more than its length) or one per socket-buffer fragment (1440
+ * bytes behind a NIC).  --pipes auto starts with enough pipes for --max-read
+ * plus one page; a reply that finds every pipe full opens another one (counted
+ * in pool_grows) up to --pipes-max; only past that bound does a read fail, and
+ * the message names the bound.  Each reply counts the pipes (pipes_used) and
+ * slots (pipe_slots) it used.
+ *
  * It never copies silently: on a kernel without the patch splicefs refuses
  * to start (probe), and a reply the kernel rejects at run time (EMSGSIZE,
  * EBADF, ...) is drained, counted and answered with EIO.
+ *
+ * Testing: --fault-every N makes every Nth reply one the kernel must refuse
+ * (--fault-kind ebadf: a non-pipe fd; emsgsize: one byte more than asked);
+ * --fault-swap puts the data's first two 4 KiB pages in two pipes named in
+ * the wrong order.
  */
 #include "splicefs.h"
 #include "fuse_splices.h"
+#include "opttab.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/fuse.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+struct multipipe_opts {
+	const char *pipes; /* N or "auto" */
+	uint32_t pipe_size;
+	int pipes_max;
+	int fault_every;
+	const char *fault_kind;
+	int npipes; /* pipes resolved from --pipes (0: auto) */
+	bool emsgsize;
+};
+
+#define O(f) offsetof(struct multipipe_opts, f)
+// clang-format off
+static const struct opt_desc multipipe_options[] = {
+	{"pipes", 0, OPT_STR, O(pipes), "4", "N|auto",
+	 "pipes each worker starts with (auto: enough slots for --max-read at an unaligned offset)"},
+	{"pipe-size", 0, OPT_SIZE32, O(pipe_size), "1M", "SIZE",
+	 "bytes per pipe (asked; the granted size is in the stats: pipe_size_granted)", 4096,
+	 1U << 31},
+	{"pipes-max", 0, OPT_INT, O(pipes_max), "256", "N",
+	 "bound of the pool: pipes a worker may grow to when fragments are small", 1,
+	 SFS_MAX_PIPES},
+	{"fault-every", 0, OPT_INT, O(fault_every), "0", "N",
+	 "testing: every Nth reply is one the kernel must refuse (see --fault-kind)", 0, 1 << 30},
+	{"fault-kind", 0, OPT_STR, O(fault_kind), "ebadf", "ebadf|emsgsize",
+	 "testing: ebadf names a non-pipe fd; emsgsize puts one byte more than asked"},
+};
+// clang-format on
+#undef O
+
+struct multipipe_worker {
+	int npipes;
+	unsigned need_slots; /* a --max-read reply at an unaligned offset */
+	int warned;          /* the pool bound was reported once */
+	uint32_t fds[SFS_MAX_PIPES];
+	struct pipe_pair pool[SFS_MAX_PIPES];
+};
+
+static int multipipe_check(const struct sfs_opts *o, char *err, size_t errlen)
+{
+	struct multipipe_opts *m = o->mode_opts;
+	char *end;
+	long n;
+
+	if (!strcmp(m->pipes, "auto")) {
+		m->npipes = 0;
+	} else {
+		n = strtol(m->pipes, &end, 10);
+		if (*end || end == m->pipes || n < 1 || n > m->pipes_max) {
+			snprintf(err, errlen,
+			         "--pipes '%s': give auto or a number in [1, %d] (--pipes-max)",
+			         m->pipes, m->pipes_max);
+			return -1;
+		}
+		m->npipes = (int)n;
+	}
+	if (m->pipe_size % 4096) {
+		snprintf(err, errlen, "--pipe-size %u is not a multiple of 4096", m->pipe_size);
+		return -1;
+	}
+	if (strcmp(m->fault_kind, "ebadf") && strcmp(m->fault_kind, "emsgsize")) {
+		snprintf(err, errlen, "--fault-kind '%s': use ebadf or emsgsize", m->fault_kind);
+		return -1;
+	}
+	m->emsgsize = !strcmp(m->fault_kind, "emsgsize");
+	return 0;
+}
 
 static int multipipe_probe(struct sfs *fs)
 {
@@ -33,94 +118,199 @@ static int multipipe_probe(struct sfs *fs)
 		fprintf(stderr, "splicefs: probing FUSE_OUT_SPLICES failed: %s\n", strerror(-r));
 		return r;
 	}
-	if ((uint64_t)fs->o.pipes * fs->o.pipe_size < fs->o.max_read) {
-		fprintf(stderr,
-		        "splicefs: --pipes %d x --pipe-size %u cannot hold --max-read %u: "
-		        "raise one of them\n",
-		        fs->o.pipes, fs->o.pipe_size, fs->o.max_read);
-		return -EINVAL;
+	return 0;
+}
+
+/* One more pipe in the pool.  0 or -errno. */
+static int pool_add(struct worker *w, struct multipipe_worker *m)
+{
+	struct multipipe_opts *o = w->fs->o.mode_opts;
+	struct pipe_pair *p = &m->pool[m->npipes];
+	int err = sfs_pipe_open(w, p, o->pipe_size);
+
+	if (err == -EPERM && w->fs->o.user) {
+		/* Unprivileged: the kernel grants at most pipe-max-size. */
+		long max = sfs_pipe_max_size();
+
+		if (max >= 4096 && (uint32_t)max < o->pipe_size)
+			err = sfs_pipe_open(w, p, (size_t)max);
 	}
+	if (err)
+		return err;
+	p->counted = true;
+	m->npipes++;
 	return 0;
 }
 
 static int multipipe_worker_init(struct worker *w)
 {
-	int err = pipes_open(w, w->fs->o.pipes, w->fs->o.pipe_size);
+	struct multipipe_opts *o = w->fs->o.mode_opts;
+	struct multipipe_worker *m = calloc(1, sizeof(*m));
+	int want, err;
 
+	if (!m)
+		return -ENOMEM;
+	w->mode_priv = m;
+	m->need_slots = (unsigned)(w->fs->max_read / w->fs->page_size) + 1;
+	err = pool_add(w, m);
+	if (!err) {
+		unsigned per = m->pool[0].slots ? m->pool[0].slots : 1;
+
+		want = o->npipes ? o->npipes : (int)((m->need_slots + per - 1) / per);
+		if (want > o->pipes_max)
+			want = o->pipes_max;
+		while (!err && m->npipes < want)
+			err = pool_add(w, m);
+	}
 	if (err)
 		fprintf(stderr,
-		        "splicefs: %d pipes of %u bytes: %s (see "
-		        "/proc/sys/fs/pipe-max-size)\n",
-		        w->fs->o.pipes, w->fs->o.pipe_size, strerror(-err));
+		        "splicefs: multipipe: pipe %d of %u bytes: %s (see "
+		        "/proc/sys/fs/pipe-max-size and pipe-user-pages-soft)\n",
+		        m->npipes + 1, o->pipe_size, strerror(-err));
 	return err;
+}
+
+static void multipipe_worker_fini(struct worker *w)
+{
+	struct multipipe_worker *m = w->mode_priv;
+
+	if (!m)
+		return;
+	for (int i = 0; i < m->npipes; i++)
+		sfs_pipe_close(&m->pool[i]);
+	free(m);
+	w->mode_priv = NULL;
+}
+
+static void drain_all(struct worker *w, struct multipipe_worker *m)
+{
+	for (int k = 0; k < m->npipes; k++)
+		if (m->pool[k].used)
+			pipe_drain(w, &m->pool[k]);
 }
 
 static int multipipe_reply(struct worker *w, const struct read_req *rq)
 {
 	const struct data_source *src = w->fs->source;
+	struct multipipe_opts *o = w->fs->o.mode_opts;
+	struct multipipe_worker *m = w->mode_priv;
 	struct fuse_out_header oh = {sizeof(oh), 0, rq->unique};
-	uint32_t fds[SFS_MAX_PIPES];
-	struct iovec iov[2] = {{&oh, sizeof(oh)}, {fds, 0}};
+	struct iovec iov[2] = {{&oh, sizeof(oh)}, {m->fds, 0}};
+	bool swap = w->fs->o.fault_swap && rq->size >= 8192;
+	bool fault = o->fault_every && (w->c.reads % o->fault_every) == 0;
+	unsigned slots = 0;
 	size_t done = 0;
 	int i = 0, used = 0, err;
-	ssize_t r;
 
 	if (!rq->size) /* EOF: an empty reply needs no pipe */
-		return fuse_send(w->fuse_fd, iov, 1);
+		return sfs_send(w, iov, 1);
 
 	err = src->begin(w, rq);
 	while (!err && done < rq->size) {
-		struct pipe_pair *p = &w->pipes[i];
-		size_t room = p->size - p->used;
+		struct pipe_pair *p;
+		size_t stop = swap && i < 2 ? 4096 * (size_t)(i + 1) : rq->size;
+		ssize_t r;
 
-		if (!room) {
-			if (++i == w->npipes) {
-				err = -EMSGSIZE; /* the pipes are full before the request is */
+		if (i == m->npipes) {
+			if (m->npipes >= o->pipes_max) {
+				if (!m->warned++)
+					fprintf(
+					    stderr,
+					    "splicefs[%d]: multipipe: a %u-byte reply filled "
+					    "--pipes-max %d pipes of %zu bytes (%u slots each) at "
+					    "byte %zu (%.0f bytes per slot): raise --pipes-max or "
+					    "--pipe-size\n",
+					    w->id, rq->size, m->npipes, m->pool[0].size,
+					    m->pool[0].slots, done,
+					    (double)done / (m->npipes * (double)m->pool[0].slots));
+				err = -EMSGSIZE;
 				break;
 			}
+			err = pool_add(w, m);
+			if (err) {
+				fprintf(stderr, "splicefs[%d]: multipipe: growing the pool: %s\n",
+				        w->id, strerror(-err));
+				break;
+			}
+			w->c.pool_grows++;
+		}
+		p = &m->pool[i];
+		if (done >= stop || p->full || p->used >= p->size) {
+			i++;
 			continue;
 		}
-		r = src->to_pipe(w, p->wr, rq->size - done < room ? rq->size - done : room);
-		if (r == -EAGAIN || r == 0) {
-			p->used = p->size; /* full in slots before bytes: next pipe */
-			continue;
-		}
-		if (r < 0) {
-			err = (int)r;
+		r = sfs_fill_pipe(
+		    w, p, (stop - done) < (p->size - p->used) ? stop - done : p->size - p->used);
+		if (r == -EAGAIN)
+			continue; /* full in slots before bytes: p->full, next pipe */
+		if (r <= 0) {
+			err = r ? (int)r : -EIO;
 			break;
 		}
-		p->used += r;
 		done += r;
 		used = i + 1;
 	}
 	if (!err) {
-		for (int k = 0; k < used; k++)
-			fds[k] = (uint32_t)w->pipes[k].rd;
-		if (w->fs->o.fault_every && (w->c.reads % w->fs->o.fault_every) == 0)
-			fds[used - 1] = (uint32_t)w->fuse_fd; /* not a pipe: EBADF */
+		for (int k = 0; k < used; k++) {
+			m->fds[k] = (uint32_t)m->pool[k].rd;
+			slots += sfs_pipe_slots(w, &m->pool[k]);
+		}
+		if (swap && used >= 2) {
+			m->fds[0] = (uint32_t)m->pool[1].rd;
+			m->fds[1] = (uint32_t)m->pool[0].rd;
+			w->c.faults_injected++;
+		}
+		if (fault) {
+			w->c.faults_injected++;
+			if (!o->emsgsize) {
+				m->fds[used - 1] = (uint32_t)w->fuse_fd; /* not a pipe: EBADF */
+			} else if (used < m->npipes || (used < o->pipes_max && !pool_add(w, m))) {
+				/* One byte more than the request asked, in a pipe of its own:
+				 * EMSGSIZE */
+				static const char extra = 'x';
+				struct iovec x = {(void *)&extra, 1};
+
+				if (vmsplice(m->pool[used].wr, &x, 1, SPLICE_F_NONBLOCK) == 1) {
+					m->pool[used].used = 1;
+					m->fds[used] = (uint32_t)m->pool[used].rd;
+					used++;
+				}
+			}
+		}
 		oh.len = sizeof(oh) + used * sizeof(uint32_t);
 		oh.error = FUSE_OUT_SPLICES;
 		iov[1].iov_len = used * sizeof(uint32_t);
-		err = fuse_send(w->fuse_fd, iov, 2);
+		err = sfs_send(w, iov, 2);
 	}
 	src->end(w, err == 0);
 	if (err) {
-		for (int k = 0; k <= i && k < w->npipes; k++)
-			pipe_drain(&w->pipes[k]);
+		drain_all(w, m);
 		return err;
 	}
-	for (int k = 0; k < w->npipes; k++)
-		w->pipes[k].used = 0; /* the kernel drained them */
-	w->c.bytes += rq->size;
-	w->c.bytes_spliced += rq->size;
+	for (int k = 0; k < used; k++) { /* the kernel drained them */
+		struct pipe_pair *p = &m->pool[k];
+
+		p->used = 0;
+		p->taken = 0;
+		p->full = false;
+		p->counted = true;
+	}
 	w->c.pipes_used += used;
+	sfs_count_spliced(w, rq->size, slots);
 	return 0;
 }
 
 const struct reply_mode mode_multipipe = {
     .name = "multipipe",
-    .help = "data into N pipes, one FUSE_OUT_SPLICES reply naming them (patched kernel)",
+    .help = "data into a pool of pipes, one FUSE_OUT_SPLICES reply naming them (patched kernel)",
+    .needs = "FUSE_OUT_SPLICES (the patched kernel: kernel/build, kernel/vm)",
+    .options = multipipe_options,
+    .noptions = sizeof(multipipe_options) / sizeof(multipipe_options[0]),
+    .opts_size = sizeof(struct multipipe_opts),
+    .fault_swap = true,
+    .check = multipipe_check,
     .probe = multipipe_probe,
     .worker_init = multipipe_worker_init,
+    .worker_fini = multipipe_worker_fini,
     .reply = multipipe_reply,
 };

@@ -19,7 +19,7 @@
 #include <sys/ioctl.h>
 
 static void passthrough_init(struct sfs *fs, const struct fuse_init_in *in,
-			     struct fuse_init_out *out)
+                             struct fuse_init_out *out)
 {
 	if ((in->flags & FUSE_INIT_EXT) && (in->flags2 & SFS_FUSE_PASSTHROUGH_FLAGS2)) {
 		out->flags2 |= SFS_FUSE_PASSTHROUGH_FLAGS2;
@@ -28,64 +28,82 @@ static void passthrough_init(struct sfs *fs, const struct fuse_init_in *in,
 	}
 }
 
+struct passthrough_data {
+	int nfiles;
+	int ids[]; /* backing id of each file */
+};
+
+/*
+ * Register every file's backing fd now, in the main thread: it needs
+ * CAP_SYS_ADMIN, which --privilege user takes from the workers; OPEN then
+ * only names the id (no lock, no ioctl on the open path).
+ */
 static int passthrough_probe(struct sfs *fs)
 {
+	struct passthrough_data *d;
+
 	if (!fs->source->file_fd) {
 		fprintf(stderr, "splicefs: passthrough needs files to pass through to: use "
-				"--source mem\n");
+		                "--source mem\n");
 		return -EOPNOTSUPP;
 	}
 	if (!fs->passthrough) {
 		fprintf(stderr, "splicefs: kernel does not offer FUSE passthrough (needs Linux "
-				"6.9+ with CONFIG_FUSE_PASSTHROUGH): pick another --mode\n");
+		                "6.9+ with CONFIG_FUSE_PASSTHROUGH): pick another --mode\n");
 		return -EOPNOTSUPP;
 	}
-	fs->backing_ids = calloc(fs->o.files, sizeof(*fs->backing_ids));
-	if (!fs->backing_ids)
+	d = calloc(1, sizeof(*d) + fs->o.files * sizeof(int));
+	if (!d)
 		return -ENOMEM;
-	pthread_mutex_init(&fs->open_lock, NULL);
+	fs->mode_data = d;
+	for (d->nfiles = 0; d->nfiles < fs->o.files; d->nfiles++) {
+		struct sfs_fuse_backing_map map = {.fd = fs->source->file_fd(fs, d->nfiles)};
+		int id = ioctl(fs->fuse_fd, SFS_FUSE_DEV_IOC_BACKING_OPEN, &map);
+
+		if (id <= 0) {
+			int err = id < 0 ? errno : EIO;
+
+			fprintf(stderr, "splicefs: registering data%d as backing file: %s%s\n",
+			        d->nfiles, strerror(err),
+			        err == EPERM ? " (passthrough needs CAP_SYS_ADMIN)" : "");
+			return err == EPERM ? -EOPNOTSUPP : -err;
+		}
+		d->ids[d->nfiles] = id;
+	}
 	return 0;
 }
 
 static int passthrough_open(struct worker *w, uint64_t file, struct fuse_open_out *out)
 {
-	struct sfs *fs = w->fs;
-	int id, err = 0;
+	struct passthrough_data *d = w->fs->mode_data;
 
-	pthread_mutex_lock(&fs->open_lock);
-	id = fs->backing_ids[file];
-	if (!id) {
-		struct sfs_fuse_backing_map map = {.fd = fs->source->file_fd(fs, file)};
-
-		id = ioctl(fs->fuse_fd, SFS_FUSE_DEV_IOC_BACKING_OPEN, &map);
-		if (id <= 0) {
-			err = id < 0 ? -errno : -EIO;
-			fprintf(stderr, "splicefs: registering data%llu as backing file: %s\n",
-				(unsigned long long)file, strerror(-err));
-		} else {
-			fs->backing_ids[file] = id;
-		}
-	}
-	pthread_mutex_unlock(&fs->open_lock);
-	if (err)
-		return err;
+	if (!d || file >= (uint64_t)d->nfiles)
+		return -EIO;
 	out->open_flags &= ~FOPEN_DIRECT_IO;
 	out->open_flags |= SFS_FOPEN_PASSTHROUGH;
-	SFS_OPEN_OUT_BACKING_ID(out) = id;
+	SFS_OPEN_OUT_BACKING_ID(out) = d->ids[file];
 	return 0;
+}
+
+static void passthrough_shutdown(struct sfs *fs)
+{
+	free(fs->mode_data);
+	fs->mode_data = NULL;
 }
 
 static int passthrough_reply(struct worker *w, const struct read_req *rq)
 {
-	w->c.fallbacks++;
+	sfs_count_fallback(w, FB_OTHER);
 	return reply_by_copy(w, rq);
 }
 
 const struct reply_mode mode_passthrough = {
-	.name = "passthrough",
-	.help = "upstream FUSE passthrough: the kernel reads the backing memfd, no READ reaches us",
-	.probe = passthrough_probe,
-	.init = passthrough_init,
-	.open = passthrough_open,
-	.reply = passthrough_reply,
+    .name = "passthrough",
+    .help = "upstream FUSE passthrough: the kernel reads the backing memfd, no READ reaches us",
+    .needs = "FUSE passthrough: Linux 6.9+, CONFIG_FUSE_PASSTHROUGH, CAP_SYS_ADMIN",
+    .probe = passthrough_probe,
+    .init = passthrough_init,
+    .open = passthrough_open,
+    .reply = passthrough_reply,
+    .shutdown = passthrough_shutdown,
 };

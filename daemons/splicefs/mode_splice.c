@@ -6,53 +6,75 @@
  * libfuse's own request loop, while every mode here must run on the same
  * loop (worker.c) to be compared fairly.  The rules kept from libfuse:
  *
- *  - replies under two pages go by copy;
+ *  - replies under two pages go by copy (fallback_small);
  *  - one pipe per worker, created at the default size, grown with
  *    F_SETPIPE_SZ to pagesize * 3 + reply length; if growing fails the pipe
  *    is grown once to pipe-max-size, never tried again, and that reply and
- *    every later one that does not fit go by copy;
+ *    every later one that does not fit go by copy (fallback_grow);
  *  - the header is vmspliced into the pipe, then the data is spliced in
  *    behind it (from the memfd or the socket), then one splice moves
  *    header + data from the pipe to /dev/fuse;
- *  - if the data does not all fit into the pipe (a socket's small
- *    fragments), the pipe is read back into memory and the reply is copied.
+ *  - if the data does not all fit into the pipe because its slots ran out
+ *    before its bytes did (a socket's small fragments: one slot each), the
+ *    pipe is read back into memory and the reply is copied (fallback_full);
+ *  - a splice call that fails sends the reply by copy where it still can
+ *    (fallback_error).
  *
- * Every fallback is counted (fallbacks, bytes_copied): a "splice" run that
- * copied says so in its numbers.
+ * Every fallback is counted with its reason (and bytes_copied): a "splice"
+ * run that copied says so, and why, in its numbers.
+ *
+ * --fault-swap (testing): the data's first 4 KiB goes through a side pipe and
+ * lands behind the second 4 KiB (a pipe-to-pipe splice: no copy), so every
+ * reply of at least 8 KiB has its first two pages swapped.
  */
 #include "splicefs.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fuse.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static long pipe_max_size(void)
-{
-	static long max;
-	FILE *f;
-
-	if (!max && (f = fopen("/proc/sys/fs/pipe-max-size", "r"))) {
-		if (fscanf(f, "%ld", &max) != 1)
-			max = 0;
-		fclose(f);
-	}
-	return max;
-}
+struct splice_worker {
+	struct pipe_pair pipe;
+	struct pipe_pair side; /* --fault-swap only */
+	bool can_grow;         /* libfuse's grow-once rule */
+	long max_size;         /* /proc/sys/fs/pipe-max-size at start */
+};
 
 static int splice_worker_init(struct worker *w)
 {
-	w->pipe_can_grow = true;
-	pipe_max_size();
-	return pipes_open(w, 1, 0);
+	struct splice_worker *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	w->mode_priv = s;
+	s->side.rd = s->side.wr = -1;
+	s->can_grow = true;
+	s->max_size = sfs_pipe_max_size();
+	err = sfs_pipe_open(w, &s->pipe, 0);
+	if (!err && w->fs->o.fault_swap)
+		err = sfs_pipe_open(w, &s->side, 0);
+	return err;
 }
 
-static int fallback(struct worker *w, const struct read_req *rq)
+static void splice_worker_fini(struct worker *w)
 {
-	w->c.fallbacks++;
+	struct splice_worker *s = w->mode_priv;
+
+	if (!s)
+		return;
+	sfs_pipe_close(&s->pipe);
+	sfs_pipe_close(&s->side);
+	free(s);
+	w->mode_priv = NULL;
+}
+
+static int fallback(struct worker *w, const struct read_req *rq, enum fallback_reason why)
+{
+	sfs_count_fallback(w, why);
 	return reply_by_copy(w, rq);
 }
 
@@ -60,18 +82,28 @@ static int fallback(struct worker *w, const struct read_req *rq)
 static int read_back_and_copy(struct worker *w, const struct read_req *rq, size_t now)
 {
 	const struct data_source *src = w->fs->source;
-	struct pipe_pair *p = &w->pipes[0];
+	struct splice_worker *s = w->mode_priv;
+	struct pipe_pair *p = &s->pipe;
 	struct fuse_out_header oh;
-	struct iovec iov[2];
 	const void *rest;
+	size_t got = 0;
 	int err;
 
-	if (read(p->rd, &oh, sizeof(oh)) != sizeof(oh) ||
-	    read(p->rd, w->buf, now) != (ssize_t)now) {
-		pipe_drain(p);
-		src->end(w, false);
-		return -EIO;
+	while (got < sizeof(oh) + now) {
+		ssize_t r = got < sizeof(oh)
+		                ? read(p->rd, (char *)&oh + got, sizeof(oh) - got)
+		                : read(p->rd, w->buf + got - sizeof(oh), sizeof(oh) + now - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			pipe_drain(w, p);
+			src->end(w, false);
+			return -EIO;
+		}
+		got += r;
 	}
+	p->used = 0;
 	err = src->to_mem(w, w->buf + now, rq->size - now, &rest);
 	if (err) {
 		src->end(w, false);
@@ -79,81 +111,131 @@ static int read_back_and_copy(struct worker *w, const struct read_req *rq, size_
 	}
 	if (rest != w->buf + now)
 		memcpy(w->buf + now, rest, rq->size - now);
-	oh.len = sizeof(oh) + rq->size;
-	iov[0] = (struct iovec){&oh, sizeof(oh)};
-	iov[1] = (struct iovec){w->buf, rq->size};
-	err = fuse_send(w->fuse_fd, iov, 2);
+	sfs_count_fallback(w, FB_FULL);
+	/* With --fault-swap the pages are already swapped in the pipe: send as read back. */
+	err = reply_copy_send(w, rq, w->buf, false);
 	src->end(w, err == 0);
-	if (err)
-		return err;
-	w->c.fallbacks++;
-	w->c.bytes += rq->size;
-	w->c.bytes_copied += rq->size;
+	return err;
+}
+
+/* Move exactly n bytes into p.  n, -EAGAIN when the pipe ran out of slots, or -errno. */
+static ssize_t fill(struct worker *w, struct pipe_pair *p, size_t n, size_t *done)
+{
+	size_t start = *done;
+
+	while (*done - start < n) {
+		ssize_t r = sfs_fill_pipe(w, p, n - (*done - start));
+
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return -EIO;
+		*done += r;
+	}
+	return (ssize_t)n;
+}
+
+/* --fault-swap: data page 0 via the side pipe, so that it lands behind page 1. */
+static ssize_t fill_swapped(struct worker *w, struct splice_worker *s, size_t *done)
+{
+	struct pipe_pair *q = &s->side;
+	size_t side = 0;
+	ssize_t r;
+
+	r = fill(w, q, 4096, &side);
+	if (r >= 0)
+		r = fill(w, &s->pipe, 4096, done);
+	if (r >= 0) {
+		do
+			r = splice(q->rd, NULL, s->pipe.wr, NULL, 4096, SPLICE_F_NONBLOCK);
+		while (r < 0 && errno == EINTR);
+		r = r == 4096 ? 0 : r < 0 ? -errno : -EIO;
+	}
+	if (r < 0) {
+		pipe_drain(w, q);
+		return r == -EAGAIN ? -EIO : r;
+	}
+	s->pipe.used += 4096;
+	s->pipe.taken += q->taken;
+	s->pipe.counted = s->pipe.counted && q->counted;
+	q->used = 0;
+	*done += 4096;
+	w->c.faults_injected++;
 	return 0;
 }
 
 static int splice_reply(struct worker *w, const struct read_req *rq)
 {
 	const struct data_source *src = w->fs->source;
-	struct pipe_pair *p = &w->pipes[0];
+	struct splice_worker *s = w->mode_priv;
+	struct pipe_pair *p = &s->pipe;
 	struct fuse_out_header oh = {sizeof(oh) + rq->size, 0, rq->unique};
 	struct iovec hiov = {&oh, sizeof(oh)};
 	size_t pipesize = 3 * w->fs->page_size + oh.len, done = 0;
+	unsigned slots;
 	ssize_t r;
 	int err;
 
 	if (rq->size < 2 * w->fs->page_size)
-		return fallback(w, rq);
+		return fallback(w, rq, FB_SMALL);
 	if (p->size < pipesize) {
-		if (w->pipe_can_grow) {
-			r = fcntl(p->wr, F_SETPIPE_SZ, (int)pipesize);
-			if (r < 0) {
-				r = fcntl(p->wr, F_SETPIPE_SZ, (int)pipe_max_size());
-				if (r > 0)
-					p->size = r;
-				w->pipe_can_grow = false;
-				return fallback(w, rq);
-			}
-			p->size = r;
+		if (!s->can_grow)
+			return fallback(w, rq, FB_GROW);
+		if (sfs_pipe_resize(w, p, pipesize)) {
+			if (s->max_size > 0)
+				sfs_pipe_resize(w, p, (size_t)s->max_size);
+			s->can_grow = false;
+			return fallback(w, rq, FB_GROW);
 		}
 		if (p->size < pipesize)
-			return fallback(w, rq);
+			return fallback(w, rq, FB_GROW);
 	}
-	r = vmsplice(p->wr, &hiov, 1, SPLICE_F_NONBLOCK);
+	do
+		r = vmsplice(p->wr, &hiov, 1, SPLICE_F_NONBLOCK);
+	while (r < 0 && errno == EINTR);
 	if (r != sizeof(oh)) {
-		pipe_drain(p);
-		return r < 0 ? fallback(w, rq) : -EIO;
+		pipe_drain(w, p);
+		return fallback(w, rq, FB_ERROR);
 	}
+	p->used = sizeof(oh);
+	p->taken = 1; /* the header: one slot of its own */
+	p->counted = true;
+	p->full = false;
 	err = src->begin(w, rq);
+	if (!err && w->fs->o.fault_swap && rq->size >= 8192)
+		err = (int)fill_swapped(w, s, &done);
 	while (!err && done < rq->size) {
-		r = src->to_pipe(w, p->wr, rq->size - done);
+		r = sfs_fill_pipe(w, p, rq->size - done);
 		if (r == -EAGAIN || r == 0)
-			return read_back_and_copy(w, rq, done); /* the pipe is full */
+			return read_back_and_copy(w, rq, done); /* out of slots: copy the rest */
 		if (r < 0)
 			err = (int)r;
 		else
 			done += r;
 	}
 	if (err) {
-		pipe_drain(p);
+		pipe_drain(w, p);
 		src->end(w, false);
 		return err;
 	}
-	r = splice(p->rd, NULL, w->fuse_fd, NULL, oh.len, 0);
-	src->end(w, r == (ssize_t)oh.len);
-	if (r != (ssize_t)oh.len) {
-		err = r < 0 ? -errno : -EIO;
-		pipe_drain(p);
+	slots = sfs_pipe_slots(w, p);
+	err = sfs_send_pipe(w, p, oh.len);
+	src->end(w, err == 0);
+	if (err) {
+		pipe_drain(w, p);
 		return err;
 	}
-	w->c.bytes += rq->size;
-	w->c.bytes_spliced += rq->size;
+	p->used = 0;
+	sfs_count_spliced(w, rq->size, slots > 0 ? slots - 1 : 0);
 	return 0;
 }
 
 const struct reply_mode mode_splice = {
     .name = "splice",
     .help = "header + data into one pipe, splice(pipe -> /dev/fuse), libfuse's fallbacks",
+    .needs = "",
+    .fault_swap = true,
     .worker_init = splice_worker_init,
+    .worker_fini = splice_worker_fini,
     .reply = splice_reply,
 };

@@ -16,16 +16,27 @@
  */
 #include "splicefs.h"
 #include "fuse_compat.h"
+#include "opttab.h"
 
 #include <errno.h>
 #include <liburing.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #define CLASSIC_READ 1 /* user_data of the /dev/fuse read; entries use their address */
+
+struct uring_opts {
+	int depth;
+};
+
+static const struct opt_desc uring_options[] = {
+    {"uring-depth", 0, OPT_INT, offsetof(struct uring_opts, depth), "2", "N",
+     "ring entries per queue (one queue per CPU)", 1, 1024},
+};
 
 struct uring_ent {
 	struct sfs_fuse_uring_req_header *hdr;
@@ -92,7 +103,8 @@ static int uring_worker_init(struct worker *w)
 {
 	struct sfs *fs = w->fs;
 	struct uring_worker *u = calloc(1, sizeof(*u));
-	int nq = nr_queues(), depth = fs->o.uring_depth, n = 0, err;
+	int nq = nr_queues(), n = 0, err;
+	int depth = ((const struct uring_opts *)fs->o.mode_opts)->depth;
 	size_t hsz = 4096; /* a page per header keeps payloads aligned */
 
 	if (!u)
@@ -189,14 +201,19 @@ static int arm_classic(struct worker *w)
 	return 0;
 }
 
-/* The reply of the current entry: header to in_out, arguments into the payload. */
+/*
+ * The reply of the current entry: header to in_out, arguments into the
+ * payload.  1 (not ours: /dev/fuse) for a request that came by /dev/fuse.
+ */
 static int ring_send(struct worker *w, const struct iovec *iov, int cnt)
 {
 	struct uring_worker *u = w->mode_priv;
-	struct uring_ent *e = u->cur;
+	struct uring_ent *e = u ? u->cur : NULL;
 	size_t off = 0;
 
-	if (!e || iov[0].iov_len != sizeof(struct fuse_out_header))
+	if (!e)
+		return 1;
+	if (iov[0].iov_len != sizeof(struct fuse_out_header))
 		return -EINVAL;
 	memcpy(e->hdr->in_out, iov[0].iov_base, iov[0].iov_len);
 	for (int i = 1; i < cnt; i++) {
@@ -219,7 +236,7 @@ static int uring_reply(struct worker *w, const struct read_req *rq)
 
 	if (!u || !u->cur) /* came by /dev/fuse (before the ring was ready) */
 		return reply_by_copy(w, rq);
-	return reply_copy_into(w, rq, u->cur->payload); /* w->send is ring_send */
+	return reply_copy_into(w, rq, u->cur->payload); /* sent by ring_send */
 }
 
 /* Size of the opcode's first argument, which the kernel puts in op_in. */
@@ -268,7 +285,6 @@ static void ring_request(struct worker *w, struct uring_ent *e)
 	len = sizeof(*ih) + a + p;
 	u->cur = e;
 	u->committed = false;
-	w->send = ring_send;
 	w->c.ring_requests++;
 	worker_handle(w, w->buf, len);
 	if (!u->committed) { /* no reply was sent: the entry must go back all the same */
@@ -278,7 +294,6 @@ static void ring_request(struct worker *w, struct uring_ent *e)
 		ring_send(w, &iov, 1);
 	}
 	u->cur = NULL;
-	w->send = dev_send;
 }
 
 static void uring_run(struct worker *w)
@@ -332,6 +347,12 @@ const struct reply_mode mode_uring = {
     .name = "uring",
     .help =
         "FUSE over io_uring (Linux 6.14+): requests and replies through ring entries, data by copy",
+    .needs = "FUSE over io_uring: Linux 6.14+, CONFIG_FUSE_IO_URING, "
+             "/sys/module/fuse/parameters/enable_uring = 1",
+    .options = uring_options,
+    .noptions = sizeof(uring_options) / sizeof(uring_options[0]),
+    .opts_size = sizeof(struct uring_opts),
+    .send = ring_send,
     .probe = uring_probe,
     .init = uring_init,
     .worker_init = uring_worker_init,

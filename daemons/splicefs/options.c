@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * splicefs options: declared once, in opt_table[], which drives parsing,
- * defaults and --help alike (the shape of fio's option tables and libfuse's
- * fuse_opt specs).
+ * splicefs options: declared once, in tables which drive parsing, defaults
+ * and --help alike (the shape of fio's option tables and libfuse's fuse_opt
+ * specs).  The options every mode shares are in opt_table[] below; each reply
+ * mode declares its own in its ops table (.options, as fio's engines do), and
+ * registry.c's list of modes brings them here.  One command line is parsed
+ * against all of them at once: each owner's options land in its own block,
+ * and the chosen mode keeps its block (o->mode_opts).
  */
 #include "splicefs.h"
 #include "opttab.h"
@@ -20,9 +24,9 @@
 // clang-format off
 static const struct opt_desc opt_table[] = {
 	{"mode", 'm', OPT_STR, O(mode), "copy", "MODE",
-	 "reply mode: copy, splice, multipipe, passthrough or uring (see below)"},
+	 "reply mode (see modes below, and --list)"},
 	{"source", 's', OPT_STR, O(source), "mem", "SRC",
-	 "data source: mem (a memfd holding the files) or tcp://HOST:PORT (sbserver)"},
+	 "data source (see sources below, and --list)"},
 	{"threads", 't', OPT_INT, O(threads), "1", "N", "worker threads", 1, 256},
 	{"clone-fd", 0, OPT_BOOL, O(clone_fd), NULL, NULL,
 	 "give each worker its own /dev/fuse fd (FUSE_DEV_IOC_CLONE)"},
@@ -36,14 +40,13 @@ static const struct opt_desc opt_table[] = {
 	 1 << 30},
 	{"direct-io", 0, OPT_BOOL, O(direct_io), NULL, NULL,
 	 "open files with FOPEN_DIRECT_IO (bypass the page cache)"},
-	{"pipe-size", 0, OPT_SIZE32, O(pipe_size), "1M", "SIZE",
-	 "bytes per pipe in multipipe mode (within /proc/sys/fs/pipe-max-size)", 4096, 1U << 31},
-	{"pipes", 0, OPT_INT, O(pipes), "4", "N", "pipes per worker in multipipe mode", 1,
-	 SFS_MAX_PIPES},
 	{"seed", 0, OPT_U64, O(seed), "0", "N", "pattern seed (0 keeps fio's verify_pattern=%o usable)"},
 	{"granule", 0, OPT_SIZE, O(granule), "8", "SIZE",
 	 "pattern step: every GRANULE bytes hold their offset; set to fio's bs for fio verify", 8,
 	 1U << 30},
+	{"privilege", 0, OPT_STR, O(privilege), "root", "root|user",
+	 "user: after mounting, the workers drop CAP_SYS_RESOURCE and CAP_SYS_ADMIN, so pipe sizes "
+	 "obey /proc/sys/fs/pipe-max-size and pipe-user-pages-*"},
 	{"stats-file", 0, OPT_STR, O(stats_file), NULL, "PATH",
 	 "write counters as JSON to PATH (atomically), every --stats-interval and at exit"},
 	{"stats-interval", 0, OPT_DOUBLE, O(stats_interval), "1", "SECONDS",
@@ -55,19 +58,20 @@ static const struct opt_desc opt_table[] = {
 	{"allow-other", 0, OPT_BOOL, O(allow_other), NULL, NULL, "let other users read the mount"},
 	{"probe", 0, OPT_BOOL, O(probe_only), NULL, NULL,
 	 "mount, report whether the kernel accepts FUSE_OUT_SPLICES, unmount, exit 0 (yes) / 1"},
-	{"uring-depth", 0, OPT_INT, O(uring_depth), "2", "N",
-	 "uring mode: ring entries per queue (one queue per CPU)", 1, 1024},
-	{"fault-every", 0, OPT_INT, O(fault_every), "0", "N",
-	 "testing: every Nth multipipe reply names a non-pipe fd, which the kernel must refuse",
-	 0, 1 << 30},
+	{"fault-swap", 0, OPT_BOOL, O(fault_swap), NULL, NULL,
+	 "testing: every reply of 8 KiB or more has its first two 4 KiB pages swapped (modes "
+	 "with fault_swap in --list); a byte-exact check must fail"},
 	{"debug", 'd', OPT_BOOL, O(debug), NULL, NULL, "log every request to stderr"},
+	{"list", 0, OPT_BOOL, O(list), NULL, NULL,
+	 "print every mode and source, with their options, as JSON and exit"},
 	{"version", 'V', OPT_BOOL, O(version), NULL, NULL, "print the version and exit"},
 	{"help", 'h', OPT_BOOL, O(help), NULL, NULL, "print this help and exit"},
 };
 
 // clang-format on
 
-#define NOPTS (sizeof(opt_table) / sizeof(opt_table[0]))
+#define NOPTS    (sizeof(opt_table) / sizeof(opt_table[0]))
+#define ALIGN(x) (((x) + 15) & ~(size_t)15)
 
 void sfs_usage(FILE *f, const char *prog)
 {
@@ -77,26 +81,96 @@ void sfs_usage(FILE *f, const char *prog)
 	        "FUSE_READ in the chosen reply mode.\n\noptions:\n",
 	        prog);
 	opt_usage(f, opt_table, NOPTS);
-	fprintf(f, "\nexit status: 0 served and unmounted cleanly; 1 failed; 2 bad input; 3 the mode\n"
-	           "cannot run here (the kernel lacks it, or the source does not fit it).\n");
-	fprintf(f, "\nmodes:\n");
-	for (const struct reply_mode *const *m = reply_modes; *m; m++)
+	fprintf(f,
+	        "\nexit status: 0 served and unmounted cleanly; 1 failed; 2 bad input; 3 the mode\n"
+	        "cannot run here (the kernel lacks it, or the source does not fit it).\n");
+	fprintf(f, "\nmodes (--mode NAME) and their options:\n");
+	for (const struct reply_mode *const *m = reply_modes; *m; m++) {
 		fprintf(f, "  %-12s %s\n", (*m)->name, (*m)->help);
-	fprintf(f, "\nsources:\n");
-	for (const struct data_source *const *s = data_sources; *s; s++)
-		fprintf(f, "  %-12s %s\n", (*s)->name, (*s)->help);
+		if ((*m)->needs && *(*m)->needs)
+			fprintf(f, "  %-12s needs: %s\n", "", (*m)->needs);
+		if ((*m)->noptions)
+			opt_usage(f, (*m)->options, (*m)->noptions);
+	}
+	fprintf(f, "\nsources (--source SPEC) and their settings (SPEC?key=value&...):\n");
+	for (const struct data_source *const *s = data_sources; *s; s++) {
+		fprintf(f, "  %-16s %s\n", (*s)->spec, (*s)->help);
+		for (size_t i = 0; i < (*s)->noptions; i++)
+			fprintf(f, "    %-26s %s [%s]\n", (*s)->options[i].name,
+			        (*s)->options[i].help,
+			        (*s)->options[i].def ? (*s)->options[i].def : "");
+	}
+}
+
+void sfs_free_opts(struct sfs_opts *o)
+{
+	free(o->mode_opts);
+	free(o->src_opts);
+	o->mode_opts = o->src_opts = NULL;
+}
+
+/*
+ * One table for the whole command line: the shared rows, then each mode's,
+ * every row's offset moved into its owner's block of one scratch area.
+ */
+static int parse_all(struct sfs_opts *o, int argc, char **argv, char *err, size_t errlen)
+{
+	size_t nrows = NOPTS, size = ALIGN(sizeof(*o)), r = 0;
+	size_t at[64];
+	struct opt_desc *t;
+	char *scratch;
+	int first, k = 0;
+
+	for (const struct reply_mode *const *m = reply_modes; *m; m++, k++) {
+		nrows += (*m)->noptions;
+		at[k] = size;
+		size += ALIGN((*m)->opts_size);
+	}
+	t = calloc(nrows, sizeof(*t));
+	scratch = calloc(1, size);
+	if (!t || !scratch) {
+		free(t);
+		free(scratch);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memcpy(t, opt_table, sizeof(opt_table));
+	r = NOPTS;
+	k = 0;
+	for (const struct reply_mode *const *m = reply_modes; *m; m++, k++)
+		for (size_t i = 0; i < (*m)->noptions; i++) {
+			t[r] = (*m)->options[i];
+			t[r++].off += at[k];
+		}
+	first = opt_parse(t, nrows, scratch, argc, argv, err, errlen);
+	if (first >= 0) {
+		memcpy(o, scratch, sizeof(*o));
+		k = 0;
+		for (const struct reply_mode *const *m = reply_modes; *m; m++, k++)
+			if (o->mode && !strcmp((*m)->name, o->mode) && (*m)->opts_size) {
+				o->mode_opts = malloc((*m)->opts_size);
+				if (o->mode_opts)
+					memcpy(o->mode_opts, scratch + at[k], (*m)->opts_size);
+			}
+	}
+	free(t);
+	free(scratch);
+	return first;
 }
 
 int sfs_parse_opts(struct sfs_opts *o, int argc, char **argv, char *err, size_t errlen)
 {
+	const struct reply_mode *mode;
+	const struct data_source *src;
+	char names[256];
 	int first;
 
 	memset(o, 0, sizeof(*o));
-	first = opt_parse(opt_table, NOPTS, o, argc, argv, err, errlen);
+	first = parse_all(o, argc, argv, err, errlen);
 	if (first < 0)
 		return -1;
 	optind = first;
-	if (o->help || o->version)
+	if (o->help || o->version || o->list)
 		return 0;
 	if (optind < argc)
 		o->mountpoint = argv[optind++];
@@ -117,13 +191,40 @@ int sfs_parse_opts(struct sfs_opts *o, int argc, char **argv, char *err, size_t 
 		snprintf(err, errlen, "--granule %" PRIu64 " is not a multiple of 8", o->granule);
 		return -1;
 	}
-	if (!mode_find(o->mode)) {
-		snprintf(err, errlen, "unknown mode '%s': use copy, splice, multipipe, passthrough or uring", o->mode);
+	if (!strcmp(o->privilege, "user")) {
+		o->user = true;
+	} else if (strcmp(o->privilege, "root")) {
+		snprintf(err, errlen, "--privilege '%s': use root or user", o->privilege);
 		return -1;
 	}
-	if (!source_find(o->source)) {
-		snprintf(err, errlen, "unknown source '%s': use mem or tcp://HOST:PORT", o->source);
+	mode = mode_find(o->mode);
+	if (!mode) {
+		snprintf(err, errlen, "unknown mode '%s': use one of %s (splicefs --list)", o->mode,
+		         mode_names(names, sizeof(names)));
 		return -1;
 	}
+	if (mode->opts_size && !o->mode_opts) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (o->fault_swap && !mode->fault_swap) {
+		snprintf(err, errlen, "--fault-swap: mode %s does not implement it (see --list)",
+		         mode->name);
+		return -1;
+	}
+	if (mode->check && mode->check(o, err, errlen))
+		return -1;
+	src = source_find(o->source);
+	if (!src) {
+		snprintf(err, errlen, "unknown source '%s': use one of %s (splicefs --list)",
+		         o->source, source_names(names, sizeof(names)));
+		return -1;
+	}
+	if (src->opts_size && !(o->src_opts = calloc(1, src->opts_size))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (src->parse && src->parse(o->source, o->src_opts, err, errlen))
+		return -1;
 	return 0;
 }

@@ -23,24 +23,12 @@
 
 #define ATTR_VALID 3600 /* the files never change */
 
-int fuse_send(int fd, const struct iovec *iov, int cnt)
-{
-	ssize_t n, want = 0;
-
-	for (int i = 0; i < cnt; i++)
-		want += iov[i].iov_len;
-	n = writev(fd, iov, cnt);
-	if (n < 0)
-		return -errno;
-	return n == want ? 0 : -EIO;
-}
-
 static int reply(struct worker *w, uint64_t unique, int err, const void *arg, size_t len)
 {
 	struct fuse_out_header oh = {sizeof(oh) + (arg ? len : 0), -err, unique};
 	struct iovec iov[2] = {{&oh, sizeof(oh)}, {(void *)arg, len}};
 
-	return w->send(w, iov, arg && len ? 2 : 1);
+	return sfs_send(w, iov, arg && len ? 2 : 1);
 }
 
 int sfs_reply_err(struct worker *w, uint64_t unique, int err)
@@ -220,8 +208,7 @@ static void do_statfs(struct worker *w, const struct fuse_in_header *ih)
  */
 int proto_handle_init(struct sfs *fs, char *buf, size_t bufsize)
 {
-	struct worker boot = {.fs = fs, .id = -1, .fuse_fd = fs->fuse_fd, .sock = -1,
-			      .send = dev_send};
+	struct worker boot = {.fs = fs, .id = -1, .fuse_fd = fs->fuse_fd, .null_fd = -1};
 	const struct fuse_in_header *ih = (const void *)buf;
 	ssize_t n;
 

@@ -19,42 +19,52 @@ struct mem_file {
 	char *map;
 };
 
+/* Shared by every worker, read-only once filled: fs->src. */
+struct mem_src {
+	int nfiles;
+	size_t file_len;
+	long page;
+	struct mem_file files[];
+};
+
 struct mem_cursor {
+	const struct mem_src *s;
 	const struct mem_file *f;
 	loff_t pos; /* offset in the file of the next byte */
 	loff_t end;
 };
 
-static struct mem_file *files;
-static int nfiles;
-static size_t file_len;
-
 static void mem_teardown(struct sfs *fs)
 {
-	(void)fs;
-	for (int i = 0; files && i < nfiles; i++) {
-		if (files[i].map)
-			munmap(files[i].map, file_len);
-		if (files[i].fd >= 0)
-			close(files[i].fd);
+	struct mem_src *s = fs->src;
+
+	for (int i = 0; s && i < s->nfiles; i++) {
+		if (s->files[i].map)
+			munmap(s->files[i].map, s->file_len);
+		if (s->files[i].fd >= 0)
+			close(s->files[i].fd);
 	}
-	free(files);
-	files = NULL;
-	nfiles = 0;
+	free(s);
+	fs->src = NULL;
 }
 
 static int mem_setup(struct sfs *fs)
 {
 	const size_t chunk = 4 << 20;
+	struct mem_src *s = calloc(1, sizeof(*s) + fs->o.files * sizeof(struct mem_file));
 	int err = 0;
 
-	files = calloc(fs->o.files, sizeof(*files));
-	if (!files)
+	if (!s)
 		return -ENOMEM;
-	file_len = fs->o.file_size;
-	for (nfiles = 0; nfiles < fs->o.files; nfiles++) {
-		struct mem_file *m = &files[nfiles];
+	fs->src = s;
+	s->file_len = fs->o.file_size;
+	s->page = sysconf(_SC_PAGESIZE);
+	for (s->nfiles = 0; s->nfiles < fs->o.files; s->nfiles++) {
+		struct mem_file *m = &s->files[s->nfiles];
+		size_t file_len = s->file_len;
+		int nfiles = s->nfiles;
 
+		m->map = NULL;
 		m->fd = memfd_create("splicefs-data", MFD_CLOEXEC);
 		if (m->fd < 0 || ftruncate(m->fd, (off_t)file_len) < 0) {
 			err = -errno;
@@ -68,11 +78,11 @@ static int mem_setup(struct sfs *fs)
 		}
 		for (uint64_t off = 0; off < file_len; off += chunk)
 			pattern_fill(&fs->pat, nfiles, off, m->map + off,
-				     file_len - off < chunk ? file_len - off : chunk);
+			             file_len - off < chunk ? file_len - off : chunk);
 		mprotect(m->map, file_len, PROT_READ);
 	}
 	if (err) {
-		nfiles++; /* tear down the partly made one too */
+		s->nfiles++; /* tear down the partly made one too */
 		mem_teardown(fs);
 	}
 	return err;
@@ -80,14 +90,20 @@ static int mem_setup(struct sfs *fs)
 
 static int mem_file_fd(struct sfs *fs, uint64_t file)
 {
-	(void)fs;
-	return file < (uint64_t)nfiles ? files[file].fd : -EINVAL;
+	const struct mem_src *s = fs->src;
+
+	return s && file < (uint64_t)s->nfiles ? s->files[file].fd : -EINVAL;
 }
 
 static int mem_worker_init(struct worker *w)
 {
-	w->src = calloc(1, sizeof(struct mem_cursor));
-	return w->src ? 0 : -ENOMEM;
+	struct mem_cursor *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->s = w->fs->src;
+	w->src = c;
+	return 0;
 }
 
 static void mem_worker_fini(struct worker *w)
@@ -100,7 +116,7 @@ static int mem_begin(struct worker *w, const struct read_req *rq)
 {
 	struct mem_cursor *c = w->src;
 
-	c->f = &files[rq->file];
+	c->f = &c->s->files[rq->file];
 	c->pos = (loff_t)rq->off;
 	c->end = c->pos + rq->size;
 	return 0;
@@ -119,16 +135,26 @@ static int mem_to_mem(struct worker *w, void *dst, size_t n, const void **p)
 	return 0;
 }
 
-static ssize_t mem_to_pipe(struct worker *w, int pipe_wr, size_t n)
+/*
+ * splice(memfd -> pipe): shmem puts one pipe buffer per page piece (also
+ * inside a large folio), so the bytes [pos, pos + r) took the pages they span.
+ */
+static ssize_t mem_to_pipe(struct worker *w, int pipe_wr, size_t n, unsigned *slots)
 {
 	struct mem_cursor *c = w->src;
+	loff_t start = c->pos;
+	long pg = c->s->page;
 	ssize_t r;
 
 	if ((loff_t)n > c->end - c->pos)
 		n = c->end - c->pos;
-	r = splice(c->f->fd, &c->pos, pipe_wr, NULL, n, SPLICE_F_NONBLOCK);
+	do
+		r = splice(c->f->fd, &c->pos, pipe_wr, NULL, n, SPLICE_F_NONBLOCK);
+	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return -errno;
+	if (r > 0)
+		*slots = (unsigned)((start + r + pg - 1) / pg - start / pg);
 	w->c.source_bytes += r;
 	return r;
 }
@@ -140,15 +166,16 @@ static void mem_end(struct worker *w, bool ok)
 }
 
 const struct data_source source_mem = {
-	.name = "mem",
-	.help = "each file in a memfd filled once with the pattern (splice moves its pages)",
-	.setup = mem_setup,
-	.teardown = mem_teardown,
-	.worker_init = mem_worker_init,
-	.worker_fini = mem_worker_fini,
-	.begin = mem_begin,
-	.to_mem = mem_to_mem,
-	.to_pipe = mem_to_pipe,
-	.end = mem_end,
-	.file_fd = mem_file_fd,
+    .name = "mem",
+    .spec = "mem",
+    .help = "each file in a memfd filled once with the pattern (splice moves its pages)",
+    .setup = mem_setup,
+    .teardown = mem_teardown,
+    .worker_init = mem_worker_init,
+    .worker_fini = mem_worker_fini,
+    .begin = mem_begin,
+    .to_mem = mem_to_mem,
+    .to_pipe = mem_to_pipe,
+    .end = mem_end,
+    .file_fd = mem_file_fd,
 };

@@ -14,6 +14,7 @@
 #define SPLICEFS_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stddef.h>
@@ -23,13 +24,16 @@
 
 #include "pattern.h"
 
-#define SFS_MAX_PIPES 64
+/* Most pipes one multipipe reply may name (the fixed kernel takes up to 1024). */
+#define SFS_MAX_PIPES 256
 
 /* Exit status when the mode cannot run here (kernel lacks it, source does not fit). */
 #define SFS_EXIT_UNSUPPORTED 3
 
 struct worker;
 struct sfs;
+struct opt_desc;
+struct sfs_opts;
 struct fuse_init_in;
 struct fuse_init_out;
 struct fuse_open_out;
@@ -46,10 +50,21 @@ struct read_req {
  * Where the bytes come from.  A read is a stream: begin() announces it, then
  * the mode takes the bytes in order with to_mem() or to_pipe() (never both in
  * one read), and end() closes it.
+ *
+ * A source owns its options (.options, parsed from the spec's ?key=value
+ * part into a block of .opts_size bytes: fs->o.src_opts), its shared state
+ * (fs->src, made by setup) and its per-worker state (w->src, made by
+ * worker_init).
  */
 struct data_source {
 	const char *name;
+	const char *spec; /* how --source names it: "mem", "tcp://HOST:PORT" */
 	const char *help;
+	const struct opt_desc *options; /* ?key=value settings of the spec */
+	size_t noptions;
+	size_t opts_size;
+	/* Check the spec and fill opts (defaults applied); -1 with one line in err. */
+	int (*parse)(const char *spec, void *opts, char *err, size_t errlen);
 	int (*setup)(struct sfs *fs); /* once, before mount */
 	void (*teardown)(struct sfs *fs);
 	int (*worker_init)(struct worker *w); /* per worker: connections, buffers */
@@ -61,8 +76,13 @@ struct data_source {
 	 * memory (no copy).
 	 */
 	int (*to_mem)(struct worker *w, void *dst, size_t n, const void **p);
-	/* Move up to n of the next bytes into pipe_wr; returns bytes moved or -errno. */
-	ssize_t (*to_pipe)(struct worker *w, int pipe_wr, size_t n);
+	/*
+	 * Move up to n of the next bytes into pipe_wr; returns bytes moved or
+	 * -errno (-EAGAIN: the pipe has no free slot).  *slots: the pipe slots the
+	 * bytes took when the source knows (a memfd: one per page piece), else
+	 * left alone (a socket's fragments: the caller counts them).
+	 */
+	ssize_t (*to_pipe)(struct worker *w, int pipe_wr, size_t n, unsigned *slots);
 	/* After the reply: ok = false when the read failed part way (drain, resync). */
 	void (*end)(struct worker *w, bool ok);
 	/* Optional: an fd holding file `file` at offset 0 (passthrough's backing file). */
@@ -71,13 +91,25 @@ struct data_source {
 
 /*
  * How the reply reaches /dev/fuse.  reply() writes the whole reply for rq
- * (header + data, or an error reply) on w->fuse_fd; returns 0, or -errno when
- * no reply could be written (the loop then answers the request with EIO).
+ * (header + data, or an error reply) through fuse_io.c; returns 0, or -errno
+ * when no reply could be written (the loop then answers the request with EIO).
+ *
+ * A mode owns its options (.options: command-line options, parsed into a
+ * block of .opts_size bytes, fs->o.mode_opts), its shared state (fs->mode_data)
+ * and its per-worker state (w->mode_priv: pipes, rings, ...).
  */
 struct reply_mode {
 	const char *name;
 	const char *help;
+	const char *needs; /* what the kernel must have, "" for any kernel */
+	const struct opt_desc *options;
+	size_t noptions;
+	size_t opts_size;
+	bool fault_swap; /* implements --fault-swap */
+	/* After parsing: check the mode's options; -1 with one line in err. */
+	int (*check)(const struct sfs_opts *o, char *err, size_t errlen);
 	int (*probe)(struct sfs *fs); /* after mount+INIT: can this kernel do it? */
+	/* Per worker, in the worker's own thread (after --privilege took effect). */
 	int (*worker_init)(struct worker *w);
 	void (*worker_fini)(struct worker *w);
 	int (*reply)(struct worker *w, const struct read_req *rq);
@@ -91,51 +123,71 @@ struct reply_mode {
 	 * its own way and dispatches them with worker_handle().
 	 */
 	void (*run)(struct worker *w);
+	/*
+	 * Optional: where a reply of the request being handled goes when it is
+	 * not /dev/fuse (a ring entry).  Return 1 when it did not take the reply:
+	 * fuse_io.c then writes it to /dev/fuse.
+	 */
+	int (*send)(struct worker *w, const struct iovec *iov, int cnt);
+	void (*shutdown)(struct sfs *fs); /* optional: free fs->mode_data */
 };
 
 /* Per-worker counters: written by their worker only, summed by readers. */
 struct counters {
-	uint64_t requests;       /* every request read from /dev/fuse */
-	uint64_t reads;          /* FUSE_READ requests */
-	uint64_t bytes;          /* data bytes replied to READs */
-	uint64_t bytes_spliced;  /* ... of which went to the kernel through a pipe */
-	uint64_t bytes_copied;   /* ... of which were copied by write/writev */
-	uint64_t fallbacks;      /* replies a splicing mode sent by copy instead */
-	uint64_t pipes_used;     /* sum of pipes per multipipe reply */
-	uint64_t replies_failed; /* replies that failed and were answered with an error */
-	uint64_t errors;         /* other errors (bad requests, source failures) */
-	uint64_t source_bytes;   /* bytes taken from the data source */
-	uint64_t reconnects;     /* data-source connections re-established */
-	uint64_t ring_requests;  /* requests that came through io_uring entries */
+	uint64_t requests;          /* every request read from /dev/fuse */
+	uint64_t reads;             /* FUSE_READ requests */
+	uint64_t bytes;             /* data bytes replied to READs */
+	uint64_t bytes_spliced;     /* ... of which went to the kernel through a pipe */
+	uint64_t bytes_copied;      /* ... of which were copied by write/writev */
+	uint64_t replies_spliced;   /* replies that went through pipes */
+	uint64_t pipe_slots;        /* pipe slots those replies used */
+	uint64_t fallback_small;    /* splicing mode, copied: reply too small to splice */
+	uint64_t fallback_grow;     /* ... the pipe could not grow to fit */
+	uint64_t fallback_full;     /* ... the pipe was full of fragments before the reply fit */
+	uint64_t fallback_error;    /* ... a splice call failed */
+	uint64_t fallback_other;    /* ... a READ reached passthrough */
+	uint64_t pipes_used;        /* sum of pipes per multipipe reply */
+	uint64_t pool_grows;        /* multipipe: pipes added to the pool */
+	uint64_t faults_injected;   /* --fault-swap / --fault-every replies */
+	uint64_t replies_failed;    /* replies that failed and were answered with an error */
+	uint64_t errors;            /* other errors (bad requests, source failures) */
+	uint64_t source_bytes;      /* bytes taken from the data source */
+	uint64_t reconnects;        /* data-source connections re-established */
+	uint64_t ring_requests;     /* requests that came through io_uring entries */
+	uint64_t pipe_size_granted; /* gauge: largest pipe this worker was granted, bytes */
 } __attribute__((aligned(64)));
+
+enum fallback_reason { FB_SMALL, FB_GROW, FB_FULL, FB_ERROR, FB_OTHER };
 
 struct pipe_pair {
 	int rd, wr;
-	size_t size; /* capacity in bytes after F_SETPIPE_SZ */
-	size_t used; /* bytes currently in the pipe */
+	size_t size;    /* capacity in bytes (what F_SETPIPE_SZ granted) */
+	unsigned slots; /* capacity in slots (size / page size) */
+	size_t used;    /* bytes currently in the pipe */
+	unsigned taken; /* slots currently in use, when known */
+	bool full;      /* no free slot left (a splice into it found none) */
+	bool counted;   /* taken is exact (every fill said its slots) */
 };
 
 struct worker {
 	struct sfs *fs;
 	int id;
 	int fuse_fd; /* the session fd, or this worker's clone */
+	int null_fd; /* /dev/null: pipes are emptied into it */
 	char *inbuf; /* one request, up to max_write + headers */
 	size_t inbuf_size;
 	char *buf; /* data staging buffer of max_read bytes (copy-from-socket) */
 	size_t buf_size;
-	struct pipe_pair pipes[SFS_MAX_PIPES];
-	int npipes;
-	bool pipe_can_grow; /* splice mode: libfuse's grow-once rule */
-	int sock;           /* data source connection, -1 if none */
-	void *src;          /* data source private state */
+	struct pipe_pair probe; /* slot counting (fuse_io.c), made on first use */
+	void *src;              /* data source's per-worker state */
+	void *mode_priv;        /* reply mode's per-worker state */
 	struct counters c;
 	pthread_t thread;
-	/* How replies leave: writev(/dev/fuse) by default; a ring entry for io_uring. */
-	int (*send)(struct worker *w, const struct iovec *iov, int cnt);
-	void *mode_priv; /* reply mode's per-worker state */
+	int init_err; /* worker_init's result, from the worker's thread */
+	sem_t ready;  /* posted once init_err is set */
 };
 
-/* Options, declared once in options.c's table (which also prints --help). */
+/* Options, declared once in tables (options.c's, and each mode's and source's). */
 struct sfs_opts {
 	const char *mountpoint;
 	const char *mode;
@@ -147,8 +199,6 @@ struct sfs_opts {
 	uint32_t max_read; /* bytes per FUSE_READ (max_pages = max_read / 4096) */
 	bool direct_io;
 	uint64_t readahead;
-	uint32_t pipe_size; /* bytes per pipe */
-	int pipes;          /* pipes per worker (multipipe) */
 	uint64_t seed;
 	uint64_t granule;
 	const char *stats_file;
@@ -158,11 +208,15 @@ struct sfs_opts {
 	bool foreground;
 	bool probe_only;
 	bool debug;
-	int fault_every; /* testing: inject a bad fd into every Nth multipipe reply */
-	int uring_depth; /* io_uring: ring entries per queue */
+	const char *privilege; /* "root" or "user" */
+	bool user;             /* --privilege user */
+	bool fault_swap;       /* testing: misplace the data of every reply >= 8 KiB */
 	bool allow_other;
+	bool list;
 	bool help;
 	bool version;
+	void *mode_opts; /* the chosen mode's options (its .options table) */
+	void *src_opts;  /* the chosen source's options */
 };
 
 struct sfs {
@@ -170,7 +224,8 @@ struct sfs {
 	struct pattern pat;
 	const struct reply_mode *mode;
 	const struct data_source *source;
-	void *src; /* data source shared state */
+	void *src;       /* data source shared state */
+	void *mode_data; /* reply mode shared state */
 	int fuse_fd;
 	struct fuse_session *se;
 	struct worker *workers;
@@ -178,42 +233,60 @@ struct sfs {
 	uint32_t max_read; /* negotiated */
 	long page_size;
 	volatile int stop;
-	bool passthrough;          /* INIT enabled FUSE_PASSTHROUGH */
-	bool uring;                /* INIT enabled FUSE_OVER_IO_URING */
-	int *backing_ids;          /* passthrough: per file, 0 until registered */
-	pthread_mutex_t open_lock; /* passthrough registration (open path, not read) */
+	bool passthrough; /* INIT enabled FUSE_PASSTHROUGH */
+	bool uring;       /* INIT enabled FUSE_OVER_IO_URING */
 };
 
-/* Registries */
+/* registry.c: the one list of modes and sources */
 extern const struct reply_mode mode_copy, mode_splice, mode_multipipe, mode_passthrough, mode_uring;
 extern const struct data_source source_mem, source_tcp;
 extern const struct reply_mode *const reply_modes[];   /* NULL-terminated */
 extern const struct data_source *const data_sources[]; /* NULL-terminated */
 const struct reply_mode *mode_find(const char *name);
 const struct data_source *source_find(const char *spec);
+/* "copy, splice, ..." into buf */
+const char *mode_names(char *buf, size_t len);
+const char *source_names(char *buf, size_t len);
+/* --list: every mode and source, their options, as one JSON object */
+void sfs_list(FILE *f);
 
 /* options.c */
 int sfs_parse_opts(struct sfs_opts *o, int argc, char **argv, char *err, size_t errlen);
+void sfs_free_opts(struct sfs_opts *o);
 void sfs_usage(FILE *f, const char *prog);
 
 /* proto.c: everything but READ */
 int proto_handle_init(struct sfs *fs, char *buf, size_t bufsize);
 void proto_dispatch(struct worker *w, const void *req, size_t len);
 int sfs_reply_err(struct worker *w, uint64_t unique, int err);
+
+/* fuse_io.c: every reply leaves through here; the pipe helpers */
 int fuse_send(int fd, const struct iovec *iov, int cnt);
+int sfs_send(struct worker *w, const struct iovec *iov, int cnt);
+int sfs_send_pipe(struct worker *w, struct pipe_pair *p, size_t len);
+int sfs_pipe_open(struct worker *w, struct pipe_pair *p, size_t size);
+void sfs_pipe_close(struct pipe_pair *p);
+int sfs_pipe_resize(struct worker *w, struct pipe_pair *p, size_t size);
+int pipe_drain(struct worker *w, struct pipe_pair *p);
+long sfs_pipe_max_size(void);
+int sfs_pipe_count_slots(struct worker *w, struct pipe_pair *p);
+unsigned sfs_pipe_slots(struct worker *w, struct pipe_pair *p);
+/* Move up to n source bytes into p; updates used/taken/full.  Bytes, or -errno. */
+ssize_t sfs_fill_pipe(struct worker *w, struct pipe_pair *p, size_t n);
+void sfs_count_fallback(struct worker *w, enum fallback_reason why);
+void sfs_count_spliced(struct worker *w, size_t bytes, unsigned slots);
 
 /* mode_copy.c: the copy reply, also the splicing modes' counted fallback */
 int reply_by_copy(struct worker *w, const struct read_req *rq);
 int reply_copy_into(struct worker *w, const struct read_req *rq, void *dst);
+int reply_copy_data(struct worker *w, const struct read_req *rq, const void *data);
+int reply_copy_send(struct worker *w, const struct read_req *rq, const void *data, bool swap);
 
 /* worker.c */
 int workers_start(struct sfs *fs);
 void worker_handle(struct worker *w, const void *req, size_t len);
-int dev_send(struct worker *w, const struct iovec *iov, int cnt);
 void workers_stop(struct sfs *fs);
-int pipes_open(struct worker *w, int n, size_t size);
-void pipes_close(struct worker *w);
-int pipe_drain(struct pipe_pair *p);
+int sfs_drop_privilege(void);
 
 /* stats.c */
 void counters_sum(const struct sfs *fs, struct counters *out);

@@ -7,6 +7,7 @@
 #include "splicefs.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <fcntl.h>
 #include <linux/fuse.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,44 +23,26 @@
 #define FUSE_DEV_IOC_CLONE _IOR(229, 0, uint32_t)
 #endif
 
-int pipes_open(struct worker *w, int n, size_t size)
+/*
+ * --privilege user: this thread gives up CAP_SYS_RESOURCE and CAP_SYS_ADMIN
+ * (effective, permitted and inheritable: for good).  Capabilities belong to a
+ * thread, so each worker drops them itself and the main thread keeps them to
+ * unmount.  Pipe sizes then obey /proc/sys/fs/pipe-max-size and
+ * pipe-user-pages-*, as a normal daemon's do.
+ */
+int sfs_drop_privilege(void)
 {
-	for (int i = 0; i < n; i++) {
-		int fd[2];
-		long got;
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+	const uint32_t drop = (1u << CAP_SYS_RESOURCE) | (1u << CAP_SYS_ADMIN); /* both < 32 */
 
-		if (pipe2(fd, O_CLOEXEC) < 0)
-			return -errno;
-		w->pipes[i] = (struct pipe_pair){fd[0], fd[1], 0, 0};
-		w->npipes = i + 1;
-		got = size ? fcntl(fd[1], F_SETPIPE_SZ, (int)size) : fcntl(fd[1], F_GETPIPE_SZ);
-		if (got < 0)
-			return -errno;
-		w->pipes[i].size = (size_t)got;
-	}
-	return 0;
-}
-
-void pipes_close(struct worker *w)
-{
-	for (int i = 0; i < w->npipes; i++) {
-		close(w->pipes[i].rd);
-		close(w->pipes[i].wr);
-	}
-	w->npipes = 0;
-}
-
-/* Empty a pipe after a failed reply, so the next reply starts clean. */
-int pipe_drain(struct pipe_pair *p)
-{
-	char sink[65536];
-	int fl = fcntl(p->rd, F_GETFL);
-
-	fcntl(p->rd, F_SETFL, fl | O_NONBLOCK);
-	while (read(p->rd, sink, sizeof(sink)) > 0)
-		;
-	fcntl(p->rd, F_SETFL, fl);
-	p->used = 0;
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	d[0].effective &= ~drop;
+	d[0].permitted &= ~drop;
+	d[0].inheritable &= ~drop;
+	if (syscall(SYS_capset, &h, d) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -95,11 +79,6 @@ static void handle_read(struct worker *w, const struct fuse_in_header *ih, size_
 	}
 }
 
-int dev_send(struct worker *w, const struct iovec *iov, int cnt)
-{
-	return fuse_send(w->fuse_fd, iov, cnt);
-}
-
 /* One request, whichever way it came: READ goes to the reply mode. */
 void worker_handle(struct worker *w, const void *req, size_t len)
 {
@@ -114,7 +93,20 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct sfs *fs = w->fs;
+	int err = 0;
 
+	/* Set up in this thread, after the privilege drop: pipes get what it allows. */
+	if (fs->o.user && (err = sfs_drop_privilege()))
+		fprintf(stderr, "splicefs[%d]: dropping CAP_SYS_RESOURCE, CAP_SYS_ADMIN: %s\n",
+		        w->id, strerror(-err));
+	if (!err && fs->source->worker_init)
+		err = fs->source->worker_init(w);
+	if (!err && fs->mode->worker_init)
+		err = fs->mode->worker_init(w);
+	w->init_err = err;
+	sem_post(&w->ready);
+	if (err)
+		return NULL;
 	if (fs->mode->run) {
 		fs->mode->run(w);
 		fs->stop = 1;
@@ -147,9 +139,10 @@ static int worker_init(struct sfs *fs, struct worker *w, int id)
 	memset(w, 0, sizeof(*w));
 	w->fs = fs;
 	w->id = id;
-	w->sock = -1;
 	w->fuse_fd = fs->fuse_fd;
-	w->send = dev_send;
+	w->null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	w->probe.rd = w->probe.wr = -1;
+	sem_init(&w->ready, 0, 0);
 	if (fs->o.clone_fd && id > 0) {
 		uint32_t master = fs->fuse_fd;
 
@@ -171,10 +164,6 @@ static int worker_init(struct sfs *fs, struct worker *w, int id)
 		return -ENOMEM;
 	}
 	w->buf = w->inbuf + w->inbuf_size;
-	if (fs->source->worker_init && (err = fs->source->worker_init(w)))
-		return err;
-	if (fs->mode->worker_init && (err = fs->mode->worker_init(w)))
-		return err;
 	return 0;
 }
 
@@ -184,7 +173,10 @@ static void worker_fini(struct sfs *fs, struct worker *w)
 		fs->mode->worker_fini(w);
 	if (fs->source->worker_fini)
 		fs->source->worker_fini(w);
-	pipes_close(w);
+	sfs_pipe_close(&w->probe);
+	if (w->null_fd >= 0)
+		close(w->null_fd);
+	w->null_fd = -1;
 	if (w->inbuf)
 		munmap(w->inbuf, w->inbuf_size + w->buf_size);
 	if (w->fuse_fd >= 0 && w->fuse_fd != fs->fuse_fd)
@@ -197,54 +189,11 @@ static void wake(int sig)
 	(void)sig;
 }
 
-int workers_start(struct sfs *fs)
+/* Wake the first n workers out of read() and join them. */
+static void join_workers(struct sfs *fs, int n)
 {
-	struct sigaction sa = {.sa_handler = wake}; /* no SA_RESTART: read() returns EINTR */
-	sigset_t all, old;
-	int i, err = 0;
-
-	sigaction(SIGUSR2, &sa, NULL);
-	fs->workers = calloc(fs->o.threads, sizeof(*fs->workers));
-	if (!fs->workers)
-		return -ENOMEM;
-	for (i = 0; i < fs->o.threads; i++) {
-		err = worker_init(fs, &fs->workers[i], i);
-		if (err)
-			goto fail;
-	}
-	sigfillset(&all);
-	sigdelset(&all, SIGUSR2);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	for (i = 0; i < fs->o.threads; i++) {
-		err = -pthread_create(&fs->workers[i].thread, NULL, worker_main, &fs->workers[i]);
-		if (err) {
-			fs->stop = 1;
-			while (--i >= 0) {
-				pthread_kill(fs->workers[i].thread, SIGUSR2);
-				pthread_join(fs->workers[i].thread, NULL);
-			}
-			pthread_sigmask(SIG_SETMASK, &old, NULL);
-			i = fs->o.threads;
-			goto fail;
-		}
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return 0;
-fail:
-	for (int j = 0; j < fs->o.threads && j <= i; j++)
-		worker_fini(fs, &fs->workers[j]);
-	free(fs->workers);
-	fs->workers = NULL;
-	return err;
-}
-
-/* Called after the unmount: wake every worker out of read() and join it. */
-void workers_stop(struct sfs *fs)
-{
-	if (!fs->workers)
-		return;
 	fs->stop = 1;
-	for (int i = 0; i < fs->o.threads; i++) {
+	for (int i = 0; i < n; i++) {
 		/* A worker between its stop check and read() misses one signal: repeat. */
 		do {
 			struct timespec ts;
@@ -260,6 +209,62 @@ void workers_stop(struct sfs *fs)
 				break;
 		} while (1);
 	}
-	for (int i = 0; i < fs->o.threads; i++)
-		worker_fini(fs, &fs->workers[i]);
+}
+
+/*
+ * Each worker sets itself up in its own thread (privilege drop first, then
+ * the source's connection and the mode's pipes) and says how it went; a
+ * failure in any stops them all.
+ */
+int workers_start(struct sfs *fs)
+{
+	struct sigaction sa = {.sa_handler = wake}; /* no SA_RESTART: read() returns EINTR */
+	sigset_t all, old;
+	int i, started = 0, err = 0;
+
+	sigaction(SIGUSR2, &sa, NULL);
+	fs->workers = calloc(fs->o.threads, sizeof(*fs->workers));
+	if (!fs->workers)
+		return -ENOMEM;
+	for (i = 0; i < fs->o.threads && !err; i++)
+		err = worker_init(fs, &fs->workers[i], i);
+	if (err)
+		goto fail;
+	sigfillset(&all);
+	sigdelset(&all, SIGUSR2);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (; started < fs->o.threads; started++) {
+		err = -pthread_create(&fs->workers[started].thread, NULL, worker_main,
+		                      &fs->workers[started]);
+		if (err)
+			break;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (int j = 0; j < started; j++) {
+		while (sem_wait(&fs->workers[j].ready) < 0 && errno == EINTR)
+			;
+		if (!err)
+			err = fs->workers[j].init_err;
+	}
+	if (!err)
+		return 0;
+	join_workers(fs, started);
+fail:
+	for (int j = 0; j < i; j++)
+		worker_fini(fs, &fs->workers[j]);
+	free(fs->workers);
+	fs->workers = NULL;
+	return err;
+}
+
+/* Called after the unmount: wake every worker out of read() and join it. */
+void workers_stop(struct sfs *fs)
+{
+	if (fs->workers) {
+		join_workers(fs, fs->o.threads);
+		for (int i = 0; i < fs->o.threads; i++)
+			worker_fini(fs, &fs->workers[i]);
+	}
+	if (fs->mode && fs->mode->shutdown)
+		fs->mode->shutdown(fs);
 }

@@ -16,12 +16,14 @@ TEST(counters_sum_over_workers)
 	fs.workers = w;
 	w[0].c.bytes = 10, w[1].c.bytes = 20, w[2].c.bytes = 30;
 	w[0].c.bytes_spliced = 10, w[2].c.bytes_copied = 30, w[1].c.bytes_copied = 20;
-	w[1].c.fallbacks = 2;
+	w[1].c.fallback_full = 2;
+	w[0].c.pipe_size_granted = 65536, w[2].c.pipe_size_granted = 1 << 20;
 	counters_sum(&fs, &c);
 	CHECK_EQ_U64(c.bytes, 60);
 	CHECK_EQ_U64(c.bytes_spliced, 10);
 	CHECK_EQ_U64(c.bytes_copied, 50);
-	CHECK_EQ_U64(c.fallbacks, 2);
+	CHECK_EQ_U64(c.fallback_full, 2);
+	CHECK_EQ_U64(c.pipe_size_granted, 1 << 20); /* a gauge: the largest, not a sum */
 }
 
 TEST(counters_json_has_every_field)
@@ -38,9 +40,13 @@ TEST(counters_json_has_every_field)
 	CHECK(stats_json(&fs, buf, sizeof(buf)) > 0);
 	CHECK(strstr(buf, "\"bytes_copied\":123456789012") != NULL);
 	CHECK(strstr(buf, "\"mode\":\"splice\"") != NULL);
-	const char *fields[] = {"requests",       "reads",     "bytes",
-	                        "bytes_spliced",  "fallbacks", "pipes_used",
-	                        "replies_failed", "errors",    "source_bytes"};
+	const char *fields[] = {"requests",          "reads",           "bytes",
+	                        "bytes_spliced",     "fallbacks",       "pipes_used",
+	                        "replies_failed",    "errors",          "source_bytes",
+	                        "replies_spliced",   "pipe_slots",      "bytes_per_slot",
+	                        "fallback_small",    "fallback_grow",   "fallback_full",
+	                        "fallback_error",    "pipes_per_reply", "pool_grows",
+	                        "pipe_size_granted", "privilege",       "faults_injected"};
 	for (unsigned i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		char k[64];
 
@@ -48,6 +54,28 @@ TEST(counters_json_has_every_field)
 		CHECK(strstr(buf, k) != NULL);
 	}
 	CHECK(stats_json(&fs, buf, 16) < 0); /* too small: an error, not half a line */
+}
+
+TEST(counters_fallbacks_sum_and_ratios)
+{
+	struct sfs fs = {0};
+	struct worker w[2] = {0};
+	char buf[4096];
+
+	fs.o.threads = 2;
+	fs.o.mode = "multipipe";
+	fs.o.source = "mem";
+	fs.o.user = true;
+	fs.workers = w;
+	w[0].c.fallback_small = 1, w[0].c.fallback_grow = 2, w[1].c.fallback_full = 4;
+	w[1].c.fallback_error = 8;
+	w[0].c.bytes_spliced = 3000, w[1].c.bytes_spliced = 1000, w[0].c.pipe_slots = 4;
+	w[0].c.replies_spliced = 3, w[1].c.replies_spliced = 1, w[1].c.pipes_used = 6;
+	CHECK(stats_json(&fs, buf, sizeof(buf)) > 0);
+	CHECK(strstr(buf, "\"fallbacks\":15,") != NULL);
+	CHECK(strstr(buf, "\"bytes_per_slot\":1000.0") != NULL);
+	CHECK(strstr(buf, "\"pipes_per_reply\":1.500") != NULL);
+	CHECK(strstr(buf, "\"privilege\":\"user\"") != NULL);
 }
 
 TEST(counters_stats_file_is_atomic)

@@ -20,6 +20,8 @@
 #include "sbproto.h"
 #include "splicefs.h"
 
+int tcp_worker_sock(const struct worker *w);
+
 TEST(sbproto_layout)
 {
 	struct sbp_req r = {.magic = SBP_REQ_MAGIC,
@@ -285,7 +287,6 @@ static int tcp_open(struct mini_srv *m, struct sfs *fs, struct worker *w, uint64
 	fs->o.seed = 3;
 	fs->pat = (struct pattern){.seed = 3, .granule = granule};
 	w->fs = fs;
-	w->sock = -1;
 	w->buf = buf;
 	w->buf_size = sizeof(buf);
 	if (source_tcp.setup(fs))
@@ -316,6 +317,7 @@ TEST(source_tcp_mem_and_pipe)
 	struct read_req rq = {.file = 0, .off = 12288, .size = 256 << 10};
 	int pfd[2];
 	size_t moved = 0;
+	unsigned slots;
 	ssize_t r;
 	int again = 0;
 	char *got;
@@ -323,7 +325,7 @@ TEST(source_tcp_mem_and_pipe)
 	if (mini_start(&m, 0))
 		SKIP("cannot listen on 127.0.0.1");
 	CHECK(tcp_open(&m, &fs, &w, 4096) == 0);
-	CHECK(w.sock >= 0);
+	CHECK(tcp_worker_sock(&w) >= 0);
 	CHECK(read_mem(&w, 0, 4096) == 0);
 	CHECK(read_mem(&w, T_FILE_SIZE - 1000, 1000) == 0);
 	CHECK(read_mem(&w, 4095, 1 << 20) == 0);
@@ -336,7 +338,7 @@ TEST(source_tcp_mem_and_pipe)
 	CHECK(got);
 	CHECK(source_tcp.begin(&w, &rq) == 0);
 	while (moved < rq.size) {
-		r = source_tcp.to_pipe(&w, pfd[1], rq.size - moved);
+		r = source_tcp.to_pipe(&w, pfd[1], rq.size - moved, &slots);
 		if (r == -EAGAIN) {
 			/* the pipe is full: empty it and go on (the caller's other pipe) */
 			again++;
@@ -382,6 +384,7 @@ TEST(source_tcp_pipe_data)
 	struct read_req rq = {.file = 0, .off = 1 << 20, .size = 1 << 20};
 	int pfd[2];
 	size_t moved = 0, out = 0;
+	unsigned slots;
 	char *got;
 
 	if (mini_start(&m, 0))
@@ -392,7 +395,7 @@ TEST(source_tcp_pipe_data)
 	CHECK(got);
 	CHECK(source_tcp.begin(&w, &rq) == 0);
 	while (moved < rq.size) {
-		ssize_t r = source_tcp.to_pipe(&w, pfd[1], rq.size - moved);
+		ssize_t r = source_tcp.to_pipe(&w, pfd[1], rq.size - moved, &slots);
 
 		if (r == -EAGAIN) {
 			ssize_t q = read(pfd[0], got + out, rq.size - out);
@@ -431,7 +434,7 @@ TEST(source_tcp_lost_connection)
 	CHECK(tcp_open(&m, &fs, &w, 4096) == 0);
 	CHECK(read_mem(&w, 0, 65536) == 0);
 	CHECK(read_mem(&w, 65536, 65536) == -EIO); /* the read that was cut short fails */
-	CHECK(w.sock < 0);
+	CHECK(tcp_worker_sock(&w) < 0);
 	CHECK(read_mem(&w, 0, 65536) == 0); /* the next one reconnects */
 	CHECK_EQ_U64(w.c.reconnects, 1);
 	CHECK(w.c.errors >= 1);
