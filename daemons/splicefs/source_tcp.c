@@ -124,7 +124,7 @@ static int dial(const struct tcp_src *tcp, char *msg, size_t msglen, struct sbp_
 
 	if (fd < 0) {
 		snprintf(msg, msglen, "connect to %.200s:%s: %s", tcp->host, tcp->port,
-		         strerror(-fd));
+		         sbp_strerror(-fd));
 		return fd;
 	}
 	ret = sbp_client_hello(fd, &tcp->hello, server, msg, msglen);
