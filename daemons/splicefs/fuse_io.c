@@ -236,8 +236,17 @@ ssize_t sfs_fill_pipe(struct worker *w, struct pipe_pair *p, size_t n)
 	return r;
 }
 
-/* Slots the bytes in p take: known, or counted with the probe. */
-unsigned sfs_pipe_slots(struct worker *w, struct pipe_pair *p)
+bool sfs_slot_sample(struct worker *w)
+{
+	return w->slot_tick++ % SFS_SLOT_SAMPLE == 0;
+}
+
+/*
+ * Slots the bytes in p take: known, or counted with the probe on a sampled
+ * reply (sample), else SFS_SLOTS_UNKNOWN: probing every reply would add three
+ * syscalls to the path being measured.
+ */
+unsigned sfs_pipe_slots(struct worker *w, struct pipe_pair *p, bool sample)
 {
 	int r;
 
@@ -247,8 +256,10 @@ unsigned sfs_pipe_slots(struct worker *w, struct pipe_pair *p)
 		return p->slots;
 	if (p->counted)
 		return p->taken;
+	if (!sample)
+		return SFS_SLOTS_UNKNOWN;
 	r = sfs_pipe_count_slots(w, p);
-	return r < 0 ? 0 : (unsigned)r;
+	return r < 0 ? SFS_SLOTS_UNKNOWN : (unsigned)r;
 }
 
 void sfs_count_fallback(struct worker *w, enum fallback_reason why)
@@ -277,5 +288,8 @@ void sfs_count_spliced(struct worker *w, size_t bytes, unsigned slots)
 	w->c.bytes += bytes;
 	w->c.bytes_spliced += bytes;
 	w->c.replies_spliced++;
-	w->c.pipe_slots += slots;
+	if (slots != SFS_SLOTS_UNKNOWN) {
+		w->c.pipe_slots += slots;
+		w->c.slot_bytes += bytes;
+	}
 }

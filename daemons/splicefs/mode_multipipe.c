@@ -251,9 +251,15 @@ static int multipipe_reply(struct worker *w, const struct read_req *rq)
 		used = i + 1;
 	}
 	if (!err) {
+		bool sample = sfs_slot_sample(w);
+
 		for (int k = 0; k < used; k++) {
+			unsigned s = sfs_pipe_slots(w, &m->pool[k], sample);
+
 			m->fds[k] = (uint32_t)m->pool[k].rd;
-			slots += sfs_pipe_slots(w, &m->pool[k]);
+			slots = (s == SFS_SLOTS_UNKNOWN || slots == SFS_SLOTS_UNKNOWN)
+			            ? SFS_SLOTS_UNKNOWN
+			            : slots + s;
 		}
 		if (swap && used >= 2) {
 			m->fds[0] = (uint32_t)m->pool[1].rd;

@@ -218,7 +218,7 @@ static int splice_reply(struct worker *w, const struct read_req *rq)
 		src->end(w, false);
 		return err;
 	}
-	slots = sfs_pipe_slots(w, p);
+	slots = sfs_pipe_slots(w, p, sfs_slot_sample(w));
 	err = sfs_send_pipe(w, p, oh.len);
 	src->end(w, err == 0);
 	if (err) {
@@ -226,7 +226,11 @@ static int splice_reply(struct worker *w, const struct read_req *rq)
 		return err;
 	}
 	p->used = 0;
-	sfs_count_spliced(w, rq->size, slots > 0 ? slots - 1 : 0);
+	/* The header took the first slot. */
+	sfs_count_spliced(w, rq->size,
+	                  slots == SFS_SLOTS_UNKNOWN ? slots
+	                  : slots > 0                ? slots - 1
+	                                             : 0);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #ifndef SPLICEFS_H
 #define SPLICEFS_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdbool.h>
@@ -134,13 +135,14 @@ struct reply_mode {
 
 /* Per-worker counters: written by their worker only, summed by readers. */
 struct counters {
-	uint64_t requests;          /* every request read from /dev/fuse */
-	uint64_t reads;             /* FUSE_READ requests */
-	uint64_t bytes;             /* data bytes replied to READs */
-	uint64_t bytes_spliced;     /* ... of which went to the kernel through a pipe */
-	uint64_t bytes_copied;      /* ... of which were copied by write/writev */
-	uint64_t replies_spliced;   /* replies that went through pipes */
-	uint64_t pipe_slots;        /* pipe slots those replies used */
+	uint64_t requests;        /* every request read from /dev/fuse */
+	uint64_t reads;           /* FUSE_READ requests */
+	uint64_t bytes;           /* data bytes replied to READs */
+	uint64_t bytes_spliced;   /* ... of which went to the kernel through a pipe */
+	uint64_t bytes_copied;    /* ... of which were copied by write/writev */
+	uint64_t replies_spliced; /* replies that went through pipes */
+	uint64_t pipe_slots;      /* pipe slots the replies with a slot count used */
+	uint64_t slot_bytes; /* bytes of those replies (bytes_per_slot = slot_bytes / pipe_slots) */
 	uint64_t fallback_small;    /* splicing mode, copied: reply too small to splice */
 	uint64_t fallback_grow;     /* ... the pipe could not grow to fit */
 	uint64_t fallback_full;     /* ... the pipe was full of fragments before the reply fit */
@@ -179,6 +181,7 @@ struct worker {
 	char *buf; /* data staging buffer of max_read bytes (copy-from-socket) */
 	size_t buf_size;
 	struct pipe_pair probe; /* slot counting (fuse_io.c), made on first use */
+	unsigned slot_tick;     /* counts replies: every SFS_SLOT_SAMPLE-th one is probed */
 	void *src;              /* data source's per-worker state */
 	void *mode_priv;        /* reply mode's per-worker state */
 	struct counters c;
@@ -270,7 +273,11 @@ int sfs_pipe_resize(struct worker *w, struct pipe_pair *p, size_t size);
 int pipe_drain(struct worker *w, struct pipe_pair *p);
 long sfs_pipe_max_size(void);
 int sfs_pipe_count_slots(struct worker *w, struct pipe_pair *p);
-unsigned sfs_pipe_slots(struct worker *w, struct pipe_pair *p);
+/* Sample 1 reply in SFS_SLOT_SAMPLE where the slots must be probed (3 syscalls). */
+#define SFS_SLOT_SAMPLE   16
+#define SFS_SLOTS_UNKNOWN UINT_MAX
+bool sfs_slot_sample(struct worker *w);
+unsigned sfs_pipe_slots(struct worker *w, struct pipe_pair *p, bool sample);
 /* Move up to n source bytes into p; updates used/taken/full.  Bytes, or -errno. */
 ssize_t sfs_fill_pipe(struct worker *w, struct pipe_pair *p, size_t n);
 void sfs_count_fallback(struct worker *w, enum fallback_reason why);

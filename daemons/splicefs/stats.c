@@ -16,7 +16,8 @@
 #define FIELDS(X)                                                                                  \
 	X(requests)                                                                                \
 	X(reads)                                                                                   \
-	X(bytes) X(bytes_spliced) X(bytes_copied) X(replies_spliced) X(pipe_slots)                 \
+	X(bytes)                                                                                   \
+	X(bytes_spliced) X(bytes_copied) X(replies_spliced) X(pipe_slots) X(slot_bytes)            \
 	    X(fallback_small) X(fallback_grow) X(fallback_full) X(fallback_error)                  \
 	        X(fallback_other) X(pipes_used) X(pool_grows) X(faults_injected) X(replies_failed) \
 	            X(errors) X(source_bytes) X(reconnects) X(ring_requests)
@@ -112,7 +113,7 @@ int stats_json(const struct sfs *fs, char *buf, size_t len)
 	       (unsigned long long)(c.fallback_small + c.fallback_grow + c.fallback_full +
 	                            c.fallback_error + c.fallback_other),
 	       (unsigned long long)c.pipe_size_granted,
-	       c.pipe_slots ? (double)c.bytes_spliced / c.pipe_slots : 0.0,
+	       c.pipe_slots ? (double)c.slot_bytes / c.pipe_slots : 0.0,
 	       c.replies_spliced ? (double)c.pipes_used / c.replies_spliced : 0.0);
 	return (n < 0 || (size_t)n >= len) ? -ENOSPC : n;
 }

@@ -40,13 +40,13 @@ TEST(counters_json_has_every_field)
 	CHECK(stats_json(&fs, buf, sizeof(buf)) > 0);
 	CHECK(strstr(buf, "\"bytes_copied\":123456789012") != NULL);
 	CHECK(strstr(buf, "\"mode\":\"splice\"") != NULL);
-	const char *fields[] = {"requests",          "reads",           "bytes",
-	                        "bytes_spliced",     "fallbacks",       "pipes_used",
-	                        "replies_failed",    "errors",          "source_bytes",
-	                        "replies_spliced",   "pipe_slots",      "bytes_per_slot",
-	                        "fallback_small",    "fallback_grow",   "fallback_full",
-	                        "fallback_error",    "pipes_per_reply", "pool_grows",
-	                        "pipe_size_granted", "privilege",       "faults_injected"};
+	const char *fields[] = {
+	    "requests",       "reads",           "bytes",          "bytes_spliced",
+	    "fallbacks",      "pipes_used",      "replies_failed", "errors",
+	    "source_bytes",   "replies_spliced", "pipe_slots",     "slot_bytes",
+	    "bytes_per_slot", "fallback_small",  "fallback_grow",  "fallback_full",
+	    "fallback_error", "pipes_per_reply", "pool_grows",     "pipe_size_granted",
+	    "privilege",      "faults_injected"};
 	for (unsigned i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		char k[64];
 
@@ -70,6 +70,7 @@ TEST(counters_fallbacks_sum_and_ratios)
 	w[0].c.fallback_small = 1, w[0].c.fallback_grow = 2, w[1].c.fallback_full = 4;
 	w[1].c.fallback_error = 8;
 	w[0].c.bytes_spliced = 3000, w[1].c.bytes_spliced = 1000, w[0].c.pipe_slots = 4;
+	w[0].c.slot_bytes = 4000;
 	w[0].c.replies_spliced = 3, w[1].c.replies_spliced = 1, w[1].c.pipes_used = 6;
 	CHECK(stats_json(&fs, buf, sizeof(buf)) > 0);
 	CHECK(strstr(buf, "\"fallbacks\":15,") != NULL);

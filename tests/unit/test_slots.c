@@ -99,7 +99,7 @@ TEST(slots_probe_counts_buffers_not_bytes)
 	p.used = 1006;
 	p.counted = false;
 	CHECK_EQ_U64(sfs_pipe_count_slots(&w, &p), 3);
-	CHECK_EQ_U64(sfs_pipe_slots(&w, &p), 3);
+	CHECK_EQ_U64(sfs_pipe_slots(&w, &p, true), 3);
 	/* the data is still there, in order, after counting */
 	{
 		char got[1006];
@@ -111,7 +111,7 @@ TEST(slots_probe_counts_buffers_not_bytes)
 	/* a full pipe is all its slots */
 	p.full = true;
 	p.used = 1;
-	CHECK_EQ_U64(sfs_pipe_slots(&w, &p), p.slots);
+	CHECK_EQ_U64(sfs_pipe_slots(&w, &p, true), p.slots);
 	sfs_pipe_close(&p);
 	CHECK(w.c.pipe_size_granted == 65536);
 	teardown(&fs, &w);
