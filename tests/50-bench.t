@@ -304,6 +304,35 @@ else
 	t_skip uring "no writable $UP"
 fi
 
+# --- sbrun.py repeat on made-up windows: GB/s over the jobs' span (2 jobs), and the
+# cores x wall check firing when the parts exceed it
+U=$T_TMP/unit
+mkdir -p "$U"
+cat >"$U/fio.json" <<'J'
+{"jobs": [{"error": 0, "job_runtime": 1000, "read": {"io_bytes": 1000000000, "bw_bytes": 1000000000}},
+          {"error": 0, "job_runtime": 1500, "read": {"io_bytes": 1000000000, "bw_bytes": 666666666}}]}
+J
+printf '100.0\n100.5\n' >"$U/w.starts"
+printf '101.0\n102.0\n' >"$U/w.ends"
+printf 't 99.9\ncpu 0 0 0 0 0 0 0 0\ncg daemon 0 0 0\ncg server 0 0 0\ncg fio 0 0 0\nkthreads 0\n' >"$U/w.pre"
+printf 'cpu 100 0 100 0 0 0 0 0\ncg daemon 1500000 500000 1000000\ncg server 0 0 0\ncg fio 1000000 400000 600000\nkthreads 100000000\nt 102.1\n' >"$U/w.post"
+r=$(python3 "$T_TOP/bench/sbrun.py" repeat --fio "$U/fio.json" --prefix "$U/w" --hz 100 --cores 2 --softirq-in-parts 0)
+echo "$r" | jq -e '(.gbps - 1.0 | fabs) < 1e-9 and (.span_s - 2.0 | fabs) < 1e-9 and (.fio_bw_sum_gbps > 1.6)
+	and (.cpu_s.parts - 2.6 | fabs) < 1e-9 and (.cpu_s.capacity - 4.4 | fabs) < 1e-9 and (.cpu_over | not)' >/dev/null &&
+	t_pass repeat.gbps-span-and-parts || t_fail repeat.gbps-span-and-parts "$r"
+printf 'cpu 100 0 100 0 0 0 0 0\ncg daemon 4500000 500000 4000000\ncg server 0 0 0\ncg fio 1000000 400000 600000\nkthreads 0\nt 102.1\n' >"$U/w.post"
+r=$(python3 "$T_TOP/bench/sbrun.py" repeat --fio "$U/fio.json" --prefix "$U/w" --hz 100 --cores 2 --softirq-in-parts 0)
+echo "$r" | jq -e '.cpu_over | test("exceed cores x wall")' >/dev/null &&
+	t_pass repeat.parts-over-capacity-flagged || t_fail repeat.parts-over-capacity-flagged "$r"
+
+# --- two jobs: each its own region, GB/s over both, the check with two readers
+J=$T_TMP/jobs2
+"$RUN" "$M" --set mode=copy --set bs=128k --set numjobs=2 --out "$J" --no-baseline >"$T_TMP/jobs2.log" 2>&1
+rc=$?
+[ $rc = 0 ] && jq -e 'select(.status == "ok" and .numjobs == 2 and .verify_bytes == 16777216 and
+	(.verify_detail.tool | test("--jobs 2")) and .runs[0].io_bytes == 16777216 and .runs[0].jobs_stamped == [2, 2])' \
+	"$J/points.jsonl" >/dev/null && t_pass jobs2.point || t_fail jobs2.point "rc=$rc $(tail -n1 "$T_TMP/jobs2.log")"
+
 # --- a TCP source, where sbserver is built
 if [ -x "$T_BUILD/sbserver" ]; then
 	T=$T_TMP/tcp
