@@ -208,7 +208,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (total != want_total) {
-		printf("sbcheck: %s: read %llu bytes, expected %llu\n", argv[optind], total, want_total);
+		printf("sbcheck: %s: read %llu bytes, expected %llu\n", argv[optind], total,
+		       want_total);
 		return 1;
 	}
 	{
