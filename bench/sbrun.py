@@ -26,7 +26,7 @@ import sys
 import zlib
 
 AXES = ["mode", "source", "bs", "numjobs", "ioengine", "iodepth", "direct", "threads",
-        "pipes", "pipe_size", "privilege", "pipe_max_size", "verify"]
+        "pipes", "pipe_size", "privilege", "pipe_max_size", "verify", "gro"]
 SETTINGS = {
     "repeats": "1/1", "cv_target": "0.05", "size": "64m", "runtime": "",
     "warmup": "8m", "max_read": "1m", "readahead": "1m", "min_seconds": "1",
@@ -34,7 +34,7 @@ SETTINGS = {
 DEFAULTS = {"mode": "copy", "source": "mem", "bs": "128k", "numjobs": "1",
             "ioengine": "psync", "iodepth": "1", "direct": "1", "threads": "1",
             "pipes": "4", "pipe_size": "1m", "privilege": "root", "pipe_max_size": "",
-            "verify": "post"}
+            "verify": "post", "gro": "on"}
 # Network paths of the data source (the runner's own; the daemon's source is mem or tcp).
 SOURCES = {"mem": "mem", "tcp-loopback": "loopback", "tcp-veth": "veth", "tcp-nic": "nic"}
 ENGINES = ("psync", "libaio", "io_uring")
@@ -174,6 +174,8 @@ def point_key(p):
         parts.append("pms=%s" % p["pipe_max_size"])
     if p.get("verify", "post") != "post":
         parts.append("verify=%s" % p["verify"])
+    if p.get("gro", "") == "off":
+        parts.append("gro=off")
     return "/".join(parts)
 
 
@@ -221,6 +223,9 @@ def expand(path, overrides=(), modes=None, missing=None):
     for v in ax["verify"]:
         if v not in ("post", "inline"):
             raise Bad("verify: '%s' must be post or inline" % v)
+    for v in ax["gro"]:
+        if v not in ("on", "off"):
+            raise Bad("gro: '%s' must be on or off (the guest NIC's GRO, tcp-nic only)" % v)
     bss = [size_bytes(v, "bs") for v in ax["bs"]]
     for b in bss:
         if b % 4096:
@@ -275,7 +280,7 @@ def expand(path, overrides=(), modes=None, missing=None):
                                         for s in ps:
                                             for pv in ax["privilege"]:
                                                 for pm in pms:
-                                                    for vf in ax["verify"]:
+                                                    for vf, gr in [(a, b) for a in ax["verify"] for b in ax["gro"]]:
                                                         pt = {"mode": mode, "source": src,
                                                               "path": SOURCES[src], "bs": bs,
                                                               "numjobs": j, "ioengine": eng,
@@ -284,7 +289,8 @@ def expand(path, overrides=(), modes=None, missing=None):
                                                               "pipes": p if mode == "multipipe" else "",
                                                               "pipe_size": s if mode == "multipipe" else "",
                                                               "privilege": pv, "pipe_max_size": pm,
-                                                              "verify": vf}
+                                                              "verify": vf,
+                                                              "gro": gr if src == "tcp-nic" else ""}
                                                         k = point_key(pt)
                                                         if k in seen:
                                                             continue
