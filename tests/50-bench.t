@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
-# bench/run on a tiny matrix: points, CSV contract, skipped multipipe, SIGTERM midway
-# and --resume, bad input, a corrupted read failing its point, compare, CSV extras.
+# bench/run on a tiny matrix: points, the two passes (timed without verification, then
+# every byte checked at its own offset), CPU parts <= cores x wall, exit statuses,
+# modes from --list, and the fault table's runner rows (issue 14 rows 3, 4, 6, 7):
+# SIGINT and SIGTERM at a random moment then --resume, bad matrices (one line, exit 2,
+# nothing created), a results directory on a tmpfs that fills up, two runs on one
+# results directory.
+# timeout: 900
 . "$(dirname "$0")/lib.sh"
 T_NAME=bench
 _require_root
 _require_fuse
 _require_cmd fio jq fusermount3 python3
 [ -x "$T_BUILD/splicefs" ] || _t_skip_all "build/splicefs is not built (make)"
+[ -x "$T_BUILD/sbcheck" ] || _t_skip_all "build/sbcheck is not built (make)"
 RUN=$T_TOP/bench/run
 export TMPDIR=$T_TMP/rt # bench/run's own temporary directory (mount point inside)
 mkdir -p "$TMPDIR"
 t_cleanup_cmd "for m in \$(awk '\$2 ~ \"^$TMPDIR/\" {print \$2}' /proc/mounts); do umount -l \$m; done"
+PMS0=$(cat /proc/sys/fs/pipe-max-size)
+t_cleanup_cmd "echo $PMS0 >/proc/sys/fs/pipe-max-size"
 
+# min_seconds=0: no minimum window (a test is not a measurement; bench/run's own
+# scaling is checked once below).
 M=$T_TMP/tiny
 cat >"$M" <<'M'
 # tiny: the test matrix
@@ -22,11 +32,11 @@ direct=1
 size=8m
 repeats=1
 warmup=1m
+min_seconds=0
 M
 NPOINTS=6
-HEADER="run_id,point,status,env,kernel,variant,mode,source,path,bs,numjobs,ioengine,iodepth,direct,threads,pipes,pipe_size,repeats,gbps_median,gbps_min,gbps_max,gbps_stdev,gbps_cv,lat_p50_us,lat_p99_us,cpu_daemon_usr_s_per_gb,cpu_daemon_sys_s_per_gb,cpu_server_usr_s_per_gb,cpu_server_sys_s_per_gb,cpu_fio_usr_s_per_gb,cpu_fio_sys_s_per_gb,cpu_softirq_s_per_gb,cpu_other_s_per_gb,cpu_total_s_per_gb,bytes_spliced,bytes_copied,fallbacks,baseline_gbps,reason"
 
-# leftovers DIR: what bench/run may have left (mounts, processes, half-written files).
+# leftovers DIR: what bench/run may have left (mounts, processes, cgroups, half-written files).
 leftovers() {
 	local p c
 	awk -v d="$TMPDIR/" 'index($2, d) == 1 {print "mount " $2}' /proc/mounts
@@ -37,96 +47,133 @@ leftovers() {
 	done
 	ls "$TMPDIR" | sed 's/^/tmp /'
 	ls "$1" 2>/dev/null | grep '\.tmp\.' | sed 's/^/file /'
+	[ "$(cat /proc/sys/fs/pipe-max-size)" = "$PMS0" ] || echo "pipe-max-size $(cat /proc/sys/fs/pipe-max-size), was $PMS0"
+	ls -d /sys/fs/cgroup/sbrun.* /sys/fs/cgroup/*/sbrun.* 2>/dev/null | sed 's/^/cgroup /'
 }
 
 # valid_lines FILE: every line parses as JSON (no torn line)
 valid_lines() { [ "$(jq -c . "$1" 2>/dev/null | wc -l)" = "$(wc -l <"$1")" ]; }
 
-# --- bad input: one line, exit != 0, nothing created
+# --- bad input: one line, exit 2, nothing created
 bad() {
 	local name=$1 out=$T_TMP/bad-$1
 	shift
 	local msg rc
 	msg=$("$RUN" "$@" --out "$out" 2>&1)
 	rc=$?
-	if [ $rc -ne 0 ] && [ "$(printf '%s\n' "$msg" | wc -l)" = 1 ] && [ ! -e "$out" ] &&
+	if [ $rc = 2 ] && [ "$(printf '%s\n' "$msg" | wc -l)" = 1 ] && [ ! -e "$out" ] &&
 		[ -z "$(ls "$TMPDIR")" ]; then
 		t_pass "bad-input.$name"
 	else
 		t_fail "bad-input.$name" "rc=$rc out=$([ -e "$out" ] && echo created) msg=$msg"
 	fi
+	LAST_MSG=$msg
 }
 bad unknown-matrix no-such-matrix
 printf 'mode=copy teleport\n' >"$T_TMP/m-mode"
 bad bad-mode "$T_TMP/m-mode"
+# the valid names come from the programs' --list
+want=$(python3 "$T_TOP/bench/sbrun.py" modes "$T_BUILD" 2>/dev/null | jq -r 'keys[]' | sort | tr '\n' ' ')
+got=$(echo "$LAST_MSG" | sed -n "s/.*valid: \([a-z0-9 -]*\).*/\1/p" | tr ' ' '\n' | grep . | sort | tr '\n' ' ')
+[ -n "$want" ] && [ "$want" = "$got" ] && t_pass bad-input.mode-lists-valid-names ||
+	t_fail bad-input.mode-lists-valid-names "want '$want' got '$got' ($LAST_MSG)"
 printf 'bs=5000\n' >"$T_TMP/m-bs"
-bad bad-bs "$T_TMP/m-bs"
+bad bad-value "$T_TMP/m-bs"
 printf 'ioengine=psync\nfrobnicate=1\n' >"$T_TMP/m-key"
-bad unknown-key "$T_TMP/m-key"
+bad unknown-axis "$T_TMP/m-key"
+printf 'mode=copy\nbs=\n' >"$T_TMP/m-empty"
+bad empty-axis "$T_TMP/m-empty"
+printf 'mode=copy\nbs=4k\nmode=splice\n' >"$T_TMP/m-dup"
+bad duplicate-key "$T_TMP/m-dup"
 bad bad-set "$M" --set direct=2
+bad bad-set-mode "$M" --set mode=nosuchmode
+bad bad-privilege "$M" --set privilege=admin
+bad bad-verify "$M" --set verify=never
 bad bad-option "$M" --fast
 touch "$T_TMP/afile"
 msg=$("$RUN" "$M" --out "$T_TMP/afile/sub" 2>&1)
 rc=$?
-[ $rc -ne 0 ] && [ "$(printf '%s\n' "$msg" | wc -l)" = 1 ] && [ ! -e "$T_TMP/afile/sub" ] &&
+[ $rc = 2 ] && [ "$(printf '%s\n' "$msg" | wc -l)" = 1 ] && [ ! -e "$T_TMP/afile/sub" ] &&
 	t_pass bad-input.unwritable-out || t_fail bad-input.unwritable-out "rc=$rc msg=$msg"
 msg=$("$RUN" "$M" --dry-run --out "$T_TMP/dry" 2>&1)
 rc=$?
-[ $rc -eq 0 ] && [ ! -e "$T_TMP/dry" ] && [ "$(printf '%s\n' "$msg" | grep -c '^  \[')" = $NPOINTS ] &&
+[ $rc = 0 ] && [ ! -e "$T_TMP/dry" ] && [ "$(printf '%s\n' "$msg" | grep -c '^  \[')" = $NPOINTS ] &&
 	t_pass dry-run || t_fail dry-run "rc=$rc: $msg"
+# every mode --list names is accepted (issue 13)
+all=$(python3 "$T_TOP/bench/sbrun.py" modes "$T_BUILD" 2>/dev/null | jq -r 'keys | join(" ")')
+n=$(echo "$all" | wc -w)
+msg=$("$RUN" "$M" --dry-run --set mode="$all" --set bs=128k --out "$T_TMP/dry" 2>&1)
+rc=$?
+[ $rc = 0 ] && [ "$(printf '%s\n' "$msg" | grep -c '^  \[')" = "$n" ] && t_pass modes.every-listed-mode-accepted ||
+	t_fail modes.every-listed-mode-accepted "rc=$rc n=$n: $(echo "$msg" | tail -n2)"
 
-# --- SIGTERM midway: nothing left behind, no partial line
-R=$T_TMP/res
-"$RUN" "$M" --out "$R" --no-baseline >"$T_TMP/run1.log" 2>&1 &
-rpid=$!
-t_cleanup_pid $rpid
-for _ in $(seq 600); do
-	[ -s "$R/points.jsonl" ] && break
-	kill -0 $rpid 2>/dev/null || break
-	sleep 0.1
-done
-sleep 0.7 # into the next point
-kill -TERM $rpid
-for _ in $(seq 150); do kill -0 $rpid 2>/dev/null || break; sleep 0.1; done
-if kill -0 $rpid 2>/dev/null; then
-	t_fail sigterm.exits "bench/run still running 15 s after SIGTERM"
-else
-	wait $rpid
+# --- SIGINT / SIGTERM at a random moment: exit 130 / 143, nothing left behind, whole
+# lines; then --resume finishes the set, each point once.
+interrupt() { # SIGNAL WANT_RC DIR
+	local sig=$1 want=$2 R=$3 rpid n1 delay
+	# (job control: a background command of a script ignores SIGINT otherwise)
+	set -m
+	"$RUN" "$M" --out "$R" --no-baseline --set pipe_max_size=2m >"$T_TMP/$sig.log" 2>&1 &
+	rpid=$!
+	set +m
+	t_cleanup_pid $rpid
+	for _ in $(seq 600); do
+		[ -s "$R/points.jsonl" ] && break
+		kill -0 $rpid 2>/dev/null || break
+		sleep 0.1
+	done
+	delay=$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.1 + r / 32768 * 1.5 }')
+	t_log "$sig after the first point + $delay s"
+	sleep "$delay"
+	kill -"$sig" $rpid
+	for _ in $(seq 150); do kill -0 $rpid 2>/dev/null || break; sleep 0.1; done
+	if kill -0 $rpid 2>/dev/null; then
+		t_fail "$sig.exits" "bench/run still running 15 s after SIG$sig"
+	else
+		wait $rpid
+		rc=$?
+		[ $rc = "$want" ] && t_pass "$sig.exit-$want" || t_fail "$sig.exit-$want" "exit status $rc (finished before the signal?)"
+	fi
+	left=$(leftovers "$R")
+	[ -z "$left" ] && t_pass "$sig.nothing-left" || t_fail "$sig.nothing-left" "$(echo "$left" | head -3 | tr '\n' ';')"
+	n1=$(wc -l <"$R/points.jsonl")
+	valid_lines "$R/points.jsonl" && [ "$n1" -ge 1 ] && [ "$n1" -lt $NPOINTS ] &&
+		t_pass "$sig.whole-lines" || t_fail "$sig.whole-lines" "$n1 lines, valid=$(valid_lines "$R/points.jsonl" && echo yes)"
+	"$RUN" "$M" --out "$R" --no-baseline --set pipe_max_size=2m >/dev/null 2>&1
 	rc=$?
-	[ $rc -ne 0 ] && t_pass sigterm.exits || t_fail sigterm.exits "exit status 0 (finished before the signal?)"
-fi
-left=$(leftovers "$R")
-[ -z "$left" ] && t_pass sigterm.nothing-left || t_fail sigterm.nothing-left "$(echo "$left" | head -3 | tr '\n' ';')"
-n1=$(wc -l <"$R/points.jsonl")
-valid_lines "$R/points.jsonl" && [ "$n1" -ge 1 ] && [ "$n1" -lt $NPOINTS ] &&
-	t_pass sigterm.whole-lines || t_fail sigterm.whole-lines "$n1 lines, valid=$(valid_lines "$R/points.jsonl" && echo yes)"
-
-# --- without --resume an existing result set is refused; with it the set completes
-"$RUN" "$M" --out "$R" --no-baseline >/dev/null 2>&1 && t_fail resume.refuses-overwrite "ran over existing results" ||
-	t_pass resume.refuses-overwrite
-if "$RUN" "$M" --out "$R" --resume --no-baseline >"$T_TMP/run2.log" 2>&1; then
-	n=$(jq -r .point "$R/points.jsonl" | sort | uniq | wc -l)
+	[ $rc = 2 ] && t_pass "$sig.refuses-overwrite" || t_fail "$sig.refuses-overwrite" "exit $rc"
+	"$RUN" "$M" --out "$R" --resume --no-baseline --set pipe_max_size=2m >"$T_TMP/$sig-resume.log" 2>&1
+	rc=$?
+	n=$(jq -r .point "$R/points.jsonl" | sort -u | wc -l)
 	all=$(wc -l <"$R/points.jsonl")
-	[ "$n" = $NPOINTS ] && [ "$all" = $NPOINTS ] && valid_lines "$R/points.jsonl" &&
-		t_pass resume.complete-once || t_fail resume.complete-once "$all lines, $n distinct points"
-	ran=$(grep -c ' \.\.\. ETA' "$T_TMP/run2.log")
-	[ "$ran" = $((NPOINTS - n1)) ] && t_pass resume.skips-done || t_fail resume.skips-done "ran $ran points, $n1 were done"
-else
-	t_fail resume.complete-once "bench/run --resume failed: $(tail -n1 "$T_TMP/run2.log")"
-fi
-left=$(leftovers "$R")
-[ -z "$left" ] && t_pass run.nothing-left || t_fail run.nothing-left "$(echo "$left" | head -3 | tr '\n' ';')"
+	[ $rc = 0 ] && [ "$n" = $NPOINTS ] && [ "$all" = $NPOINTS ] && valid_lines "$R/points.jsonl" &&
+		t_pass "$sig.resume-complete-once" || t_fail "$sig.resume-complete-once" "exit $rc, $all lines, $n distinct points: $(tail -n1 "$T_TMP/$sig-resume.log")"
+	ran=$(grep -c ' \.\.\. ETA' "$T_TMP/$sig-resume.log")
+	[ "$ran" = $((NPOINTS - n1)) ] && t_pass "$sig.resume-skips-done" || t_fail "$sig.resume-skips-done" "ran $ran points, $n1 were done"
+	tail -n1 "$T_TMP/$sig-resume.log" | grep -Eq '^bench/run: done: [0-9]+ ok, 0 failed, [0-9]+ skipped' &&
+		t_pass "$sig.last-line-counts" || t_fail "$sig.last-line-counts" "$(tail -n1 "$T_TMP/$sig-resume.log")"
+	left=$(leftovers "$R")
+	[ -z "$left" ] && t_pass "$sig.resume-nothing-left" || t_fail "$sig.resume-nothing-left" "$(echo "$left" | head -3 | tr '\n' ';')"
+}
+R=$T_TMP/res
+interrupt TERM 143 "$R"
+interrupt INT 130 "$T_TMP/res-int"
 
-# --- the results
-[ "$(head -n1 "$R/points.csv")" = "$HEADER" ] && t_pass csv.header || t_fail csv.header "$(head -n1 "$R/points.csv")"
-[ "$(($(wc -l <"$R/points.csv") - 1))" = $NPOINTS ] && t_pass csv.rows || t_fail csv.rows "$(wc -l <"$R/points.csv") lines"
-awk -F, -v n="$(echo "$HEADER" | tr ',' '\n' | wc -l)" 'NF != n {bad = 1} END {exit bad}' "$R/points.csv" &&
-	t_pass csv.fields || t_fail csv.fields "a row with another number of fields"
+# --- the results of the resumed set
 for mode in copy splice; do
 	ok=$(jq -s --arg m "$mode" '[.[] | select(.mode == $m and .status == "ok" and .gbps_median > 0
-		and .repeats == 1 and .bytes_spliced + .bytes_copied > 0 and .daemon_stats.errors == 0)] | length' "$R/points.jsonl")
-	[ "$ok" = 2 ] && t_pass "points.$mode.ok" || t_fail "points.$mode.ok" "$ok of 2 points ok with numbers"
+		and .repeats == 1 and .bytes_spliced + .bytes_copied > 0 and .daemon_stats.errors == 0
+		and .verify == "post" and .verify_status == "ok" and .verify_granule == 8 and .verify_seed > 0
+		and .verify_bytes == .settings.file_size and .pipe_max_size == 2097152)] | length' "$R/points.jsonl")
+	[ "$ok" = 2 ] && t_pass "points.$mode.ok-and-verified" || t_fail "points.$mode.ok-and-verified" "$ok of 2 points ok, verified"
 done
+# seeds differ from point to point; fio ran without verification in the timed repeats
+[ "$(jq -r .verify_seed "$R/points.jsonl" | sort -u | wc -l)" = $NPOINTS ] && t_pass verify.seed-per-point ||
+	t_fail verify.seed-per-point "$(jq -r .verify_seed "$R/points.jsonl" | tr '\n' ' ')"
+f=$(ls "$R"/log/*.fio-1.json | head -n1)
+jq -e '[.jobs[]."job options".verify // .["global options"].verify] | all(. == "0")' "$f" >/dev/null 2>&1 ||
+	jq -e '.["global options"].verify == "0"' "$f" >/dev/null 2>&1 && t_pass verify.timed-without-fio-verify ||
+	t_fail verify.timed-without-fio-verify "$(jq -c '.["global options"]' "$f" 2>&1 | cut -c1-200)"
 if "$T_BUILD/splicefs" "$T_TMP/rt" --probe >/dev/null 2>&1; then
 	ok=$(jq -s '[.[] | select(.mode == "multipipe" and .status == "ok")] | length' "$R/points.jsonl")
 	[ "$ok" = 2 ] && t_pass points.multipipe.ok || t_fail points.multipipe.ok "$ok of 2 ok"
@@ -136,44 +183,173 @@ else
 	[ "$sk" = 2 ] && t_pass points.multipipe.skipped-with-reason ||
 		t_fail points.multipipe.skipped-with-reason "$sk of 2 skipped with the reason"
 fi
+# CPU: each part >= 0, parts add up to cpu_parts, parts <= cores x wall, per repeat and per point
+jq -s -e 'map(select(.status == "ok")) | length > 0 and all(.[];
+	.cpu_method == "cgroup2" and
+	([.cpu_daemon_usr_s_per_gb, .cpu_daemon_sys_s_per_gb, .cpu_fio_usr_s_per_gb, .cpu_fio_sys_s_per_gb,
+	  .cpu_server_usr_s_per_gb, .cpu_server_sys_s_per_gb, .cpu_kthreads_s_per_gb, .cpu_softirq_s_per_gb,
+	  .cpu_rest_s_per_gb] | all(. >= 0)) and
+	(.cpu_daemon_usr_s_per_gb + .cpu_daemon_sys_s_per_gb > 0) and (.cpu_fio_usr_s_per_gb + .cpu_fio_sys_s_per_gb > 0) and
+	((.cpu_daemon_usr_s_per_gb + .cpu_daemon_sys_s_per_gb + .cpu_server_usr_s_per_gb + .cpu_server_sys_s_per_gb
+	  + .cpu_fio_usr_s_per_gb + .cpu_fio_sys_s_per_gb + .cpu_kthreads_s_per_gb
+	  + (if .cpu_softirq_in_parts == 1 then .cpu_softirq_s_per_gb else 0 end) - .cpu_parts_s_per_gb) | fabs < 1e-6) and
+	.cpu_total_s_per_gb == .cpu_parts_s_per_gb and
+	.cpu_parts_s_per_gb <= .cpu_capacity_s_per_gb and
+	all(.runs[]; .cpu_s.parts <= .cpu_s.capacity + 0.02 * .cpu_s.cores and .cpu_s.capacity > 0 and
+		.cpu_s.wall >= .span_s))' "$R/points.jsonl" >/dev/null &&
+	t_pass cpu.parts-sum-within-cores-x-wall ||
+	t_fail cpu.parts-sum-within-cores-x-wall "$(jq -c 'select(.status == "ok") | {cpu_method, cpu_parts_s_per_gb, cpu_capacity_s_per_gb, cpu_rest_s_per_gb}' "$R/points.jsonl" | head -2 | tr '\n' ' ')"
+# GB/s = all bytes / (last job's end - first job's start)
+jq -s -e 'map(select(.status == "ok")) | all(.[]; all(.runs[]; (.gbps - .io_bytes / .span_s / 1e9 | fabs) < 1e-9))' \
+	"$R/points.jsonl" >/dev/null && t_pass gbps.bytes-over-span || t_fail gbps.bytes-over-span "$(jq -c '.runs[0] | {gbps, io_bytes, span_s}' "$R/points.jsonl" | head -1)"
 jq -e '.complete == true and (.kernel | length > 0) and (.fuse_out_splices | test("yes|no"))
 	and .env == "native" and (.limits.dd_zero_null_gbps > 0) and (.matrix_sha256 | length == 64)
-	and (.versions.fio | length > 0)' "$R/meta.json" >/dev/null &&
-	t_pass meta || t_fail meta "$(jq -c '{complete, kernel, env, limits}' "$R/meta.json" 2>&1)"
-"$T_TOP/bench/compare" "$R" --by mode --base copy >"$T_TMP/cmp.txt" 2>&1 &&
-	[ "$(grep -c '| mode=splice vs copy' "$T_TMP/cmp.txt")" = 2 ] && [ -s "$R/compare-mode-copy.csv" ] &&
-	t_pass compare.by-mode || t_fail compare.by-mode "$(tail -n2 "$T_TMP/cmp.txt")"
-"$T_TOP/bench/compare" "$R" "$R" --csv "$T_TMP/cmp.csv" >"$T_TMP/cmp2.txt" 2>&1 &&
-	[ "$(($(wc -l <"$T_TMP/cmp.csv") - 1))" = $NPOINTS ] && grep -q 'beyond noise' "$T_TMP/cmp2.txt" &&
-	t_pass compare.two-sets || t_fail compare.two-sets "$(tail -n2 "$T_TMP/cmp2.txt")"
+	and (.versions.fio | length > 0) and (.modes.copy == "splicefs")' "$R/meta.json" >/dev/null &&
+	t_pass meta || t_fail meta "$(jq -c '{complete, kernel, env, limits, modes}' "$R/meta.json" 2>&1)"
+head -n1 "$R/points.csv" | tr ',' '\n' | grep -qx cpu_total_s_per_gb && [ "$(($(wc -l <"$R/points.csv") - 1))" = $NPOINTS ] &&
+	t_pass csv.rows || t_fail csv.rows "$(wc -l <"$R/points.csv") lines"
 
-# CSV extras: a "cost" object in a point becomes cost_* columns at the end.
-jq -c 'if .index == 1 then . + {cost: {instr_per_byte: 1.5, bytes_moved_per_byte: 2}} else . end' \
-	"$R/points.jsonl" >"$T_TMP/cost.jsonl"
-python3 "$T_TOP/bench/sbstat.py" csv "$T_TMP/cost.jsonl" >"$T_TMP/cost.csv"
-[ "$(head -n1 "$T_TMP/cost.csv")" = "$HEADER,cost_instr_per_byte,cost_bytes_moved_per_byte" ] &&
-	grep -q ',1.5,2$' "$T_TMP/cost.csv" && t_pass csv.extra-cost-columns ||
-	t_fail csv.extra-cost-columns "$(head -n1 "$T_TMP/cost.csv" | tr ',' '\n' | tail -n2 | tr '\n' ' ')"
+# --- two runs on one results directory: the second refuses (exit 2), the first is untouched
+L=$T_TMP/lock
+"$RUN" "$M" --set mode=copy --out "$L" --no-baseline >"$T_TMP/lock1.log" 2>&1 &
+lpid=$!
+t_cleanup_pid $lpid
+for _ in $(seq 100); do [ -e "$L/.lock" ] && break; sleep 0.05; done
+sleep 0.3
+msg=$("$RUN" "$M" --set mode=copy --out "$L" --resume --no-baseline 2>&1)
+rc=$?
+wait $lpid
+rc1=$?
+[ $rc = 2 ] && [ "$(printf '%s\n' "$msg" | wc -l)" = 1 ] && echo "$msg" | grep -q 'another bench/run' &&
+	[ $rc1 = 0 ] && [ "$(wc -l <"$L/points.jsonl")" = 2 ] && valid_lines "$L/points.jsonl" &&
+	t_pass lock.second-run-refuses || t_fail lock.second-run-refuses "second: rc=$rc '$msg'; first: rc=$rc1, $(wc -l <"$L/points.jsonl") lines"
 
-# --- a wrong byte fails the point: splicefs serving another seed
-W=$T_TMP/wrong
-SB_DAEMON_ARGS="--seed 7" "$RUN" "$M" --set mode=copy --set bs=128k --set warmup=0 --out "$W" \
-	--no-baseline >"$T_TMP/run3.log" 2>&1
-jq -e 'select(.status == "failed" and .gbps_median == "" and (.reason | test("verify|pattern|error")))' \
-	"$W/points.jsonl" >/dev/null && grep -q ',failed,' "$W/points.csv" &&
-	t_pass verify.wrong-data-fails-point ||
-	t_fail verify.wrong-data-fails-point "$(jq -c '{status, reason, gbps_median}' "$W/points.jsonl" 2>&1 | head -2)"
+# --- results on a small tmpfs that fills up: one clear line, exit 1, points.jsonl whole;
+# after making room, --resume finishes.
+F=$T_TMP/full
+mkdir -p "$F"
+if mount -t tmpfs -o size=40k sbtest-full "$F" 2>/dev/null; then
+	t_cleanup_cmd "umount -l $F"
+	"$RUN" "$M" --set mode=copy --out "$F/r" --no-baseline >"$T_TMP/full.log" 2>&1
+	rc=$?
+	last=$(tail -n1 "$T_TMP/full.log")
+	[ $rc = 1 ] && echo "$last" | grep -q 'cannot write' && echo "$last" | grep -q -- '--resume' &&
+		{ [ ! -s "$F/r/points.jsonl" ] || valid_lines "$F/r/points.jsonl"; } && [ -z "$(leftovers "$F/r")" ] &&
+		t_pass disk-full.clear-line-whole-file || t_fail disk-full.clear-line-whole-file "rc=$rc: $last; $(leftovers "$F/r" | head -2)"
+	mount -o remount,size=16m "$F"
+	"$RUN" "$M" --set mode=copy --out "$F/r" --resume --no-baseline >"$T_TMP/full2.log" 2>&1
+	rc=$?
+	[ $rc = 0 ] && [ "$(jq -r .point "$F/r/points.jsonl" | sort -u | wc -l)" = 2 ] && valid_lines "$F/r/points.jsonl" &&
+		t_pass disk-full.resume-finishes || t_fail disk-full.resume-finishes "rc=$rc: $(tail -n1 "$T_TMP/full2.log")"
+else
+	t_skip disk-full "cannot mount a tmpfs here"
+fi
+
+# --- a wrong byte fails the point and bench/run exits 1: splicefs serving another seed,
+# and (where splicefs has it) a daemon placing the right bytes in the wrong place
+# inside one reply (--fault-swap).
+wrong() { # NAME MODE DAEMON_ARGS
+	local W=$T_TMP/wrong-$1 rc
+	SB_DAEMON_ARGS="$3" "$RUN" "$M" --set mode="$2" --set bs=128k --set warmup=0 --out "$W" \
+		--no-baseline >"$T_TMP/wrong-$1.log" 2>&1
+	rc=$?
+	if [ $rc = 1 ] && jq -e 'select(.status == "failed" and .gbps_median == "" and .verify_status == "failed"
+		and (.verify_first_bad_offset | type == "number") and (.reason | test("first bad offset [0-9]+")))' \
+		"$W/points.jsonl" >/dev/null && tail -n1 "$T_TMP/wrong-$1.log" | grep -q ' 1 failed'; then
+		t_pass "verify.$1-fails-point-exit-1"
+	else
+		t_fail "verify.$1-fails-point-exit-1" "rc=$rc $(jq -c '{status, reason, verify_status}' "$W/points.jsonl" 2>&1 | head -1)"
+	fi
+}
+wrong wrong-seed copy "--seed 7"
+if "$T_BUILD/splicefs" --help 2>&1 | grep -q -- --fault-swap; then
+	wrong swap-copy copy --fault-swap
+	if "$T_BUILD/splicefs" "$T_TMP/rt" --probe >/dev/null 2>&1; then
+		wrong swap-multipipe multipipe --fault-swap
+	else
+		t_skip verify.swap-multipipe "the kernel lacks FUSE_OUT_SPLICES"
+	fi
+else
+	t_skip verify.swap "splicefs has no --fault-swap (h-daemon)"
+fi
+
+# --- verify=inline (labelled opt-in): fio's own check, granule = bs, seed 0
+I=$T_TMP/inline
+"$RUN" "$M" --set mode=copy --set bs=128k --set verify=inline --out "$I" --no-baseline >"$T_TMP/inline.log" 2>&1
+rc=$?
+[ $rc = 0 ] && jq -e 'select(.status == "ok" and .verify == "inline" and .verify_seed == 0 and
+	.verify_granule == 131072 and (.point | test("verify=inline")))' "$I/points.jsonl" >/dev/null &&
+	t_pass verify.inline-opt-in || t_fail verify.inline-opt-in "rc=$rc $(tail -n1 "$T_TMP/inline.log")"
+
+# --- a buffered point shorter than min_seconds gets more bytes
+S=$T_TMP/scale
+"$RUN" "$M" --set mode=copy --set bs=128k --set direct=0 --set min_seconds=0.3 --out "$S" --no-baseline >"$T_TMP/scale.log" 2>&1
+rc=$?
+[ $rc = 0 ] && jq -e 'select(.status == "ok" and .size_scale > 1 and .settings.size_per_job == .size_scale * 8388608
+	and .verify_bytes == .settings.file_size and (.window_s >= 0.3 or (.reason | test("min_seconds"))))' "$S/points.jsonl" >/dev/null &&
+	t_pass min-seconds.scales-size || t_fail min-seconds.scales-size "rc=$rc $(jq -c '{status, size_scale, window_s, reason}' "$S/points.jsonl" 2>&1)"
+
+# --- uring: enable_uring switched on for the point and put back
+UP=/sys/module/fuse/parameters/enable_uring
+if [ -w "$UP" ]; then
+	u0=$(cat "$UP")
+	"$RUN" "$M" --set mode=uring --set bs=128k --out "$T_TMP/uring" --no-baseline >"$T_TMP/uring.log" 2>&1
+	rc=$?
+	st=$(jq -r .status "$T_TMP/uring/points.jsonl" 2>/dev/null)
+	[ "$(cat "$UP")" = "$u0" ] && { [ $rc = 0 ] || [ "$st" = failed ]; } && [ -n "$st" ] &&
+		t_pass uring.enable_uring-restored || t_fail uring.enable_uring-restored "rc=$rc status=$st, enable_uring $(cat "$UP") (was $u0)"
+	[ "$st" = ok ] || [ "$st" = skipped ] && t_pass "uring.point-$st" ||
+		t_fail uring.point "$(jq -r .reason "$T_TMP/uring/points.jsonl" 2>&1)"
+else
+	t_skip uring "no writable $UP"
+fi
+
+# --- sbrun.py repeat on made-up windows: GB/s over the jobs' span (2 jobs), and the
+# cores x wall check firing when the parts exceed it
+U=$T_TMP/unit
+mkdir -p "$U"
+cat >"$U/fio.json" <<'J'
+{"jobs": [{"error": 0, "job_runtime": 1000, "read": {"io_bytes": 1000000000, "bw_bytes": 1000000000}},
+          {"error": 0, "job_runtime": 1500, "read": {"io_bytes": 1000000000, "bw_bytes": 666666666}}]}
+J
+printf '100.0\n100.5\n' >"$U/w.starts"
+printf '101.0\n102.0\n' >"$U/w.ends"
+printf 't 99.9\ncpu 0 0 0 0 0 0 0 0\ncg daemon 0 0 0\ncg server 0 0 0\ncg fio 0 0 0\nkthreads 0\n' >"$U/w.pre"
+printf 'cpu 100 0 100 0 0 0 0 0\ncg daemon 1500000 500000 1000000\ncg server 0 0 0\ncg fio 1000000 400000 600000\nkthreads 100000000\nt 102.1\n' >"$U/w.post"
+r=$(python3 "$T_TOP/bench/sbrun.py" repeat --fio "$U/fio.json" --prefix "$U/w" --hz 100 --cores 2 --softirq-in-parts 0)
+echo "$r" | jq -e '(.gbps - 1.0 | fabs) < 1e-9 and (.span_s - 2.0 | fabs) < 1e-9 and (.fio_bw_sum_gbps > 1.6)
+	and (.cpu_s.parts - 2.6 | fabs) < 1e-9 and (.cpu_s.capacity - 4.4 | fabs) < 1e-9 and (.cpu_over | not)' >/dev/null &&
+	t_pass repeat.gbps-span-and-parts || t_fail repeat.gbps-span-and-parts "$r"
+printf 'cpu 100 0 100 0 0 0 0 0\ncg daemon 4500000 500000 4000000\ncg server 0 0 0\ncg fio 1000000 400000 600000\nkthreads 0\nt 102.1\n' >"$U/w.post"
+r=$(python3 "$T_TOP/bench/sbrun.py" repeat --fio "$U/fio.json" --prefix "$U/w" --hz 100 --cores 2 --softirq-in-parts 0)
+echo "$r" | jq -e '.cpu_over | test("exceed cores x wall")' >/dev/null &&
+	t_pass repeat.parts-over-capacity-flagged || t_fail repeat.parts-over-capacity-flagged "$r"
+
+# --- two jobs: each its own region, GB/s over both, the check with two readers
+J=$T_TMP/jobs2
+"$RUN" "$M" --set mode=copy --set bs=128k --set numjobs=2 --out "$J" --no-baseline >"$T_TMP/jobs2.log" 2>&1
+rc=$?
+[ $rc = 0 ] && jq -e 'select(.status == "ok" and .numjobs == 2 and .verify_bytes == 16777216 and
+	(.verify_detail.tool | test("--jobs 2")) and .runs[0].io_bytes == 16777216 and .runs[0].jobs_stamped == [2, 2])' \
+	"$J/points.jsonl" >/dev/null && t_pass jobs2.point || t_fail jobs2.point "rc=$rc $(tail -n1 "$T_TMP/jobs2.log")"
 
 # --- a TCP source, where sbserver is built
 if [ -x "$T_BUILD/sbserver" ]; then
 	T=$T_TMP/tcp
 	"$RUN" "$M" --set mode=copy --set source=tcp-loopback --set bs=128k --out "$T" --no-baseline \
 		>"$T_TMP/run4.log" 2>&1
-	jq -e 'select(.status == "ok" and .path == "loopback" and .gbps_median > 0
-		and .daemon_stats.source_bytes > 0)' "$T/points.jsonl" >/dev/null &&
-		t_pass tcp-loopback.point || t_fail tcp-loopback.point "$(tail -n2 "$T_TMP/run4.log" | tr '\n' ' ')"
+	rc=$?
+	[ $rc = 0 ] && jq -e 'select(.status == "ok" and .path == "loopback" and .gbps_median > 0
+		and .daemon_stats.source_bytes > 0 and .verify_status == "ok" and
+		(.cpu_server_usr_s_per_gb + .cpu_server_sys_s_per_gb) > 0)' "$T/points.jsonl" >/dev/null &&
+		t_pass tcp-loopback.point || t_fail tcp-loopback.point "rc=$rc $(tail -n2 "$T_TMP/run4.log" | tr '\n' ' ')"
 	left=$(leftovers "$T")
 	[ -z "$left" ] && t_pass tcp-loopback.nothing-left || t_fail tcp-loopback.nothing-left "$left"
+	# tcp-nic outside a --net guest: skipped with its reason, not failed
+	"$RUN" "$M" --set mode=copy --set source=tcp-nic --set bs=128k --out "$T_TMP/nic" --no-baseline >/dev/null 2>&1
+	rc=$?
+	[ $rc = 0 ] && jq -e 'select(.status == "skipped" and (.reason | test("tcp-nic")))' "$T_TMP/nic/points.jsonl" >/dev/null &&
+		t_pass tcp-nic.skipped-natively || t_fail tcp-nic.skipped-natively "rc=$rc"
 else
 	t_skip tcp-loopback.point "build/sbserver is not built"
 fi
