@@ -764,7 +764,9 @@ static void case_too_much_data(const char *name, bool check_pipe)
 		verdict_bug(name, !why && e == EMSGSIZE && left == 6000 - 4096,
 		            !why && e == EMSGSIZE && left == 3000,
 		            "bug 6, partly copied buffer left in the pipe after EMSGSIZE",
-		            why ? why : e != EMSGSIZE ? "the reply did not fail with EMSGSIZE" : msg);
+		            why             ? why
+		            : e != EMSGSIZE ? "the reply did not fail with EMSGSIZE"
+		                            : msg);
 	}
 	close_pipes(p, 1);
 	free(b);
@@ -922,12 +924,14 @@ static void case_no_leak_after_errors(const char *name)
 	        ((!sock_ok && r < 0 && r_errno == EAGAIN) || (!pipe_ok && w == 1));
 	close_pipes(p, 1);
 	if (e_sock != EBADF || e_pipe != EMSGSIZE)
-		report("FAIL", name, "the replies failed with %s and %s, expected EBADF and EMSGSIZE",
+		report("FAIL", name,
+		       "the replies failed with %s and %s, expected EBADF and EMSGSIZE",
 		       strerror(e_sock), strerror(e_pipe));
 	else
 		verdict_bug(name, sock_ok && pipe_ok, shown, bug,
-		            !sock_ok ? "the socket passed in a refused reply stays open after close()"
-		                     : "the pipe passed in an EMSGSIZE reply stays open after close()");
+		            !sock_ok
+		                ? "the socket passed in a refused reply stays open after close()"
+		                : "the pipe passed in an EMSGSIZE reply stays open after close()");
 }
 
 /* Lines of /dev/kmsg since fd was opened that contain WARNING, BUG or Oops. */
@@ -978,7 +982,8 @@ static void case_huge_fd_array(const char *name)
 	else if (why)
 		report("FAIL", name, "%s", why);
 	else
-		verdict_bug(name, e == EINVAL, e == ENOMEM, "bug 4, unbounded kmalloc of the fd array",
+		verdict_bug(name, e == EINVAL, e == ENOMEM,
+		            "bug 4, unbounded kmalloc of the fd array",
 		            e == ENOMEM ? "the kernel tried to allocate the array (ENOMEM)"
 		                        : "the reply was not refused with EINVAL");
 	if (kfd >= 0)
@@ -1152,7 +1157,8 @@ static void case_sparse_memfd(const char *name)
 		for (i = 0; i < n && !b[i]; i++)
 			;
 		if (kfd >= 0 && kmsg_warnings(kfd, warn, sizeof(warn)))
-			snprintf(msg, sizeof(msg), "after %d zero-page buffers the kernel logged: %s",
+			snprintf(msg, sizeof(msg),
+			         "after %d zero-page buffers the kernel logged: %s",
 			         (round + 1) * 16, warn);
 		else if (n != 65536)
 			snprintf(msg, sizeof(msg), "pread returned %zd (%s), expected 65536", n,
