@@ -33,9 +33,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +45,7 @@
 
 #define INO_DIRECT   2             /* "d": FOPEN_DIRECT_IO, every read reaches us */
 #define INO_CACHED   3             /* "c": page cache, reads at EOF are zero-filled */
+#define INO_SCRIPT   4             /* "x": a direct_io shell script (exec_script) */
 #define DIRECT_SIZE  (1024 * 1024) /* size of "d" */
 #define CACHED_SIZE  10000         /* size of "c" */
 #define MAX_WRITE    (128 * 1024)  /* what INIT announces */
@@ -50,6 +53,16 @@
 #define MAX_FDS      64
 #define HUGE_FDS     (4u << 20) /* fds claimed by huge_fd_array: a 16 MiB array */
 #define CASE_TIMEOUT 30         /* seconds before the watchdog fails a case */
+#define STR_(x)      #x
+#define STR(x)       STR_(x)
+
+#ifndef O_NOTIFICATION_PIPE
+#define O_NOTIFICATION_PIPE O_EXCL /* linux/watch_queue.h */
+#endif
+
+/* What "x" holds: execve() reads it through kernel_read(), then sh with read(). */
+static const char script[] = "#!/bin/sh\nexit 42\n";
+#define SCRIPT_SIZE (sizeof(script) - 1)
 
 static const struct pattern pat = {.seed = 0x5eedf00dULL, .granule = 8};
 
@@ -58,6 +71,7 @@ enum plan_kind {
 	PLAN_FDS,     /* header + fds[] */
 	PLAN_BAD_LEN, /* header + 6 bytes: a length that is not a multiple of 4 */
 	PLAN_HUGE,    /* header claiming HUGE_FDS fds, with a buffer that big */
+	PLAN_SPLICE,  /* header + fds[], written to /dev/fuse with splice(2) from a pipe */
 };
 
 static struct {
@@ -70,6 +84,8 @@ static struct {
 	int reply_errno; /* errno of the last FUSE_OUT_SPLICES write, 0 if it succeeded */
 	uint64_t read_off;
 	uint32_t read_size;
+	/* reads of "x": replies refused with EINVAL (then answered with data), spliced, other */
+	int script_refused, script_spliced, script_other;
 } plan = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static int fuse_fd = -1;
@@ -99,10 +115,12 @@ static void report(const char *verdict, const char *name, const char *fmt, ...)
 }
 
 /*
- * A case that shows a known bug of the seed patch: PASS when ok; on seed XFAIL
- * naming the bug (or PASS with a note when it did not show); on fixed FAIL.
+ * A case that shows a known bug of the seed patch: PASS when ok.  Otherwise, on
+ * seed, XFAIL naming the bug only when the failure has that bug's own signature
+ * (shown); any other failure is a FAIL, on seed as on fixed.  PASS on seed
+ * carries a note that the bug did not show.
  */
-static void verdict_bug(const char *name, bool ok, const char *bug, const char *why)
+static void verdict_bug(const char *name, bool ok, bool shown, const char *bug, const char *why)
 {
 	bool seed = strcmp(variant, "seed") == 0;
 
@@ -110,22 +128,38 @@ static void verdict_bug(const char *name, bool ok, const char *bug, const char *
 		report("PASS", name, "seed bug did not show (%s)", bug);
 	else if (ok)
 		report("PASS", name, NULL);
-	else if (seed)
+	else if (seed && shown)
 		report("XFAIL", name, "%s: %s", bug, why);
+	else if (seed)
+		report("FAIL", name, "%s (not the signature of %s)", why, bug);
 	else
 		report("FAIL", name, "%s", why);
 }
 
+/* write(2) all of a NUL-terminated string; async-signal-safe (no strlen, no stdio). */
+static void write_str(const char *p)
+{
+	size_t n = 0;
+
+	while (p[n])
+		n++;
+	while (n) {
+		ssize_t w = write(1, p, n);
+
+		if (w <= 0)
+			_exit(3);
+		p += w;
+		n -= w;
+	}
+}
+
+/* SIGALRM: only write(2) and _exit(2) (async-signal-safe); current_case is a constant. */
 static void watchdog(int sig)
 {
-	char msg[160];
-	int n;
-
 	(void)sig;
-	n = snprintf(msg, sizeof(msg), "FAIL %s: no answer within %d s (kernel or server stuck)\n",
-	             current_case, CASE_TIMEOUT);
-	if (write(1, msg, n) < 0)
-		_exit(3);
+	write_str("FAIL ");
+	write_str(current_case);
+	write_str(": no answer within " STR(CASE_TIMEOUT) " s (kernel or server stuck)\n");
 	_exit(1);
 }
 
@@ -134,6 +168,25 @@ static void watchdog(int sig)
 static int reply_raw(const struct iovec *iov, int n)
 {
 	return writev(fuse_fd, iov, n) < 0 ? errno : 0;
+}
+
+/* The reply written into a pipe, then moved to /dev/fuse with splice(2). */
+static int reply_spliced(const struct iovec *iov, int n, size_t len)
+{
+	int rp[2], err = 0;
+	ssize_t r;
+
+	if (pipe(rp) < 0)
+		return errno;
+	if (writev(rp[1], iov, n) != (ssize_t)len) {
+		err = EIO;
+	} else {
+		r = splice(rp[0], NULL, fuse_fd, NULL, len, 0);
+		err = r < 0 ? errno : r != (ssize_t)len ? EIO : 0;
+	}
+	close(rp[0]);
+	close(rp[1]);
+	return err;
 }
 
 static void reply(uint64_t unique, int error, const void *arg, size_t argsize)
@@ -153,6 +206,9 @@ static void fill_attr(struct fuse_attr *a, uint64_t ino)
 	if (ino == FUSE_ROOT_ID) {
 		a->mode = S_IFDIR | 0755;
 		a->nlink = 2;
+	} else if (ino == INO_SCRIPT) {
+		a->mode = S_IFREG | 0555;
+		a->size = SCRIPT_SIZE;
 	} else {
 		a->mode = S_IFREG | 0444;
 		a->size = ino == INO_DIRECT ? DIRECT_SIZE : CACHED_SIZE;
@@ -175,6 +231,7 @@ static void do_read(const struct fuse_in_header *in, const struct fuse_read_in *
 	iov[0] = (struct iovec){&oh, sizeof(oh)};
 	switch (plan.kind) {
 	case PLAN_FDS:
+	case PLAN_SPLICE:
 		for (i = 0; i < plan.nfds; i++)
 			fds[i] = plan.fds[i];
 		iov[1] = (struct iovec){fds, plan.nfds * sizeof(uint32_t)};
@@ -189,13 +246,58 @@ static void do_read(const struct fuse_in_header *in, const struct fuse_read_in *
 		break;
 	}
 	oh.len = sizeof(oh) + iov[1].iov_len;
-	err = reply_raw(iov, 2);
+	if (plan.kind == PLAN_SPLICE)
+		err = reply_spliced(iov, 2, oh.len);
+	else
+		err = reply_raw(iov, 2);
 	plan.reply_errno = err;
 	pthread_mutex_unlock(&plan.lock);
 	free(huge);
 	/* Errors before the request was found leave it waiting: end it (ENOENT otherwise). */
 	if (err)
 		reply(in->unique, -EIO, NULL, 0);
+}
+
+/*
+ * A read of "x": the asked part of the script in a pipe of its own, answered
+ * with FUSE_OUT_SPLICES.  A read into a kernel buffer (execve's kernel_read())
+ * carries no pages, so the kernel refuses that reply with EINVAL and leaves the
+ * request pending: it is then answered with an ordinary reply, as a daemon must.
+ */
+static void do_read_script(const struct fuse_in_header *in, const struct fuse_read_in *rd)
+{
+	struct fuse_out_header oh = {.error = FUSE_OUT_SPLICES, .unique = in->unique};
+	size_t off = rd->offset < SCRIPT_SIZE ? rd->offset : SCRIPT_SIZE;
+	size_t len = SCRIPT_SIZE - off < rd->size ? SCRIPT_SIZE - off : rd->size;
+	uint32_t fd;
+	struct iovec iov[2] = {{&oh, sizeof(oh)}, {&fd, sizeof(fd)}};
+	int p[2], err;
+
+	if (pipe(p) < 0) {
+		reply(in->unique, -EIO, NULL, 0);
+		return;
+	}
+	if (len && write(p[1], script + off, len) != (ssize_t)len) {
+		reply(in->unique, -EIO, NULL, 0);
+		goto out;
+	}
+	fd = p[0];
+	oh.len = sizeof(oh) + sizeof(fd);
+	err = reply_raw(iov, 2);
+	pthread_mutex_lock(&plan.lock);
+	if (err == EINVAL)
+		plan.script_refused++;
+	else if (!err)
+		plan.script_spliced++;
+	else
+		plan.script_other++;
+	pthread_mutex_unlock(&plan.lock);
+	/* EINVAL: still pending, answer it.  Other errors ended it (this gets ENOENT). */
+	if (err)
+		reply(in->unique, 0, script + off, len);
+out:
+	close(p[0]);
+	close(p[1]);
 }
 
 static void *server(void *arg)
@@ -235,11 +337,13 @@ static void *server(void *arg)
 			struct fuse_entry_out e = {.entry_valid = 3600, .attr_valid = 3600};
 
 			if (in->nodeid != FUSE_ROOT_ID ||
-			    (strcmp(name, "d") && strcmp(name, "c"))) {
+			    (strcmp(name, "d") && strcmp(name, "c") && strcmp(name, "x"))) {
 				reply(in->unique, -ENOENT, NULL, 0);
 				break;
 			}
-			e.nodeid = name[0] == 'd' ? INO_DIRECT : INO_CACHED;
+			e.nodeid = name[0] == 'd'   ? INO_DIRECT
+			           : name[0] == 'c' ? INO_CACHED
+			                            : INO_SCRIPT;
 			fill_attr(&e.attr, e.nodeid);
 			reply(in->unique, 0, &e, sizeof(e));
 			break;
@@ -254,13 +358,16 @@ static void *server(void *arg)
 		case FUSE_OPEN: {
 			struct fuse_open_out o = {.fh = in->nodeid};
 
-			if (in->nodeid == INO_DIRECT)
+			if (in->nodeid == INO_DIRECT || in->nodeid == INO_SCRIPT)
 				o.open_flags = FOPEN_DIRECT_IO;
 			reply(in->unique, 0, &o, sizeof(o));
 			break;
 		}
 		case FUSE_READ:
-			do_read(in, body);
+			if (in->nodeid == INO_SCRIPT)
+				do_read_script(in, body);
+			else
+				do_read(in, body);
 			break;
 		case FUSE_FLUSH:
 		case FUSE_RELEASE:
@@ -382,6 +489,9 @@ static void close_pipes(int (*p)[2], int n)
 	}
 }
 
+/* What the last read_check() pread() returned (-1: it failed or did not run). */
+static ssize_t last_read_n = -1;
+
 /*
  * pread() len bytes at off of "d" into a buffer at page offset boff and check
  * the count and the data.  Returns NULL when right, else a reason (static).
@@ -402,6 +512,7 @@ static const char *read_check(const char *file, uint64_t off, size_t len, size_t
 		return why;
 	}
 	n = pread(fd, b + boff, len, off);
+	last_read_n = n;
 	if (n < 0) {
 		snprintf(why, sizeof(why), "pread(%zu at %llu) failed: %s (reply write: %s)", len,
 		         (unsigned long long)off, strerror(errno), strerror(last_reply_errno()));
@@ -613,7 +724,9 @@ static void case_short_read_eof(const char *name)
 	}
 	set_plan(PLAN_FDS, &p[0][0], 1);
 	why = read_check("d", DIRECT_SIZE - 100, 8192, 0, 100);
-	verdict_bug(name, !why, "bug 1, reply length never stored in out_args[0].size", why);
+	/* The bug's signature: the reply was taken and the read reports the full size. */
+	verdict_bug(name, !why, last_reply_errno() == 0 && last_read_n == 8192,
+	            "bug 1, reply length never stored in out_args[0].size", why);
 	close_pipes(p, 1);
 }
 
@@ -647,8 +760,13 @@ static void case_too_much_data(const char *name, bool check_pipe)
 
 		snprintf(msg, sizeof(msg), "the pipe holds %d bytes after EMSGSIZE, expected %d",
 		         left, 6000 - 4096);
-		verdict_bug(name, left == 6000 - 4096,
-		            "bug 6, partly copied buffer left in the pipe after EMSGSIZE", msg);
+		/* The bug's signature: EMSGSIZE, EIO, the cut buffer still whole (3000). */
+		verdict_bug(name, !why && e == EMSGSIZE && left == 6000 - 4096,
+		            !why && e == EMSGSIZE && left == 3000,
+		            "bug 6, partly copied buffer left in the pipe after EMSGSIZE",
+		            why             ? why
+		            : e != EMSGSIZE ? "the reply did not fail with EMSGSIZE"
+		                            : msg);
 	}
 	close_pipes(p, 1);
 	free(b);
@@ -747,7 +865,9 @@ static void case_wake_blocked_writer(const char *name)
 	}
 	for (i = 0; i < 200 && !w.done; i++)
 		usleep(10000);
-	verdict_bug(name, w.done, "bug 2, draining a pipe never wakes a blocked writer",
+	/* The bug's signature: the pipe has room (the kernel drained it), the writer sleeps. */
+	verdict_bug(name, w.done, !w.done && pipe_bytes(p[0][0]) < 65536,
+	            "bug 2, draining a pipe never wakes a blocked writer",
 	            "the writer still blocks 2 s after the kernel drained its pipe");
 drain:
 	/*
@@ -763,45 +883,52 @@ drain:
 /*
  * Bug 3: after a failed reply (EBADF: a socket; EMSGSIZE: an overfull pipe) in a
  * multi-threaded daemon, the kernel must not keep the files: once we close
- * them, their peers must see end-of-file.
+ * them, their peers must see it (end-of-file on the socket, EPIPE on the pipe).
  */
 static void case_no_leak_after_errors(const char *name)
 {
-	int sv[2], p[1][2], fds[1], n;
-	char sink[8192], *b = abuf(4096 * 3);
-	bool sock_ok, pipe_ok;
-	ssize_t r;
+	const char *bug = "bug 3, missing fdput() on error paths";
+	int sv[2], p[1][2], fds[1], e_sock, e_pipe, r_errno;
+	char sink[64];
+	bool sock_ok, pipe_ok, shown;
+	ssize_t r, w;
 
-	if (!b || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 || pipe(p[0]) < 0) {
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 || pipe(p[0]) < 0) {
 		report("FAIL", name, "setting up: %s", strerror(errno));
-		free(b);
 		return;
 	}
 	fds[0] = sv[0];
 	set_plan(PLAN_FDS, fds, 1);
 	read_expect_eio(0, 4096);
+	e_sock = last_reply_errno();
 	close(sv[0]);
 	fcntl(sv[1], F_SETFL, O_NONBLOCK);
 	r = read(sv[1], sink, sizeof(sink));
+	r_errno = errno;
 	sock_ok = r == 0;
 	close(sv[1]);
 
-	/* The write end carries the reply: if the kernel keeps it, no EOF for the reader. */
+	/* The read end carries an EMSGSIZE reply; once closed, a write must get EPIPE. */
 	pipe_put_write(p[0][1], 0, 6000);
-	fds[0] = p[0][1];
+	fds[0] = p[0][0];
 	set_plan(PLAN_FDS, fds, 1);
 	read_expect_eio(0, 4096);
-	close(p[0][1]);
-	fcntl(p[0][0], F_SETFL, O_NONBLOCK);
-	for (n = 0; (r = read(p[0][0], sink, sizeof(sink))) > 0 && n < 100; n++)
-		;
-	pipe_ok = r == 0;
+	e_pipe = last_reply_errno();
 	close(p[0][0]);
-	free(b);
-	if (sock_ok && pipe_ok)
-		verdict_bug(name, true, "bug 3, missing fdput() on error paths", NULL);
+	p[0][0] = -1;
+	fcntl(p[0][1], F_SETFL, O_NONBLOCK);
+	w = write(p[0][1], "x", 1);
+	pipe_ok = w < 0 && errno == EPIPE;
+	/* The bug's signature: the refusals as expected, yet the peers see the files alive. */
+	shown = e_sock == EBADF && e_pipe == EMSGSIZE &&
+	        ((!sock_ok && r < 0 && r_errno == EAGAIN) || (!pipe_ok && w == 1));
+	close_pipes(p, 1);
+	if (e_sock != EBADF || e_pipe != EMSGSIZE)
+		report("FAIL", name,
+		       "the replies failed with %s and %s, expected EBADF and EMSGSIZE",
+		       strerror(e_sock), strerror(e_pipe));
 	else
-		verdict_bug(name, false, "bug 3, missing fdput() on error paths",
+		verdict_bug(name, sock_ok && pipe_ok, shown, bug,
 		            !sock_ok
 		                ? "the socket passed in a refused reply stays open after close()"
 		                : "the pipe passed in an EMSGSIZE reply stays open after close()");
@@ -848,16 +975,334 @@ static void case_huge_fd_array(const char *name)
 	set_plan(PLAN_HUGE, NULL, 0);
 	why = read_expect_eio(0, 4096);
 	e = last_reply_errno();
+	/* The bug's signature: the page allocator warns, or the kmalloc fails (ENOMEM). */
 	if (kfd >= 0 && kmsg_warnings(kfd, warn, sizeof(warn)))
-		verdict_bug(name, false, "bug 4, unbounded kmalloc of the fd array", warn);
+		verdict_bug(name, false, strstr(warn, "page_alloc") != NULL,
+		            "bug 4, unbounded kmalloc of the fd array", warn);
 	else if (why)
 		report("FAIL", name, "%s", why);
 	else
-		verdict_bug(name, e == EINVAL, "bug 4, unbounded kmalloc of the fd array",
+		verdict_bug(name, e == EINVAL, e == ENOMEM,
+		            "bug 4, unbounded kmalloc of the fd array",
 		            e == ENOMEM ? "the kernel tried to allocate the array (ENOMEM)"
 		                        : "the reply was not refused with EINVAL");
 	if (kfd >= 0)
 		close(kfd);
+}
+
+/*
+ * Reply with fds[]: the reply must fail with EBADF, the reader get EIO, and the
+ * pipe read through probe_fd (-1: none) still hold want bytes.  NULL when so,
+ * else why (static).  *e and *left tell the case what happened.
+ */
+static const char *refused_untouched(const int *fds, int n, int probe_fd, int want, int *e,
+                                     int *left)
+{
+	static char why[200];
+	const char *r;
+
+	set_plan(PLAN_FDS, fds, n);
+	r = read_expect_eio(0, 4096);
+	*e = last_reply_errno();
+	*left = probe_fd >= 0 ? pipe_bytes(probe_fd) : want;
+	if (*e != EBADF)
+		snprintf(why, sizeof(why), "the reply %s%s, expected EBADF",
+		         *e ? "failed with " : "was accepted", *e ? strerror(*e) : "");
+	else if (r)
+		snprintf(why, sizeof(why), "%s", r);
+	else if (*left != want)
+		snprintf(why, sizeof(why), "the pipe holds %d bytes after EBADF, expected all %d",
+		         *left, want);
+	else
+		return NULL;
+	return why;
+}
+
+/*
+ * The write end of a pipe, and a FIFO opened O_WRONLY, each holding 3000 bytes:
+ * EBADF and no byte taken (splice(2) needs FMODE_READ too).
+ */
+static void case_write_end(const char *name)
+{
+	const char *bug = "no FMODE_READ check, a write end is drained";
+	int p[1][2] = {{-1, -1}}, fds[1], r = -1, w = -1, e, left;
+	char fifo[96], msg[256];
+	const char *why;
+
+	if (pipe(p[0]) < 0 || pipe_put_write(p[0][1], 0, 3000) < 0) {
+		report("FAIL", name, "setting up the pipe: %s", strerror(errno));
+		goto out;
+	}
+	fds[0] = p[0][1];
+	why = refused_untouched(fds, 1, p[0][0], 3000, &e, &left);
+	if (why) {
+		snprintf(msg, sizeof(msg), "a pipe's write end: %s", why);
+		verdict_bug(name, false, e == 0 && left == 0, bug, msg);
+		goto out;
+	}
+	snprintf(fifo, sizeof(fifo), "%s.fifo", mnt);
+	if (mkfifo(fifo, 0600) < 0 || (r = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 ||
+	    (w = open(fifo, O_WRONLY | O_CLOEXEC)) < 0 || pipe_put_write(w, 0, 3000) < 0) {
+		report("FAIL", name, "setting up the FIFO %s: %s", fifo, strerror(errno));
+		unlink(fifo);
+		goto out;
+	}
+	unlink(fifo);
+	fds[0] = w;
+	why = refused_untouched(fds, 1, r, 3000, &e, &left);
+	snprintf(msg, sizeof(msg), "a FIFO opened O_WRONLY: %s", why ? why : "");
+	verdict_bug(name, !why, e == 0 && left == 0, bug, msg);
+out:
+	if (r >= 0)
+		close(r);
+	if (w >= 0)
+		close(w);
+	close_pipes(p, 1);
+}
+
+/* A watch-queue pipe (O_NOTIFICATION_PIPE): EBADF, as splice(2) refuses it. */
+static void case_watch_queue(const char *name)
+{
+	int wq[2], e, left;
+	const char *why;
+
+	if (pipe2(wq, O_NOTIFICATION_PIPE | O_CLOEXEC) < 0) {
+		if (errno == ENOPKG)
+			report("SKIP", name, "the kernel has no CONFIG_WATCH_QUEUE");
+		else
+			report("FAIL", name, "pipe2(O_NOTIFICATION_PIPE): %s", strerror(errno));
+		return;
+	}
+	why = refused_untouched(&wq[0], 1, -1, 0, &e, &left);
+	verdict_bug(name, !why, e == 0, "watch-queue pipes accepted", why);
+	close(wq[0]);
+	close(wq[1]);
+}
+
+/* A pipe with 3000 bytes, then a socket: EBADF, and the first pipe keeps all its data. */
+static void case_bad_second_fd(const char *name)
+{
+	int p[1][2] = {{-1, -1}}, sv[2] = {-1, -1}, fds[2], e, left;
+	const char *why;
+
+	if (pipe(p[0]) < 0 || pipe_put_write(p[0][1], 0, 3000) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		report("FAIL", name, "setting up: %s", strerror(errno));
+	} else {
+		fds[0] = p[0][0];
+		fds[1] = sv[0];
+		why = refused_untouched(fds, 2, p[0][0], 3000, &e, &left);
+		verdict_bug(name, !why, e == EBADF && left == 0,
+		            "errors not atomic, pipes before a bad fd drained", why);
+	}
+	if (sv[0] >= 0) {
+		close(sv[0]);
+		close(sv[1]);
+	}
+	close_pipes(p, 1);
+}
+
+/*
+ * A hole of a memfd spliced into a pipe is the shared zero page, whose buffer
+ * operations take no reference: put_page() on it (the seed's release) drops a
+ * reference nobody took, and once the count reaches zero the zero page is
+ * freed.  The kernel says so ("BUG: Bad page state") only when it checks the
+ * pages it frees: with init_on_free=1 or init_on_alloc=1 on its command line
+ * (or CONFIG_DEBUG_VM); otherwise the zero page silently goes back to the page
+ * allocator.  The count starts at an unknown value (16 was enough on 6.12), so
+ * the case moves SPARSE_ROUNDS replies of 64 KiB of hole (16 zero-page buffers
+ * each) and stops at the first kernel message; every byte must be zero.
+ */
+#define SPARSE_ROUNDS 64
+
+/* The kernel checks the pages it frees (see case_sparse_memfd). */
+static bool kernel_checks_freed_pages(void)
+{
+	char line[4096] = "";
+	FILE *f = fopen("/proc/cmdline", "r");
+
+	if (f) {
+		if (!fgets(line, sizeof(line), f))
+			line[0] = 0;
+		fclose(f);
+	}
+	return strstr(line, "init_on_free=1") || strstr(line, "init_on_alloc=1");
+}
+
+static void case_sparse_memfd(const char *name)
+{
+	int kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int mfd = memfd_create("fuse_splices_hole", MFD_CLOEXEC);
+	int p[1][2] = {{-1, -1}}, fd = open_file("d"), round;
+	char warn[200] = "", msg[256] = "";
+	char *b = abuf(65536);
+	ssize_t n = -1, i = 0;
+	loff_t in_off;
+
+	if (kfd >= 0)
+		lseek(kfd, 0, SEEK_END);
+	if (mfd < 0 || fd < 0 || !b || pipe(p[0]) < 0 || ftruncate(mfd, 65536) < 0) {
+		report("FAIL", name, "setting up a memfd with a hole: %s", strerror(errno));
+		goto out;
+	}
+	for (round = 0; round < SPARSE_ROUNDS && !msg[0]; round++) {
+		in_off = 0;
+		if (splice(mfd, &in_off, p[0][1], NULL, 65536, 0) != 65536) {
+			report("FAIL", name, "splicing a hole of a memfd into a pipe: %s",
+			       strerror(errno));
+			goto out;
+		}
+		set_plan(PLAN_FDS, &p[0][0], 1);
+		n = pread(fd, b, 65536, 0);
+		for (i = 0; i < n && !b[i]; i++)
+			;
+		if (kfd >= 0 && kmsg_warnings(kfd, warn, sizeof(warn)))
+			snprintf(msg, sizeof(msg),
+			         "after %d zero-page buffers the kernel logged: %s",
+			         (round + 1) * 16, warn);
+		else if (n != 65536)
+			snprintf(msg, sizeof(msg), "pread returned %zd (%s), expected 65536", n,
+			         n < 0 ? strerror(errno) : "short");
+		else if (i < n)
+			snprintf(msg, sizeof(msg), "byte %zd is 0x%02x, expected 0 (a hole)", i,
+			         (unsigned char)b[i]);
+	}
+	verdict_bug(name, !msg[0], strstr(warn, "Bad page state") != NULL,
+	            "bug 5, put_page() on pipe buffers frees the zero page", msg);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (mfd >= 0)
+		close(mfd);
+	if (kfd >= 0)
+		close(kfd);
+	close_pipes(p, 1);
+	free(b);
+}
+
+/*
+ * execve() of a script on a direct_io file: the kernel reads its first bytes
+ * with kernel_read() (a kernel buffer, no pages), so a FUSE_OUT_SPLICES reply is
+ * refused with EINVAL and the request stays pending; the server answers it
+ * with an ordinary reply.  Then sh reads the script into user memory (spliced).
+ * The script must run (exit 42), with at least one refusal and one spliced read.
+ */
+static void case_exec_script(const char *name)
+{
+	char path[96];
+	int st = 0, refused, spliced, other;
+	pid_t pid;
+
+	pthread_mutex_lock(&plan.lock);
+	plan.script_refused = plan.script_spliced = plan.script_other = 0;
+	pthread_mutex_unlock(&plan.lock);
+	snprintf(path, sizeof(path), "%s/x", mnt);
+	pid = fork();
+	if (pid == 0) {
+		execl(path, "x", (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) < 0) {
+		report("FAIL", name, "fork/waitpid: %s", strerror(errno));
+		return;
+	}
+	pthread_mutex_lock(&plan.lock);
+	refused = plan.script_refused;
+	spliced = plan.script_spliced;
+	other = plan.script_other;
+	pthread_mutex_unlock(&plan.lock);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 42)
+		report("FAIL", name, "the script did not exit 42 (wait status 0x%x)", st);
+	else if (!refused || other)
+		report("FAIL", name,
+		       "execve's kernel_read() was not refused with EINVAL (%d refused, %d other)",
+		       refused, other);
+	else if (!spliced)
+		report("FAIL", name, "sh's read of the script was not spliced");
+	else
+		report("PASS", name, NULL);
+}
+
+/* A reply with no fd at all: an empty read (end of file), nothing else. */
+static void case_zero_fds(const char *name)
+{
+	char *b = abuf(4096), msg[160] = "";
+	int fd = open_file("d"), e;
+	ssize_t n = -1;
+
+	set_plan(PLAN_FDS, NULL, 0);
+	if (fd >= 0 && b)
+		n = pread(fd, b, 4096, 0);
+	e = last_reply_errno();
+	if (n != 0)
+		snprintf(msg, sizeof(msg), "pread returned %zd (%s), expected 0 (reply: %s)", n,
+		         n < 0 ? strerror(errno) : "data", e ? strerror(e) : "accepted");
+	/* The bug's signature: the empty reply accepted and the full size reported. */
+	verdict_bug(name, !msg[0], e == 0 && n == 4096,
+	            "bug 1, reply length never stored in out_args[0].size", msg);
+	if (fd >= 0)
+		close(fd);
+	free(b);
+}
+
+/* The reply (header and fds) moved into /dev/fuse with splice(2) from a pipe. */
+static void case_splice_reply(const char *name)
+{
+	int p[1][2];
+	const char *why;
+
+	if (pipe(p[0]) < 0 || pipe_put_write(p[0][1], 5000, 10000) < 0) {
+		report("FAIL", name, "setting up the pipe: %s", strerror(errno));
+		return;
+	}
+	set_plan(PLAN_SPLICE, &p[0][0], 1);
+	why = read_check("d", 5000, 10000, 0, 10000);
+	if (!why && last_reply_errno() != 0)
+		why = "the spliced reply failed";
+	if (!why && pipe_bytes(p[0][0]) != 0)
+		why = "the data pipe was not drained";
+	why ? report("FAIL", name, "%s", why) : report("PASS", name, NULL);
+	close_pipes(p, 1);
+}
+
+/*
+ * "c" (10000 bytes, page cache) mapped: its last page holds the file's tail
+ * and, past EOF, bytes the kernel must have zeroed (page_zeroing).
+ */
+static void case_mmap_eof_tail(const char *name)
+{
+	enum { MAPLEN = 3 * 4096 };
+	int p[1][2], fd;
+	char msg[200] = "", expl[160];
+	const char *m;
+	uint64_t bad;
+	size_t i;
+
+	if (pipe(p[0]) < 0 || pipe_put_write(p[0][1], 0, CACHED_SIZE) < 0) {
+		report("FAIL", name, "setting up the pipe: %s", strerror(errno));
+		return;
+	}
+	set_plan(PLAN_FDS, &p[0][0], 1);
+	fd = open_file("c"); /* no FOPEN_KEEP_CACHE: open drops what earlier cases cached */
+	m = fd < 0 ? MAP_FAILED : mmap(NULL, MAPLEN, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		report("FAIL", name, "mmap of c: %s", strerror(errno));
+	} else {
+		if (pattern_check(&pat, 0, 0, m, CACHED_SIZE, &bad)) {
+			pattern_explain(&pat, 0, bad, m, 0, CACHED_SIZE, expl, sizeof(expl));
+			snprintf(msg, sizeof(msg), "wrong data: %s", expl);
+		}
+		for (i = CACHED_SIZE; !msg[0] && i < MAPLEN; i++)
+			if (m[i])
+				snprintf(msg, sizeof(msg),
+				         "byte %zu (past EOF at %d) is 0x%02x, expected 0", i,
+				         CACHED_SIZE, (unsigned char)m[i]);
+		msg[0] ? report("FAIL", name, "%s", msg) : report("PASS", name, NULL);
+		munmap((void *)m, MAPLEN);
+	}
+	if (fd >= 0)
+		close(fd);
+	close_pipes(p, 1);
 }
 
 static void case_too_much_data_read(const char *name)
@@ -868,6 +1313,23 @@ static void case_too_much_data_read(const char *name)
 static void case_too_much_pipe_state(const char *name)
 {
 	case_too_much_data(name, true);
+}
+
+static void case_sparse_memfd_guarded(const char *name)
+{
+	if (!kernel_checks_freed_pages()) {
+		report("SKIP", name,
+		       "needs init_on_free=1 on the kernel command line (kernel/vm --append "
+		       "init_on_free=1): without it the kernel does not check the pages it frees");
+		return;
+	}
+	if (strcmp(variant, "seed") == 0 && !dangerous) {
+		report("SKIP", name,
+		       "would free the zero page on the seed kernel (bug 5, BUG: Bad page state); "
+		       "run with --dangerous and expect kernel/vm to fail the run");
+		return;
+	}
+	case_sparse_memfd(name);
 }
 
 static void case_huge_fd_array_guarded(const char *name)
@@ -895,10 +1357,18 @@ static const struct {
     {"too_much_data", case_too_much_data_read},
     {"not_pipe", case_not_pipe},
     {"bad_length", case_bad_length},
+    {"zero_fds", case_zero_fds},
+    {"splice_reply", case_splice_reply},
+    {"mmap_eof_tail", case_mmap_eof_tail},
+    {"exec_script", case_exec_script},
+    {"write_end", case_write_end},
+    {"watch_queue", case_watch_queue},
+    {"bad_second_fd", case_bad_second_fd},
     {"short_read_eof", case_short_read_eof},
     {"wake_blocked_writer", case_wake_blocked_writer},
     {"no_leak_after_errors", case_no_leak_after_errors},
     {"too_much_pipe_state", case_too_much_pipe_state},
+    {"sparse_memfd", case_sparse_memfd_guarded},   /* Bad page state on seed */
     {"huge_fd_array", case_huge_fd_array_guarded}, /* last: WARNs on seed */
 };
 
