@@ -3,8 +3,8 @@
 # user networking (eth0 10.0.2.15/24, GRO on, the host's 127.0.0.1 as 10.0.2.2);
 # sbserver on the host serves verified reads to sbclient in the guest; --gro off turns
 # GRO off; scripts/pipe-slots measures bytes per pipe slot: coalesced fragments on
-# loopback (and veth as root), one packet per slot behind the NIC.  Three short boots
-# (about 20 s).
+# loopback (and veth as root), one packet per slot behind the NIC; the iperf3 baseline
+# runs one process per stream, on the NIC too.  Four short boots (about 40 s).
 #   SPLICEBENCH_KERNEL=IMAGE  the guest kernel (default: kernel/build's cached 6.12 fixed)
 . "$(dirname "$0")/lib.sh"
 T_NAME=nic
@@ -90,4 +90,23 @@ for p in $paths; do
 		t_fail "pipe-slots.$p-$lo-to-$hi-bytes-per-slot" "got '${bps:-no full pipe}'"
 	fi
 done
+# The iperf3 baseline, one client process per stream: loopback (host) and the NIC
+# (clients in the guest with -R, servers on the host), 2 streams, 1 s.
+if command -v iperf3 >/dev/null; then
+	ibport=$((6300 + $$ % 500))
+	IPERF_BASELINE_PORT=$ibport scripts/iperf-baseline --path "loopback nic" --kernel "$kernel" --seconds 1 \
+		--streams 2 --zerocopy 0 --out "$T_TMP/ib.jsonl" >/dev/null 2>"$T_TMP/ib.err"
+	rc=$?
+	sed 's/^/# /' "$T_TMP/ib.jsonl" 2>/dev/null
+	for p in loopback nic; do
+		n=$(jq -s --arg p $p '[.[] | select(.path == $p and .streams == 2 and .processes == 2
+			and .gbytes_per_s > 0 and .emulated == ($p == "nic"))] | length' "$T_TMP/ib.jsonl" 2>/dev/null)
+		[ $rc -eq 0 ] && [ "$n" = 1 ] && t_pass "iperf-baseline.$p.one-process-per-stream" ||
+			t_fail "iperf-baseline.$p.one-process-per-stream" "exit $rc, $n good records: $(tail -n 1 "$T_TMP/ib.err")"
+	done
+	pgrep -f "iperf3 -s -B 127.0.0.1 -p $((ibport + 1))\$" >/dev/null &&
+		t_fail iperf-baseline.no-leftover "an iperf3 server is still running" || t_pass iperf-baseline.no-leftover
+else
+	t_skip iperf-baseline "needs iperf3 (scripts/deps test)"
+fi
 t_finish
