@@ -4,7 +4,7 @@
 # reads, 8 and 16 MiB windows; the guest's root an initramfs, so that no 9p reply
 # lands at a host-timed point), and the user side exactly equal.  Then the NIC path
 # (sbserver on the host, splicefs in the guest behind virtio-net): two boots within
-# 2 % (the packets arrive at host-timed points), splice falling back where a pipe
+# 3 % (the packets arrive at host-timed points), splice falling back where a pipe
 # fills with 1440-byte fragments, multipipe splicing every byte, and bytes moved per
 # byte delivered: multipipe <= 0.9x copy's and <= 1.2x the network's own (a plain TCP
 # reader in the guest), copy >= 1.25x it.  Four boots, about 4 minutes.
@@ -96,7 +96,10 @@ for i in 1 2; do
 done
 sed 's/^/# /' "$T_TMP/nic1/cost.csv"
 grep 'bytes spliced' "$T_TMP/nic1.log" | sed 's/^/# /'
-compare nic.cost-figures-within-2pct 0.02 "$T_TMP/nic1/cost.csv" "$T_TMP/nic2/cost.csv" \
+# Measured: 0.4-0.9 % in one pair of boots, up to 2.3 % in another (the network's own
+# row: 831 vs 1324 NAPI polls for the same packets); 5-13 % before idle guests slept in
+# real time.  Held to 3 %.
+compare nic.cost-figures-within-3pct 0.03 "$T_TMP/nic1/cost.csv" "$T_TMP/nic2/cost.csv" \
 	"cost_bytes_moved_per_byte cost_loads_per_byte cost_stores_per_byte cost_instr_per_byte_kernel"
 # User instructions per byte are 0.001-0.003 here (a few thousand per window): how many
 # recv/splice calls a reply takes depends on how the packets arrive, so they are held
