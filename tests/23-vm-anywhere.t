@@ -9,7 +9,7 @@
 #   SPLICEBENCH_KERNEL=IMAGE  the guest kernel (default: kernel/build's cached 6.12 fixed)
 . "$(dirname "$0")/lib.sh"
 T_NAME=vm-anywhere
-_require_cmd qemu-system-x86_64 busybox git
+_require_cmd qemu-system-x86_64 busybox git cpio
 cd "$T_TOP" || exit 1
 [ -x "$T_BUILD/sbcheck" ] || _t_skip_all "build/sbcheck is not built (make)"
 kernel=${SPLICEBENCH_KERNEL:-}
