@@ -28,6 +28,10 @@ vm_bad() { # NAME EXPECTED-TEXT ARGS...
 }
 vm_bad vm.gro-needs-net "--gro needs --net" --gro off /dev/null -- true
 vm_bad vm.gro-bad-value "--gro must be on or off" --net --gro maybe /dev/null -- true
+vm_bad vm.with-needs-initramfs "--with needs --initramfs" --with /etc/hostname /dev/null -- true
+out=$(kernel/cost/bench-cost /dev/null --source ethernet 2>&1)
+[ $? -eq 2 ] && [[ $out == *"--source must be mem or tcp-nic"* ]] && t_pass bench-cost.bad-source ||
+	t_fail bench-cost.bad-source "$out"
 out=$(scripts/pipe-slots --path ethernet 2>&1)
 [ $? -eq 2 ] && [[ $out == *"loopback, veth and/or nic"* ]] && t_pass pipe-slots.bad-path ||
 	t_fail pipe-slots.bad-path "$out"
