@@ -4,7 +4,7 @@
 # dd from /dev/zero stores exactly the bytes read into user memory; twice the bytes,
 # twice the counts.  bench/run --vm --cost on a tiny matrix: cost_* columns per point,
 # plausible bytes moved per byte, repeats that agree.
-#   SPLICEBENCH_KERNEL=IMAGE  the guest kernel (default: the newest cached bzImage)
+#   SPLICEBENCH_KERNEL=IMAGE  the guest kernel (default: kernel/build's cached 6.12 fixed)
 . "$(dirname "$0")/lib.sh"
 T_NAME=cost
 _require_cmd qemu-system-x86_64 jq busybox
@@ -39,7 +39,9 @@ fi
 
 kernel=${SPLICEBENCH_KERNEL:-}
 if [ -z "$kernel" ]; then
-	kernel=$(ls -t /var/cache/splicebench/kernels/*/bzImage 2>/dev/null | head -n 1 || true)
+	# kernel/build's fixed 6.12 image (cached: instant), not the newest file in the cache,
+	# which may be another variant (seed, a module build) from another run.
+	kernel=$(kernel/build --base 6.12 --variant fixed 2>"$T_TMP/build.log" | tail -n 1) || kernel=
 fi
 [ -n "$kernel" ] && [ -f "$kernel" ] || _t_skip_all "no guest kernel image (kernel/build, or SPLICEBENCH_KERNEL=IMAGE)"
 t_log "guest kernel: $kernel"
