@@ -60,8 +60,8 @@ struct ref_opts {
 	X(requests)                                                                                \
 	X(reads)                                                                                   \
 	X(bytes)                                                                                   \
-	X(bytes_spliced) X(bytes_copied) X(fallback_full) X(replies_failed) X(errors)              \
-	    X(source_bytes) X(reconnects)
+	X(bytes_spliced)                                                                           \
+	X(bytes_copied) X(fallback_full) X(replies_failed) X(errors) X(source_bytes) X(reconnects)
 
 struct ref_counters {
 #define F(f) uint64_t f;
