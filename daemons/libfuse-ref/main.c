@@ -1,0 +1,513 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libfuse-ref main: options (one table: parsing, --help, --list), checks,
+ * libfuse's session, mount, daemon, signal handlers and loop, the way
+ * libfuse's own examples (passthrough_ll.c) do it, plus what the suite needs:
+ * the same command line as splicefs, a pid file, a stats file, and a parent
+ * that returns only once the mount serves.
+ *
+ * Exit status: 0 served and unmounted; 1 failed; 2 bad input (one line, no
+ * mount left); 3 the mode cannot run here.
+ */
+#include "ref.h"
+#include "opttab.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct ref ref = {.ready_fd = -1};
+
+const struct ref_mode *const ref_modes[] = {&mode_libfuse_copy, &mode_libfuse_splice, NULL};
+const struct ref_source *const ref_sources[] = {&source_mem, &source_tcp, NULL};
+
+#define O(f) offsetof(struct ref_opts, f)
+/* One row per option reads best as a table.  Names and meanings as splicefs's. */
+// clang-format off
+static const struct opt_desc opt_table[] = {
+	{"mode", 'm', OPT_STR, O(mode), "libfuse-copy", "MODE", "reply mode (see below and --list)"},
+	{"source", 's', OPT_STR, O(source), "mem", "SRC",
+	 "data source: mem (a memfd per file) or tcp://HOST:PORT (sbserver)"},
+	{"threads", 't', OPT_INT, O(threads), "1", "N",
+	 "libfuse threads: 1 runs fuse_session_loop, more fuse_session_loop_mt", 1, 256},
+	{"clone-fd", 0, OPT_BOOL, O(clone_fd), NULL, NULL,
+	 "fuse_session_loop_mt with clone_fd: a /dev/fuse fd per thread"},
+	{"file-size", 0, OPT_SIZE, O(file_size), "1G", "SIZE",
+	 "size of each file (K, M, G suffixes: powers of 1024)", 1, 1ULL << 44},
+	{"files", 0, OPT_INT, O(files), "1", "N", "number of files (data0, data1, ...)", 1, 4096},
+	{"max-read", 0, OPT_SIZE32, O(max_read), "1M", "SIZE",
+	 "largest FUSE_READ, a multiple of 4K (libfuse 3.14 allows up to 1M)", 4096, 1 << 20},
+	{"readahead", 0, OPT_SIZE, O(readahead), "1M", "SIZE",
+	 "buffered reads: the mount's read_ahead_kb, capped at --max-read (0: kernel's)", 0,
+	 1 << 30},
+	{"direct-io", 0, OPT_BOOL, O(direct_io), NULL, NULL,
+	 "open files with direct_io (bypass the page cache)"},
+	{"seed", 0, OPT_U64, O(seed), "0", "N", "pattern seed (0 keeps fio's verify_pattern=%o usable)"},
+	{"granule", 0, OPT_SIZE, O(granule), "8", "SIZE",
+	 "pattern step: every GRANULE bytes hold their offset; set to fio's bs for fio verify", 8,
+	 1U << 30},
+	{"stats-file", 0, OPT_STR, O(stats_file), NULL, "PATH",
+	 "write counters as JSON to PATH (atomically), every --stats-interval and at exit"},
+	{"stats-interval", 0, OPT_DOUBLE, O(stats_interval), "1", "SECONDS",
+	 "how often the stats file is rewritten (0: only at exit and on SIGUSR1)"},
+	{"pid-file", 0, OPT_STR, O(pid_file), NULL, "PATH", "write the daemon's pid to PATH"},
+	{"log", 0, OPT_STR, O(log_file), NULL, "PATH",
+	 "in the background: append messages (errors, exit counters) to PATH"},
+	{"foreground", 'f', OPT_BOOL, O(foreground), NULL, NULL, "stay in the foreground"},
+	{"allow-other", 0, OPT_BOOL, O(allow_other), NULL, NULL, "let other users read the mount"},
+	{"debug", 'd', OPT_BOOL, O(debug), NULL, NULL, "libfuse's debug output (-d) on stderr"},
+	{"list", 0, OPT_BOOL, O(list), NULL, NULL, "print the modes and sources as JSON and exit"},
+	{"version", 'V', OPT_BOOL, O(version), NULL, NULL, "print the version and exit"},
+	{"help", 'h', OPT_BOOL, O(help), NULL, NULL, "print this help and exit"},
+};
+// clang-format on
+#define NOPTS (sizeof(opt_table) / sizeof(opt_table[0]))
+
+/* One line, what was wrong and what to do; then exit. */
+#define die(code, ...)                                                                             \
+	do {                                                                                       \
+		fprintf(stderr, "libfuse-ref: " __VA_ARGS__);                                      \
+		fputc('\n', stderr);                                                               \
+		exit(code);                                                                        \
+	} while (0)
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: libfuse-ref MOUNTPOINT [options]\n\n"
+	           "A stock-libfuse (low-level API) read-only filesystem serving the same\n"
+	           "pattern files as splicefs, answering READ with libfuse's own replies.\n\n"
+	           "options:\n");
+	opt_usage(f, opt_table, NOPTS);
+	fprintf(f, "\nmodes:\n");
+	for (const struct ref_mode *const *m = ref_modes; *m; m++)
+		fprintf(f, "  %-15s %s\n", (*m)->name, (*m)->help);
+	fprintf(f, "\nsources:\n");
+	for (const struct ref_source *const *s = ref_sources; *s; s++)
+		fprintf(f, "  %-15s %s\n", (*s)->spec, (*s)->help);
+	fprintf(f,
+	        "\nexit status: 0 served and unmounted cleanly; 1 failed; 2 bad input; 3 the mode\n"
+	        "cannot run here.\n");
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void list_opts(FILE *f, const struct list_opt *o)
+{
+	fputs("[", f);
+	for (int i = 0; o && o[i].name; i++) {
+		fputs(i ? ",{\"name\":" : "{\"name\":", f);
+		json_str(f, o[i].name);
+		fputs(",\"arg\":", f);
+		json_str(f, o[i].arg);
+		fputs(",\"default\":", f);
+		json_str(f, o[i].def ? o[i].def : "");
+		fputs(",\"help\":", f);
+		json_str(f, o[i].help);
+		fputs("}", f);
+	}
+	fputs("]", f);
+}
+
+/* The same shape as splicefs --list (interfaces: one JSON object). */
+static void list_json(FILE *f)
+{
+	fputs("{\"program\":\"libfuse-ref\",\"modes\":[", f);
+	for (const struct ref_mode *const *m = ref_modes; *m; m++) {
+		fputs(m == ref_modes ? "{\"name\":" : ",{\"name\":", f);
+		json_str(f, (*m)->name);
+		fputs(",\"help\":", f);
+		json_str(f, (*m)->help);
+		fputs(",\"needs\":", f);
+		json_str(f, (*m)->needs);
+		fputs(",\"options\":[]}", f);
+	}
+	fputs("],\"sources\":[", f);
+	for (const struct ref_source *const *s = ref_sources; *s; s++) {
+		fputs(s == ref_sources ? "{\"name\":" : ",{\"name\":", f);
+		json_str(f, (*s)->name);
+		fputs(",\"spec\":", f);
+		json_str(f, (*s)->spec);
+		fputs(",\"help\":", f);
+		json_str(f, (*s)->help);
+		fputs(",\"options\":", f);
+		list_opts(f, (*s)->options);
+		fputs("}", f);
+	}
+	fputs("]}\n", f);
+}
+
+static const struct ref_mode *mode_find(const char *name)
+{
+	for (const struct ref_mode *const *m = ref_modes; *m; m++)
+		if (!strcmp((*m)->name, name))
+			return *m;
+	return NULL;
+}
+
+/* "mem" or "tcp://...": found by the prefix before "://". */
+static const struct ref_source *source_find(const char *spec)
+{
+	size_t n = strcspn(spec, ":");
+
+	for (const struct ref_source *const *s = ref_sources; *s; s++)
+		if (strlen((*s)->name) == n && !strncmp((*s)->name, spec, n))
+			return (spec[n] == 0 || !strncmp(spec + n, "://", 3)) ? *s : NULL;
+	return NULL;
+}
+
+static void parse(int argc, char **argv)
+{
+	char err[512], names[256] = "";
+	int first;
+
+	first = opt_parse(opt_table, NOPTS, &ref.o, argc, argv, err, sizeof(err));
+	if (first < 0)
+		die(2, "%s", err);
+	if (ref.o.help || ref.o.version || ref.o.list)
+		return;
+	if (first < argc)
+		ref.o.mountpoint = argv[first++];
+	if (first < argc)
+		die(2, "unexpected argument '%s': one mount point only", argv[first]);
+	if (!ref.o.mountpoint)
+		die(2, "no mount point given: libfuse-ref MOUNTPOINT [options]");
+	ref.mode = mode_find(ref.o.mode);
+	if (!ref.mode) {
+		for (const struct ref_mode *const *m = ref_modes; *m; m++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+			         m == ref_modes ? "" : ", ", (*m)->name);
+		die(2, "unknown mode '%s': use one of %s (libfuse-ref --list)", ref.o.mode, names);
+	}
+	ref.source = source_find(ref.o.source);
+	if (!ref.source)
+		die(2, "unknown source '%s': use mem or tcp://HOST:PORT (libfuse-ref --list)",
+		    ref.o.source);
+	if (ref.o.max_read % 4096)
+		die(2, "--max-read %u is not a multiple of 4096", ref.o.max_read);
+	ref.pat = (struct pattern){ref.o.seed, ref.o.granule};
+	if (pattern_valid(&ref.pat))
+		die(2, "--granule %llu is not a multiple of 8", (unsigned long long)ref.o.granule);
+}
+
+static bool is_mounted(const char *path, char *fstype, size_t len)
+{
+	char line[4096], mnt[PATH_MAX], type[256];
+	FILE *f = fopen("/proc/self/mounts", "r");
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %4095s %255s", mnt, type) == 2 && !strcmp(mnt, path)) {
+			snprintf(fstype, len, "%s", type);
+			found = true;
+		}
+	fclose(f);
+	return found;
+}
+
+static void check_mountpoint(const char *mp)
+{
+	struct stat st;
+	char type[256];
+
+	if (stat(mp, &st) < 0) {
+		if (errno == ENOTCONN)
+			die(2,
+			    "mount point %s is a dead FUSE mount: clear it with 'fusermount3 -u "
+			    "%s'",
+			    mp, mp);
+		die(2, "mount point %s: %s: create it first (mkdir -p %s)", mp, strerror(errno),
+		    mp);
+	}
+	if (!S_ISDIR(st.st_mode))
+		die(2, "mount point %s is not a directory: give an empty directory", mp);
+	if (!realpath(mp, ref.mnt))
+		die(2, "mount point %s: %s", mp, strerror(errno));
+	if (is_mounted(ref.mnt, type, sizeof(type)))
+		die(2, "mount point %s is busy (a %s mount is there): unmount it or pick another",
+		    ref.mnt, type);
+	if (access("/dev/fuse", R_OK | W_OK) < 0)
+		die(1,
+		    "cannot open /dev/fuse (%s): load the fuse module (modprobe fuse) and run as "
+		    "root or as a user allowed to use it",
+		    strerror(errno));
+}
+
+/* The daemon changes to /: make a relative --pid-file, --stats-file, --log absolute. */
+static const char *absolute(const char *path)
+{
+	char cwd[PATH_MAX], *out;
+
+	if (!path || path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return path;
+	if (asprintf(&out, "%s/%s", cwd, path) < 0)
+		die(1, "out of memory");
+	return out;
+}
+
+/*
+ * Buffered reads: let readahead ask for max_read at a time.  The bdi is found
+ * in mountinfo (a stat of the mount would wait for INIT, which the loop has
+ * not answered yet).
+ */
+static void set_readahead(void)
+{
+	char line[4096], mnt[PATH_MAX], path[128];
+	unsigned maj, min;
+	uint64_t ra = ref.o.readahead;
+	bool found = false;
+	FILE *f;
+
+	if (!ra || ref.o.direct_io || !(f = fopen("/proc/self/mountinfo", "r")))
+		return;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%*u %*u %u:%u %*s %4095s", &maj, &min, mnt) == 3 &&
+		        !strcmp(mnt, ref.mnt);
+	fclose(f);
+	if (ra > ref.o.max_read)
+		ra = ref.o.max_read;
+	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb", maj, min);
+	f = found ? fopen(path, "w") : NULL;
+	if (!f || fprintf(f, "%llu\n", (unsigned long long)(ra / 1024)) < 0)
+		fprintf(stderr, "libfuse-ref: warning: could not set the mount's read_ahead_kb\n");
+	if (f)
+		fclose(f);
+}
+
+/*
+ * Go to the background like fuse_daemonize(), but the parent returns only once
+ * the child serves (init ran: one byte on the pipe), so `libfuse-ref MNT ...;
+ * fio MNT/data0` needs no wait and the pid file exists.  If the child exits
+ * first (or the mount does not answer a stat), the parent exits with the child's status (2, 3: the
+ * child's one line went to the caller's stderr, which the child keeps until it serves).
+ */
+static void daemonize(void)
+{
+	int p[2], st;
+	pid_t pid;
+	char c;
+
+	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0)
+		die(1, "could not go to the background: %s", strerror(errno));
+	if (pid > 0) {
+		struct stat sb;
+
+		close(p[1]);
+		/* init ran; libfuse still checks what it set: a stat waits for the INIT reply. */
+		if (read(p[0], &c, 1) == 1 && stat(ref.mnt, &sb) == 0)
+			_exit(0);
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 1);
+	}
+	close(p[0]);
+	setsid();
+	if (chdir("/") < 0)
+		die(1, "chdir /: %s", strerror(errno));
+	ref.ready_fd = p[1];
+}
+
+/* From libfuse's init callback: mounted, INIT answered next, pid file written. */
+void ref_ready(void)
+{
+	int nul, logfd;
+
+	ref.served = true;
+	if (ref.ready_fd < 0)
+		return;
+	/* Hold none of the caller's pipes: `out=$(libfuse-ref ...)` must return. */
+	nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+	logfd = ref.o.log_file
+	            ? open(ref.o.log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)
+	            : -1;
+	if (nul >= 0) {
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(logfd >= 0 ? logfd : nul, 2);
+		close(nul);
+	}
+	if (logfd >= 0)
+		close(logfd);
+	if (write(ref.ready_fd, "", 1) != 1)
+		fprintf(stderr, "libfuse-ref: warning: lost the parent before it saw us ready\n");
+	close(ref.ready_fd);
+	ref.ready_fd = -1;
+}
+
+static volatile sig_atomic_t want_stats, stats_stop;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	want_stats = 1;
+}
+
+/* Rewrites the stats file every --stats-interval; SIGUSR1 also prints the counters. */
+static void *stats_main(void *arg)
+{
+	struct timespec last, now, tick = {0, 100 * 1000 * 1000};
+	char buf[2048];
+
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &last);
+	while (!stats_stop) {
+		nanosleep(&tick, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (want_stats) {
+			want_stats = 0;
+			if (stats_json(buf, sizeof(buf)) > 0)
+				fputs(buf, stderr);
+		} else if (!(ref.o.stats_interval > 0 &&
+		             now.tv_sec - last.tv_sec + (now.tv_nsec - last.tv_nsec) / 1e9 >=
+		                 ref.o.stats_interval)) {
+			continue;
+		}
+		if (ref.o.stats_file)
+			stats_write(ref.o.stats_file);
+		last = now;
+	}
+	return NULL;
+}
+
+static int run_loop(void)
+{
+	struct fuse_loop_config *cfg;
+	int res;
+
+	if (ref.o.threads == 1)
+		return fuse_session_loop(ref.se);
+	cfg = fuse_loop_cfg_create();
+	if (!cfg)
+		return -ENOMEM;
+	fuse_loop_cfg_set_clone_fd(cfg, ref.o.clone_fd);
+	fuse_loop_cfg_set_max_threads(cfg, ref.o.threads);
+	fuse_loop_cfg_set_idle_threads(cfg, ref.o.threads);
+	res = fuse_session_loop_mt(ref.se, cfg);
+	fuse_loop_cfg_destroy(cfg);
+	return res;
+}
+
+int main(int argc, char **argv)
+{
+	char mopts[256], buf[2048];
+	char *fargv[] = {argv[0], "-o", mopts, NULL, NULL};
+	struct fuse_args fargs = FUSE_ARGS_INIT(3, fargv);
+	struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = SA_RESTART};
+	pthread_t stats_thr;
+	sigset_t all, old;
+	int rc = 1, res;
+
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	parse(argc, argv);
+	if (ref.o.help) {
+		usage(stdout);
+		return 0;
+	}
+	if (ref.o.version) {
+		printf("libfuse-ref (libfuse %s, FUSE_USE_VERSION %d)\n", fuse_pkgversion(),
+		       FUSE_USE_VERSION);
+		return 0;
+	}
+	if (ref.o.list) {
+		list_json(stdout);
+		return 0;
+	}
+	check_mountpoint(ref.o.mountpoint);
+	ref.o.pid_file = absolute(ref.o.pid_file);
+	ref.o.stats_file = absolute(ref.o.stats_file);
+	ref.o.log_file = absolute(ref.o.log_file);
+	ref.page_size = sysconf(_SC_PAGESIZE);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((res = ref.source->setup(&ref)))
+		return res == -EINVAL ? 2 : 1;
+	snprintf(mopts, sizeof(mopts), "fsname=libfuse-ref,subtype=libfuse-ref,ro,max_read=%u%s",
+	         ref.o.max_read, ref.o.allow_other ? ",allow_other" : "");
+	if (ref.o.debug)
+		fargv[fargs.argc++] = "-d";
+	ref.se = fuse_session_new(&fargs, &ref_ops, sizeof(ref_ops), NULL);
+	if (!ref.se) {
+		fprintf(stderr, "libfuse-ref: fuse_session_new failed (see libfuse's message)\n");
+		goto out_source;
+	}
+	if (fuse_session_mount(ref.se, ref.mnt)) {
+		fprintf(stderr, "libfuse-ref: mounting %s failed (see libfuse's message)\n",
+		        ref.mnt);
+		goto out_session;
+	}
+	if (!ref.o.foreground)
+		daemonize();
+	if (ref.o.pid_file) {
+		FILE *f = fopen(ref.o.pid_file, "w");
+
+		if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f)) {
+			fprintf(stderr, "libfuse-ref: cannot write --pid-file %s\n",
+			        ref.o.pid_file);
+			goto out_unmount;
+		}
+	}
+	if (fuse_set_signal_handlers(ref.se)) {
+		fprintf(stderr, "libfuse-ref: cannot set signal handlers\n");
+		goto out_pid;
+	}
+	sigaction(SIGUSR1, &sa, NULL);
+	set_readahead();
+	/* The stats thread takes no signal: they must reach libfuse's threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	res = pthread_create(&stats_thr, NULL, stats_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (res) {
+		fprintf(stderr, "libfuse-ref: cannot start the stats thread\n");
+		goto out_signals;
+	}
+
+	res = run_loop();
+	rc = ref.exit_code ? ref.exit_code : (res < 0 && res != -EINTR) ? 1 : 0;
+	if (rc == 1)
+		fprintf(stderr, "libfuse-ref: libfuse's loop ended with %s\n", strerror(-res));
+	stats_stop = 1;
+	pthread_join(stats_thr, NULL);
+out_signals:
+	fuse_remove_signal_handlers(ref.se);
+out_pid:
+	if (ref.o.pid_file)
+		unlink(ref.o.pid_file);
+out_unmount:
+	fuse_session_unmount(ref.se);
+	thr_release_all();
+	if (ref.served) {
+		if (ref.o.stats_file && stats_write(ref.o.stats_file))
+			fprintf(stderr, "libfuse-ref: cannot write --stats-file %s\n",
+			        ref.o.stats_file);
+		if (stats_json(buf, sizeof(buf)) > 0)
+			fprintf(stderr, "libfuse-ref: exit: %s", buf);
+	}
+out_session:
+	fuse_session_destroy(ref.se);
+out_source:
+	if (ref.source->teardown)
+		ref.source->teardown(&ref);
+	return rc;
+}
