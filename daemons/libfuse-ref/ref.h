@@ -25,6 +25,7 @@
 #include <stdio.h>
 
 #include "pattern.h"
+#include "tcpsrc.h"
 
 #define REF_EXIT_BAD_INPUT   2
 #define REF_EXIT_UNSUPPORTED 3
@@ -78,9 +79,7 @@ struct thr {
 	char *buf;   /* staging buffer of max_read bytes (tcp) */
 	int pipe[2]; /* tcp + libfuse-splice: socket -> this pipe -> libfuse */
 	size_t pipe_size;
-	int sock; /* tcp: this thread's connection, -1 if none */
-	uint64_t tag;
-	bool connected; /* has connected once (later connects are reconnects) */
+	struct tcpsrc_conn tcp; /* tcp: this thread's connection (sock -1 if none) */
 };
 
 struct ref;
