@@ -97,18 +97,18 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void list_opts(FILE *f, const struct list_opt *o)
+static void list_opts(FILE *f, const struct opt_desc *t, size_t n)
 {
 	fputs("[", f);
-	for (int i = 0; o && o[i].name; i++) {
+	for (size_t i = 0; t && i < n; i++) {
 		fputs(i ? ",{\"name\":" : "{\"name\":", f);
-		json_str(f, o[i].name);
+		json_str(f, t[i].name);
 		fputs(",\"arg\":", f);
-		json_str(f, o[i].arg);
+		json_str(f, t[i].type == OPT_BOOL ? "" : t[i].arg);
 		fputs(",\"default\":", f);
-		json_str(f, o[i].def ? o[i].def : "");
+		json_str(f, t[i].def ? t[i].def : "");
 		fputs(",\"help\":", f);
-		json_str(f, o[i].help);
+		json_str(f, t[i].help);
 		fputs("}", f);
 	}
 	fputs("]", f);
@@ -136,7 +136,7 @@ static void list_json(FILE *f)
 		fputs(",\"help\":", f);
 		json_str(f, (*s)->help);
 		fputs(",\"options\":", f);
-		list_opts(f, (*s)->options);
+		list_opts(f, (*s)->options, (*s)->noptions);
 		fputs("}", f);
 	}
 	fputs("]}\n", f);

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "opttab.h"
 #include "pattern.h"
 #include "tcpsrc.h"
 
@@ -84,11 +85,6 @@ struct thr {
 
 struct ref;
 
-/* An option in --list: a source's URL option (tcp://H:P?timeout=S). */
-struct list_opt {
-	const char *name, *arg, *def, *help;
-};
-
 /*
  * Where the bytes come from.  to_mem() makes [off, off + size) of file readable
  * in memory (*p: the source's own memory, or t->buf).  to_buf() describes them
@@ -101,7 +97,8 @@ struct ref_source {
 	const char *name;
 	const char *spec;
 	const char *help;
-	const struct list_opt *options; /* NULL-terminated by name, or NULL */
+	const struct opt_desc *options; /* ?key=value settings of the spec (as splicefs's) */
+	size_t noptions;
 	int (*setup)(struct ref *r);
 	void (*teardown)(struct ref *r);
 	int (*thread_init)(struct thr *t);

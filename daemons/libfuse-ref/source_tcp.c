@@ -157,18 +157,13 @@ static void tcp_done(struct thr *t, bool ok)
 		pipe_drain(t); /* libfuse did not take it all */
 }
 
-static const struct list_opt tcp_options[] = {
-    {"timeout", "SECONDS", "10", "connect timeout and SO_RCVTIMEO/SO_SNDTIMEO of each connection"},
-    {"retries", "N", "3", "connection attempts before a read fails (50, 100, 200 ms ... apart)"},
-    {NULL, NULL, NULL, NULL},
-};
-
 const struct ref_source source_tcp = {
     .name = "tcp",
     .spec = "tcp://HOST:PORT",
     .help = "tcp://HOST:PORT[?timeout=S&retries=N]: read from sbserver, one connection per "
             "libfuse thread",
-    .options = tcp_options,
+    .options = tcpsrc_options,
+    .noptions = TCPSRC_NOPTS,
     .setup = tcp_setup,
     .teardown = tcp_teardown,
     .thread_init = tcp_thread_init,
