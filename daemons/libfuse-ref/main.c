@@ -10,6 +10,7 @@
  * mount left); 3 the mode cannot run here.
  */
 #include "ref.h"
+#include "daemon_opts.h"
 #include "opttab.h"
 
 #include <errno.h>
@@ -40,29 +41,14 @@ static const struct opt_desc opt_table[] = {
 	 "libfuse threads: 1 runs fuse_session_loop, more fuse_session_loop_mt", 1, 256},
 	{"clone-fd", 0, OPT_BOOL, O(clone_fd), NULL, NULL,
 	 "fuse_session_loop_mt with clone_fd: a /dev/fuse fd per thread"},
-	{"file-size", 0, OPT_SIZE, O(file_size), "1G", "SIZE",
-	 "size of each file (K, M, G suffixes: powers of 1024)", 1, 1ULL << 44},
-	{"files", 0, OPT_INT, O(files), "1", "N", "number of files (data0, data1, ...)", 1, 4096},
+	DAEMON_OPTS_FILES(O),
 	{"max-read", 0, OPT_SIZE32, O(max_read), "1M", "SIZE",
 	 "largest FUSE_READ, a multiple of 4K (libfuse 3.14 allows up to 1M)", 4096, 1 << 20},
-	{"readahead", 0, OPT_SIZE, O(readahead), "1M", "SIZE",
-	 "buffered reads: the mount's read_ahead_kb, capped at --max-read (0: kernel's)", 0,
-	 1 << 30},
+	DAEMON_OPTS_READAHEAD(O),
 	{"direct-io", 0, OPT_BOOL, O(direct_io), NULL, NULL,
 	 "open files with direct_io (bypass the page cache)"},
-	{"seed", 0, OPT_U64, O(seed), "0", "N", "pattern seed (0 keeps fio's verify_pattern=%o usable)"},
-	{"granule", 0, OPT_SIZE, O(granule), "8", "SIZE",
-	 "pattern step: every GRANULE bytes hold their offset; set to fio's bs for fio verify", 8,
-	 1U << 30},
-	{"stats-file", 0, OPT_STR, O(stats_file), NULL, "PATH",
-	 "write counters as JSON to PATH (atomically), every --stats-interval and at exit"},
-	{"stats-interval", 0, OPT_DOUBLE, O(stats_interval), "1", "SECONDS",
-	 "how often the stats file is rewritten (0: only at exit and on SIGUSR1)"},
-	{"pid-file", 0, OPT_STR, O(pid_file), NULL, "PATH", "write the daemon's pid to PATH"},
-	{"log", 0, OPT_STR, O(log_file), NULL, "PATH",
-	 "in the background: append messages (errors, exit counters) to PATH"},
-	{"foreground", 'f', OPT_BOOL, O(foreground), NULL, NULL, "stay in the foreground"},
-	{"allow-other", 0, OPT_BOOL, O(allow_other), NULL, NULL, "let other users read the mount"},
+	DAEMON_OPTS_PATTERN(O),
+	DAEMON_OPTS_HOUSEKEEPING(O),
 	{"debug", 'd', OPT_BOOL, O(debug), NULL, NULL, "libfuse's debug output (-d) on stderr"},
 	{"list", 0, OPT_BOOL, O(list), NULL, NULL, "print the modes and sources as JSON and exit"},
 	{"version", 'V', OPT_BOOL, O(version), NULL, NULL, "print the version and exit"},
@@ -111,18 +97,18 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void list_opts(FILE *f, const struct list_opt *o)
+static void list_opts(FILE *f, const struct opt_desc *t, size_t n)
 {
 	fputs("[", f);
-	for (int i = 0; o && o[i].name; i++) {
+	for (size_t i = 0; t && i < n; i++) {
 		fputs(i ? ",{\"name\":" : "{\"name\":", f);
-		json_str(f, o[i].name);
+		json_str(f, t[i].name);
 		fputs(",\"arg\":", f);
-		json_str(f, o[i].arg);
+		json_str(f, t[i].type == OPT_BOOL ? "" : t[i].arg);
 		fputs(",\"default\":", f);
-		json_str(f, o[i].def ? o[i].def : "");
+		json_str(f, t[i].def ? t[i].def : "");
 		fputs(",\"help\":", f);
-		json_str(f, o[i].help);
+		json_str(f, t[i].help);
 		fputs("}", f);
 	}
 	fputs("]", f);
@@ -150,7 +136,7 @@ static void list_json(FILE *f)
 		fputs(",\"help\":", f);
 		json_str(f, (*s)->help);
 		fputs(",\"options\":", f);
-		list_opts(f, (*s)->options);
+		list_opts(f, (*s)->options, (*s)->noptions);
 		fputs("}", f);
 	}
 	fputs("]}\n", f);

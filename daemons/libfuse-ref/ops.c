@@ -70,7 +70,7 @@ static struct thr *thr_new(void)
 	if (posix_memalign((void **)&t, 64, sizeof(*t)))
 		return NULL;
 	memset(t, 0, sizeof(*t));
-	t->sock = -1;
+	t->tcp.sock = -1;
 	t->pipe[0] = t->pipe[1] = -1;
 	t->live = true;
 	t->buf = mmap(NULL, ref.o.max_read, PROT_READ | PROT_WRITE,

@@ -24,7 +24,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "opttab.h"
 #include "pattern.h"
+#include "tcpsrc.h"
 
 #define REF_EXIT_BAD_INPUT   2
 #define REF_EXIT_UNSUPPORTED 3
@@ -78,17 +80,10 @@ struct thr {
 	char *buf;   /* staging buffer of max_read bytes (tcp) */
 	int pipe[2]; /* tcp + libfuse-splice: socket -> this pipe -> libfuse */
 	size_t pipe_size;
-	int sock; /* tcp: this thread's connection, -1 if none */
-	uint64_t tag;
-	bool connected; /* has connected once (later connects are reconnects) */
+	struct tcpsrc_conn tcp; /* tcp: this thread's connection (sock -1 if none) */
 };
 
 struct ref;
-
-/* An option in --list: a source's URL option (tcp://H:P?timeout=S). */
-struct list_opt {
-	const char *name, *arg, *def, *help;
-};
 
 /*
  * Where the bytes come from.  to_mem() makes [off, off + size) of file readable
@@ -102,7 +97,8 @@ struct ref_source {
 	const char *name;
 	const char *spec;
 	const char *help;
-	const struct list_opt *options; /* NULL-terminated by name, or NULL */
+	const struct opt_desc *options; /* ?key=value settings of the spec (as splicefs's) */
+	size_t noptions;
 	int (*setup)(struct ref *r);
 	void (*teardown)(struct ref *r);
 	int (*thread_init)(struct thr *t);

@@ -1,75 +1,29 @@
 // SPDX-License-Identifier: MIT
 /*
- * mem: each file in its own memfd, filled once with the pattern (as splicefs's
- * mem source).  libfuse-copy replies from the mapping; libfuse-splice hands
- * libfuse the memfd at the read's offset (FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK),
+ * mem: each file in its own memfd, filled once with the pattern (the memfds
+ * splicefs's mem source makes: daemons/common/memfiles.h).  libfuse-copy replies from the mapping;
+ * libfuse-splice hands libfuse the memfd at the read's offset (FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK),
  * which libfuse splices into its pipe: page references, no copy.
  */
 #include "ref.h"
+#include "memfiles.h"
 
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
-struct mem_file {
-	int fd;
-	char *map;
-};
-
-static struct {
-	struct mem_file *files;
-	int nfiles;
-	size_t len;
-} mem;
+static struct memfiles mem;
 
 static void mem_teardown(struct ref *r)
 {
 	(void)r;
-	for (int i = 0; mem.files && i < mem.nfiles; i++) {
-		if (mem.files[i].map)
-			munmap(mem.files[i].map, mem.len);
-		if (mem.files[i].fd >= 0)
-			close(mem.files[i].fd);
-	}
-	free(mem.files);
-	memset(&mem, 0, sizeof(mem));
+	memfiles_free(&mem);
 }
 
 static int mem_setup(struct ref *r)
 {
-	const size_t chunk = 4 << 20;
-	int err = 0;
+	int err = memfiles_make(&mem, &r->pat, r->o.files, r->o.file_size, "libfuse-ref-data");
 
-	mem.files = calloc(r->o.files, sizeof(*mem.files));
-	if (!mem.files)
-		return -ENOMEM;
-	mem.len = r->o.file_size;
-	for (mem.nfiles = 0; mem.nfiles < r->o.files; mem.nfiles++) {
-		struct mem_file *m = &mem.files[mem.nfiles];
-
-		m->fd = memfd_create("libfuse-ref-data", MFD_CLOEXEC);
-		if (m->fd < 0 || ftruncate(m->fd, (off_t)mem.len) < 0) {
-			err = -errno;
-			break;
-		}
-		m->map = mmap(NULL, mem.len, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
-		if (m->map == MAP_FAILED) {
-			m->map = NULL;
-			err = -errno;
-			break;
-		}
-		for (uint64_t off = 0; off < mem.len; off += chunk)
-			pattern_fill(&r->pat, mem.nfiles, off, m->map + off,
-			             mem.len - off < chunk ? mem.len - off : chunk);
-		mprotect(m->map, mem.len, PROT_READ);
-	}
-	if (err) {
+	if (err)
 		fprintf(stderr, "libfuse-ref: mem source: %s\n", strerror(-err));
-		mem.nfiles++; /* tear down the partly made one too */
-		mem_teardown(r);
-	}
 	return err;
 }
 

@@ -7,9 +7,9 @@
  * reported, and "fallbacks_visible" says so.
  */
 #include "ref.h"
+#include "statsfile.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,35 +30,17 @@ int stats_json(char *buf, size_t len)
 	             ref.o.direct_io ? "true" : "false", ref.o.max_read,
 	             (unsigned long long)ref.o.file_size, ref.o.files,
 	             (unsigned long long)ref.pat.granule, (unsigned long long)ref.pat.seed);
-#define OUT(f)                                                                                     \
-	if (n >= 0 && (size_t)n < len)                                                             \
-		n += snprintf(buf + n, len - n, ",\"%s\":%llu", #f, (unsigned long long)c.f);
+#define OUT(f) STATS_APPEND(",\"%s\":%llu", #f, (unsigned long long)c.f);
 	REF_COUNTERS(OUT)
 #undef OUT
-	if (n >= 0 && (size_t)n < len)
-		n += snprintf(buf + n, len - n, "}\n");
+	STATS_APPEND("}\n");
 	return (n < 0 || (size_t)n >= len) ? -ENOSPC : n;
 }
 
-/* Write to PATH.tmp.PID, then rename: a reader never sees half a file. */
 int stats_write(const char *path)
 {
-	char buf[2048], tmp[PATH_MAX + 32];
-	int n = stats_json(buf, sizeof(buf)), fd, err = 0;
+	char buf[2048];
+	int n = stats_json(buf, sizeof(buf));
 
-	if (n < 0)
-		return n;
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, buf, n) != n)
-		err = -EIO;
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	return n < 0 ? n : statsfile_write(path, buf, (size_t)n);
 }

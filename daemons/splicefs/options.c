@@ -10,6 +10,7 @@
  */
 #include "splicefs.h"
 #include "opttab.h"
+#include "daemon_opts.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -30,32 +31,17 @@ static const struct opt_desc opt_table[] = {
 	{"threads", 't', OPT_INT, O(threads), "1", "N", "worker threads", 1, 256},
 	{"clone-fd", 0, OPT_BOOL, O(clone_fd), NULL, NULL,
 	 "give each worker its own /dev/fuse fd (FUSE_DEV_IOC_CLONE)"},
-	{"file-size", 0, OPT_SIZE, O(file_size), "1G", "SIZE",
-	 "size of each file (K, M, G suffixes: powers of 1024)", 1, 1ULL << 44},
-	{"files", 0, OPT_INT, O(files), "1", "N", "number of files (data0, data1, ...)", 1, 4096},
+	DAEMON_OPTS_FILES(O),
 	{"max-read", 0, OPT_SIZE32, O(max_read), "1M", "SIZE",
 	 "largest FUSE_READ, a multiple of 4K (sets max_pages)", 4096, 1 << 24},
-	{"readahead", 0, OPT_SIZE, O(readahead), "1M", "SIZE",
-	 "buffered reads: the mount's read_ahead_kb, capped at --max-read (0: kernel's)", 0,
-	 1 << 30},
+	DAEMON_OPTS_READAHEAD(O),
 	{"direct-io", 0, OPT_BOOL, O(direct_io), NULL, NULL,
 	 "open files with FOPEN_DIRECT_IO (bypass the page cache)"},
-	{"seed", 0, OPT_U64, O(seed), "0", "N", "pattern seed (0 keeps fio's verify_pattern=%o usable)"},
-	{"granule", 0, OPT_SIZE, O(granule), "8", "SIZE",
-	 "pattern step: every GRANULE bytes hold their offset; set to fio's bs for fio verify", 8,
-	 1U << 30},
+	DAEMON_OPTS_PATTERN(O),
 	{"privilege", 0, OPT_STR, O(privilege), "root", "root|user",
 	 "user: after mounting, the workers drop CAP_SYS_RESOURCE and CAP_SYS_ADMIN, so pipe sizes "
 	 "obey /proc/sys/fs/pipe-max-size and pipe-user-pages-*"},
-	{"stats-file", 0, OPT_STR, O(stats_file), NULL, "PATH",
-	 "write counters as JSON to PATH (atomically), every --stats-interval and at exit"},
-	{"stats-interval", 0, OPT_DOUBLE, O(stats_interval), "1", "SECONDS",
-	 "how often the stats file is rewritten (0: only at exit and on SIGUSR1)"},
-	{"pid-file", 0, OPT_STR, O(pid_file), NULL, "PATH", "write the daemon's pid to PATH"},
-	{"log", 0, OPT_STR, O(log_file), NULL, "PATH",
-	 "in the background: append messages (errors, exit counters) to PATH"},
-	{"foreground", 'f', OPT_BOOL, O(foreground), NULL, NULL, "stay in the foreground"},
-	{"allow-other", 0, OPT_BOOL, O(allow_other), NULL, NULL, "let other users read the mount"},
+	DAEMON_OPTS_HOUSEKEEPING(O),
 	{"probe", 0, OPT_BOOL, O(probe_only), NULL, NULL,
 	 "mount, report whether the kernel accepts FUSE_OUT_SPLICES, unmount, exit 0 (yes) / 1"},
 	{"fault-swap", 0, OPT_BOOL, O(fault_swap), NULL, NULL,

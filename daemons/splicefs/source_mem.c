@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * The memory source: each file lives in its own memfd (tmpfs pages), filled
- * with the pattern once at start.  to_mem() points into its mapping (no
+ * with the pattern once at start (daemons/common/memfiles.h, shared with
+ * libfuse-ref).  to_mem() points into its mapping (no
  * copy); to_pipe() splices from the memfd, which moves page references, not
  * bytes; file_fd() hands the memfd to passthrough as its backing file.
  */
 #include "splicefs.h"
+#include "memfiles.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,22 +16,15 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-struct mem_file {
-	int fd;
-	char *map;
-};
-
 /* Shared by every worker, read-only once filled: fs->src. */
 struct mem_src {
-	int nfiles;
-	size_t file_len;
+	struct memfiles m;
 	long page;
-	struct mem_file files[];
 };
 
 struct mem_cursor {
 	const struct mem_src *s;
-	const struct mem_file *f;
+	const struct memfile *f;
 	loff_t pos; /* offset in the file of the next byte */
 	loff_t end;
 };
@@ -38,53 +33,24 @@ static void mem_teardown(struct sfs *fs)
 {
 	struct mem_src *s = fs->src;
 
-	for (int i = 0; s && i < s->nfiles; i++) {
-		if (s->files[i].map)
-			munmap(s->files[i].map, s->file_len);
-		if (s->files[i].fd >= 0)
-			close(s->files[i].fd);
-	}
+	if (s)
+		memfiles_free(&s->m);
 	free(s);
 	fs->src = NULL;
 }
 
 static int mem_setup(struct sfs *fs)
 {
-	const size_t chunk = 4 << 20;
-	struct mem_src *s = calloc(1, sizeof(*s) + fs->o.files * sizeof(struct mem_file));
-	int err = 0;
+	struct mem_src *s = calloc(1, sizeof(*s));
+	int err;
 
 	if (!s)
 		return -ENOMEM;
 	fs->src = s;
-	s->file_len = fs->o.file_size;
 	s->page = sysconf(_SC_PAGESIZE);
-	for (s->nfiles = 0; s->nfiles < fs->o.files; s->nfiles++) {
-		struct mem_file *m = &s->files[s->nfiles];
-		size_t file_len = s->file_len;
-		int nfiles = s->nfiles;
-
-		m->map = NULL;
-		m->fd = memfd_create("splicefs-data", MFD_CLOEXEC);
-		if (m->fd < 0 || ftruncate(m->fd, (off_t)file_len) < 0) {
-			err = -errno;
-			break;
-		}
-		m->map = mmap(NULL, file_len, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
-		if (m->map == MAP_FAILED) {
-			m->map = NULL;
-			err = -errno;
-			break;
-		}
-		for (uint64_t off = 0; off < file_len; off += chunk)
-			pattern_fill(&fs->pat, nfiles, off, m->map + off,
-			             file_len - off < chunk ? file_len - off : chunk);
-		mprotect(m->map, file_len, PROT_READ);
-	}
-	if (err) {
-		s->nfiles++; /* tear down the partly made one too */
+	err = memfiles_make(&s->m, &fs->pat, fs->o.files, fs->o.file_size, "splicefs-data");
+	if (err)
 		mem_teardown(fs);
-	}
 	return err;
 }
 
@@ -92,7 +58,7 @@ static int mem_file_fd(struct sfs *fs, uint64_t file)
 {
 	const struct mem_src *s = fs->src;
 
-	return s && file < (uint64_t)s->nfiles ? s->files[file].fd : -EINVAL;
+	return s && file < (uint64_t)s->m.nfiles ? s->m.files[file].fd : -EINVAL;
 }
 
 static int mem_worker_init(struct worker *w)
@@ -116,7 +82,7 @@ static int mem_begin(struct worker *w, const struct read_req *rq)
 {
 	struct mem_cursor *c = w->src;
 
-	c->f = &c->s->files[rq->file];
+	c->f = &c->s->m.files[rq->file];
 	c->pos = (loff_t)rq->off;
 	c->end = c->pos + rq->size;
 	return 0;

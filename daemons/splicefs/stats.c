@@ -5,9 +5,9 @@
  */
 #include "splicefs.h"
 #include "opttab.h"
+#include "statsfile.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,11 +35,7 @@ void counters_sum(const struct sfs *fs, struct counters *out)
 	}
 }
 
-#define APPEND(...)                                                                                \
-	do {                                                                                       \
-		if (n >= 0 && (size_t)n < len)                                                     \
-			n += snprintf(buf + n, len - n, __VA_ARGS__);                              \
-	} while (0)
+#define APPEND STATS_APPEND
 
 /* The mode's own options, under their names with '_' for '-'. */
 static int mode_options_json(const struct sfs *fs, char *buf, size_t len, int n)
@@ -118,25 +114,10 @@ int stats_json(const struct sfs *fs, char *buf, size_t len)
 	return (n < 0 || (size_t)n >= len) ? -ENOSPC : n;
 }
 
-/* Write to PATH.tmp, then rename: a reader never sees half a file. */
 int stats_write(const struct sfs *fs, const char *path)
 {
-	char buf[4096], tmp[4096];
-	int n = stats_json(fs, buf, sizeof(buf)), fd, err = 0;
+	char buf[4096];
+	int n = stats_json(fs, buf, sizeof(buf));
 
-	if (n < 0)
-		return n;
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, buf, n) != n)
-		err = -EIO;
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	return n < 0 ? n : statsfile_write(path, buf, (size_t)n);
 }

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The option-table rows splicefs and libfuse-ref share word for word: the
+ * files, the pattern, the stats file and the daemon's housekeeping.  Each
+ * program's table (opttab.h) takes them with its own O(field) (offsetof into
+ * its options struct, whose fields carry these names); what differs by
+ * program (modes, threads, max-read, ...) stays in its own rows.
+ */
+#ifndef DAEMON_OPTS_H
+#define DAEMON_OPTS_H
+
+#include "opttab.h"
+
+// clang-format off
+#define DAEMON_OPTS_FILES(O)                                                                       \
+	{"file-size", 0, OPT_SIZE, O(file_size), "1G", "SIZE",                                     \
+	 "size of each file (K, M, G suffixes: powers of 1024)", 1, 1ULL << 44},                   \
+	{"files", 0, OPT_INT, O(files), "1", "N", "number of files (data0, data1, ...)", 1, 4096}
+
+#define DAEMON_OPTS_READAHEAD(O)                                                                   \
+	{"readahead", 0, OPT_SIZE, O(readahead), "1M", "SIZE",                                     \
+	 "buffered reads: the mount's read_ahead_kb, capped at --max-read (0: kernel's)", 0,       \
+	 1 << 30}
+
+#define DAEMON_OPTS_PATTERN(O)                                                                     \
+	{"seed", 0, OPT_U64, O(seed), "0", "N", "pattern seed (0 keeps fio's verify_pattern=%o usable)"}, \
+	{"granule", 0, OPT_SIZE, O(granule), "8", "SIZE",                                          \
+	 "pattern step: every GRANULE bytes hold their offset; set to fio's bs for fio verify", 8, \
+	 1U << 30}
+
+#define DAEMON_OPTS_HOUSEKEEPING(O)                                                                \
+	{"stats-file", 0, OPT_STR, O(stats_file), NULL, "PATH",                                    \
+	 "write counters as JSON to PATH (atomically), every --stats-interval and at exit"},       \
+	{"stats-interval", 0, OPT_DOUBLE, O(stats_interval), "1", "SECONDS",                       \
+	 "how often the stats file is rewritten (0: only at exit and on SIGUSR1)"},                \
+	{"pid-file", 0, OPT_STR, O(pid_file), NULL, "PATH", "write the daemon's pid to PATH"},     \
+	{"log", 0, OPT_STR, O(log_file), NULL, "PATH",                                             \
+	 "in the background: append messages (errors, exit counters) to PATH"},                    \
+	{"foreground", 'f', OPT_BOOL, O(foreground), NULL, NULL, "stay in the foreground"},        \
+	{"allow-other", 0, OPT_BOOL, O(allow_other), NULL, NULL, "let other users read the mount"}
+// clang-format on
+
+#endif
