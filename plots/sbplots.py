@@ -799,10 +799,21 @@ def headlines(rs):
     return out
 
 
+def fallbacks_hidden(r):
+    """The daemon cannot see its own fallbacks (libfuse-ref: libfuse copies silently)."""
+    v = r.get("fallbacks_visible")
+    return v is not None and v != "" and str(v).lower() in ("false", "0")
+
+
 def fallback_sentences(rs):
     out = []
     for m in [m for m in rs.modes if m not in rs.copy_modes and any(r["mode"] == m for r in rs.ok)]:
         mr = [r for r in rs.ok if r["mode"] == m]
+        if any(fallbacks_hidden(r) for r in mr):
+            out.append(f"{m}: whether it fell back to copying cannot be seen ({len(mr)} points): its daemon "
+                       "asks libfuse to splice every reply, and libfuse copies instead without telling it "
+                       "(fallbacks_visible = false); a collapse in GB/s is the only sign.")
+            continue
         fb = [r for r in mr if fell_back(r)]
         if not fb:
             out.append(f"{m} never fell back to copying ({len(mr)} points, bytes_copied = 0 at each).")
@@ -925,6 +936,10 @@ def pipe_sentences(rs):
                 sh = r.get("spliced_share")
                 sh = 100 * sh if isinstance(sh, (int, float)) else 100 * (r.get("bytes_spliced") or 0) / tot
                 why = R.fallback_reasons(r)
+                if fallbacks_hidden(r):
+                    shares.append(f"{m} asked libfuse to splice {sh:.0f} % of its bytes (what libfuse "
+                                  "really spliced cannot be seen)")
+                    continue
                 shares.append(f"{m} spliced {sh:.0f} % of its bytes" + (
                     "" if sh >= 100 else f" (fell back: {why})" if why else " (no fallback reason in the counters)"))
             if shares:

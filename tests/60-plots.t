@@ -214,6 +214,8 @@ read -r rc1 vd1 < <(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next
 	END { printf "%.2f\n", g["splice"] / g["libfuse-splice"] }' "$csv")
 t_check "reference section: splice against libfuse-splice at 256K, its ratio and verdict" md_has "$md" \
 	"splice against libfuse-splice at mem, bs=256K, numjobs=1, psync, iodepth=1, direct=1, threads=1, privilege=root: ${rc1}x"
+t_check "libfuse-splice: its unseen fallbacks are said, not reported as spliced" md_has "$md" \
+	"libfuse-splice: whether it fell back to copying cannot be seen"
 t_check "reference modes on the same GB/s chart" svg_has "$R/gbps-bs-mem-j$nj1.svg" "libfuse-copy" "libfuse-splice" "multipipe"
 
 # --- any mode name: an invented one goes through plots and sbstat (colours from the data)

@@ -25,7 +25,7 @@ COLS = ("run_id,point,status,env,kernel,variant,mode,source,path,bs,numjobs,ioen
         "cpu_other_s_per_gb,cpu_total_s_per_gb,bytes_spliced,bytes_copied,fallbacks,baseline_gbps,reason,"
         "program,privilege,cpu_kthreads_s_per_gb,cpu_softirq_in_parts,cpu_parts_s_per_gb,cpu_rest_s_per_gb,"
         "cpu_capacity_s_per_gb,spliced_share,replies_spliced,pipe_slots,bytes_per_slot,fallback_small,"
-        "fallback_grow,fallback_full,fallback_error").split(",")
+        "fallback_grow,fallback_full,fallback_error,fallbacks_visible").split(",")
 COST = ["cost_bytes_moved_per_byte", "cost_instr_per_byte_kernel", "cost_instr_per_byte_user",
         "cost_loads_per_byte", "cost_stores_per_byte", "cost_repeats", "cost_baseline_bytes_moved_per_byte"]
 BS = [4096, 16384, 65536, 262144, 1048576]
@@ -71,6 +71,8 @@ def point(env, variant, mode, source, bs, nj, k, scale):
     replies = total_bytes // bs
     if mode in COPYING:
         spl, cop, fb = 0, total_bytes, 0
+    elif mode in PROGRAM:  # libfuse-ref counts what it asked libfuse to splice; libfuse's copies are unseen
+        spl, cop, fb = total_bytes, 0, 0
     elif fellback:
         spl, cop, fb = 0, total_bytes, replies
     else:
@@ -83,6 +85,8 @@ def point(env, variant, mode, source, bs, nj, k, scale):
                         bytes_per_slot=per_slot if spl else 0, fallback_small=0,
                         fallback_grow=fb if fb and not nic else 0, fallback_full=fb if fb and nic else 0,
                         fallback_error=0)
+    if not visible:
+        counters["fallbacks_visible"] = False
     row = dict(env=env, variant=variant, mode=mode, source=source, program=PROGRAM.get(mode, "splicefs"), privilege="root",
                spliced_share=round(spl / (spl + cop), 4) if spl + cop else "", **counters,
                path={"mem": "mem", "tcp-loopback": "loopback", "tcp-veth": "veth", "tcp-nic": "nic"}[source],
