@@ -193,4 +193,18 @@ bad=$(jq -r 'select(.status == "ok") | .point as $p | .cost_windows as $w
 	t_fail bench-run-cost.repeats-agree-user "$bad"
 jq -e '.cost.windows_complete == 8 and (.cost.determinism | length > 0)' "$R/meta.json" >/dev/null &&
 	t_pass bench-run-cost.meta || t_fail bench-run-cost.meta "$(jq -c .cost "$R/meta.json" 2>&1)"
+
+# kernel/cost/bench-cost: a read that fails yields no cost, and the run fails.
+# multipipe with --fault-every 1: every reply names a non-pipe fd, the kernel refuses
+# it and each read gets EIO.
+F=$T_TMP/bench-cost-fail
+out=$(SB_DAEMON_ARGS="--fault-every 1" kernel/cost/bench-cost "$kernel" --out "$F" --size 2 \
+	--modes multipipe --bs 1m --timeout 300 2>&1)
+rc=$?
+if [ $rc = 1 ] && grep -q "FAILED: mode multipipe, bs 1m: read failed" <<<"$out" &&
+	! grep -q '^multipipe,' "$F/cost.csv" 2>/dev/null; then
+	t_pass bench-cost.failed-read-gives-no-cost
+else
+	t_fail bench-cost.failed-read-gives-no-cost "rc=$rc: $(grep -m3 'bench-cost' <<<"$out" | tr '\n' ' ')"
+fi
 t_finish
