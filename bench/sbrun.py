@@ -25,6 +25,9 @@ import subprocess
 import sys
 import zlib
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sbresults import read_jsonl, spread  # noqa: E402  (the shared results module)
+
 AXES = ["mode", "source", "bs", "numjobs", "ioengine", "iodepth", "direct", "threads",
         "pipes", "pipe_size", "privilege", "pipe_max_size", "verify", "gro"]
 SETTINGS = {
@@ -473,33 +476,6 @@ def kv_opts(args, names, flags=()):
         else:
             die("unexpected argument '%s'" % a)
     return o
-
-
-def read_jsonl(path):
-    out = []
-    try:
-        with open(path) as f:
-            for line in f:
-                line = line.strip()
-                if line:
-                    try:
-                        out.append(json.loads(line))
-                    except ValueError:
-                        pass
-    except FileNotFoundError:
-        pass
-    return out
-
-
-def spread(vals):
-    vals = [v for v in vals if v is not None]
-    if not vals:
-        return None
-    med = statistics.median(vals)
-    mean = statistics.mean(vals)
-    sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
-    return {"n": len(vals), "median": med, "min": min(vals), "max": max(vals), "mean": mean,
-            "stdev": sd, "cv": sd / mean if mean else 0.0}
 
 
 def cmd_enough(args):

@@ -19,24 +19,13 @@ SEED=0x5eed1234
 # Not a multiple of any block size: the last read is short and checked too.
 SIZE=$((64 * 1024 * 1024 + 12344))
 
-# start [options...]: libfuse-ref at $MNT, daemonized; stats in $T_TMP/ref.json.
-start() {
-	rm -f "$T_TMP/ref.json" "$T_TMP/ref.pid"
-	"$REF" "$MNT" --seed $SEED --file-size $SIZE --stats-file "$T_TMP/ref.json" \
-		--pid-file "$T_TMP/ref.pid" --log "$T_TMP/ref.log" "$@" >>"$T_TMP/ref.log" 2>&1 </dev/null ||
-		return 1
-	t_cleanup_pid "$(cat "$T_TMP/ref.pid")"
-	t_wait_mount "$MNT" 10
-}
+# start [options...]: libfuse-ref at $MNT, daemonized (lib.sh's t_sfs_start with
+# T_DAEMON); stats in $T_TMP/sfs.json, messages in $T_TMP/sfs.log.
+T_DAEMON=$REF
+start() { t_sfs_start "$MNT" --seed $SEED --file-size $SIZE "$@"; }
 # stop: SIGTERM; the daemon must exit and leave no mount.
-stop() {
-	local pid
-	pid=$(cat "$T_TMP/ref.pid" 2>/dev/null) || return 1
-	kill -TERM "$pid"
-	for _ in $(seq 100); do t_alive "$pid" || break; sleep 0.1; done
-	! t_alive "$pid" && t_no_mount "$MNT"
-}
-stat() { jq -r ".$1" "$T_TMP/ref.json"; }
+stop() { t_sfs_stop "$MNT"; }
+stat() { t_sfs_stat "$1"; }
 # check NAME BS [sbcheck options...]: every byte of data0 (from the start).
 check() {
 	local name=$1 bs=$2
@@ -58,7 +47,7 @@ modes=$(jq -r '.modes[].name' <<<"$out")
 for mode in $modes; do
 	for bs in 128k 1m; do
 		if ! start --mode "$mode" --max-read 1M; then
-			t_fail "$mode.$bs.mount" "$(tail -n 2 "$T_TMP/ref.log")"
+			t_fail "$mode.$bs.mount" "$(tail -n 2 "$T_TMP/sfs.log")"
 			continue
 		fi
 		check "$mode.$bs.direct.sbcheck" $bs --direct
@@ -73,7 +62,7 @@ for mode in $modes; do
 		bytes=$(stat bytes) spliced=$(stat bytes_spliced) copied=$(stat bytes_copied)
 		if [ "$(stat fallbacks_visible)" != false ] || [ "$(stat fallbacks)" != null ] ||
 			[ "$bytes" -lt $((2 * SIZE)) ] || [ $((spliced + copied)) -ne "$bytes" ]; then
-			t_fail "$mode.$bs.counters" "$(cat "$T_TMP/ref.json")"
+			t_fail "$mode.$bs.counters" "$(cat "$T_TMP/sfs.json")"
 		elif [ "$mode" = libfuse-copy ] && [ "$spliced" != 0 ]; then
 			t_fail "$mode.$bs.counters" "copy handed $spliced bytes to fuse_reply_data"
 		elif [ "$mode" = libfuse-splice ] && [ "$copied" != 0 ]; then
@@ -102,7 +91,7 @@ if start --mode libfuse-splice --threads 4 --direct-io; then
 	[ "$n" -ge 2 ] && [ "$n" -le 4 ] && [ "$(stat bytes)" -ge "$SIZE" ] && t_pass threads4.counters ||
 		t_fail threads4.counters "threads_started=$n bytes=$(stat bytes)"
 else
-	t_fail threads4.mount "$(tail -n 2 "$T_TMP/ref.log")"
+	t_fail threads4.mount "$(tail -n 2 "$T_TMP/sfs.log")"
 fi
 
 # The tcp source over loopback, through sbserver.
@@ -113,7 +102,7 @@ if [ -x "$T_BUILD/sbserver" ]; then
 	for _ in $(seq 100); do [ -s "$T_TMP/port" ] && break; sleep 0.1; done
 	for mode in $modes; do
 		if ! start --mode "$mode" --source "tcp://127.0.0.1:$(cat "$T_TMP/port")" --threads 2; then
-			t_fail "$mode.tcp.mount" "$(tail -n 2 "$T_TMP/ref.log")"
+			t_fail "$mode.tcp.mount" "$(tail -n 2 "$T_TMP/sfs.log")"
 			continue
 		fi
 		check "$mode.tcp.1m.direct.sbcheck" 1m --direct
@@ -123,7 +112,7 @@ if [ -x "$T_BUILD/sbserver" ]; then
 		[ "$bytes" -ge $((2 * SIZE)) ] && [ $((spliced + copied)) = "$bytes" ] &&
 			[ "$(stat source_bytes)" = "$bytes" ] && [ "$(stat errors)" = 0 ] &&
 			{ [ "$mode" != libfuse-splice ] || [ "$spliced" -gt 0 ]; } &&
-			t_pass "$mode.tcp.counters" || t_fail "$mode.tcp.counters" "$(cat "$T_TMP/ref.json")"
+			t_pass "$mode.tcp.counters" || t_fail "$mode.tcp.counters" "$(cat "$T_TMP/sfs.json")"
 	done
 else
 	t_skip tcp "build/sbserver is not built"

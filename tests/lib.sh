@@ -95,14 +95,15 @@ t_wait_mount() {
 # t_no_mount DIR: true when nothing is mounted at DIR.
 t_no_mount() { ! grep -qF " $(t_mnt_esc "$1") " /proc/mounts; }
 
-# t_sfs_start MNT [splicefs options...]: splicefs at MNT, in the background; its
-# counters go to $T_TMP/sfs.json, its messages to $T_TMP/sfs.log; the cleanup
-# trap knows the daemon.  Fails when it does not start or mount in 10 s.
+# t_sfs_start MNT [options...]: splicefs (or $T_DAEMON, a daemon with the same
+# command line: build/libfuse-ref) at MNT, in the background; its counters go to
+# $T_TMP/sfs.json, its messages to $T_TMP/sfs.log; the cleanup trap knows the
+# daemon.  Fails when it does not start or mount in 10 s.
 t_sfs_start() {
 	local mnt=$1
 	shift
 	rm -f "$T_TMP/sfs.json" "$T_TMP/sfs.pid"
-	"$T_BUILD/splicefs" "$mnt" --stats-file "$T_TMP/sfs.json" --pid-file "$T_TMP/sfs.pid" \
+	"${T_DAEMON:-$T_BUILD/splicefs}" "$mnt" --stats-file "$T_TMP/sfs.json" --pid-file "$T_TMP/sfs.pid" \
 		--log "$T_TMP/sfs.log" "$@" >"$T_TMP/sfs.log" 2>&1 </dev/null || return 1
 	t_cleanup_pid "$(cat "$T_TMP/sfs.pid")"
 	t_wait_mount "$mnt" 10
