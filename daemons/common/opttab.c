@@ -214,3 +214,38 @@ void opt_usage(FILE *f, const struct opt_desc *t, size_t n)
 		fputc('\n', f);
 	}
 }
+
+void opt_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+void opt_json_options(FILE *f, const struct opt_desc *t, size_t n)
+{
+	fputs("\"options\":[", f);
+	for (size_t i = 0; t && i < n; i++) {
+		fputs(i ? ",{\"name\":" : "{\"name\":", f);
+		opt_json_str(f, t[i].name);
+		fputs(",\"arg\":", f);
+		opt_json_str(f, t[i].type == OPT_BOOL ? "" : t[i].arg);
+		fputs(",\"default\":", f);
+		opt_json_str(f, t[i].def ? t[i].def : "");
+		fputs(",\"help\":", f);
+		opt_json_str(f, t[i].help);
+		fputc('}', f);
+	}
+	fputc(']', f);
+}

@@ -44,6 +44,10 @@ int opt_parse(const struct opt_desc *t, size_t n, void *base, int argc, char **a
 /* One line per option: "  -s, --name ARG   help [default]". */
 void opt_usage(FILE *f, const struct opt_desc *t, size_t n);
 
+/* --list: S as a JSON string; the table as "options":[{name, arg, default, help}...]. */
+void opt_json_str(FILE *f, const char *s);
+void opt_json_options(FILE *f, const struct opt_desc *t, size_t n);
+
 /* "4096", "128K", "1M", "1MiB", "8G": bytes.  0 or -EINVAL / -ERANGE. */
 int parse_size(const char *s, uint64_t *out);
 

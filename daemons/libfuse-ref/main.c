@@ -83,60 +83,29 @@ static void usage(FILE *f)
 	        "cannot run here.\n");
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-static void list_opts(FILE *f, const struct opt_desc *t, size_t n)
-{
-	fputs("[", f);
-	for (size_t i = 0; t && i < n; i++) {
-		fputs(i ? ",{\"name\":" : "{\"name\":", f);
-		json_str(f, t[i].name);
-		fputs(",\"arg\":", f);
-		json_str(f, t[i].type == OPT_BOOL ? "" : t[i].arg);
-		fputs(",\"default\":", f);
-		json_str(f, t[i].def ? t[i].def : "");
-		fputs(",\"help\":", f);
-		json_str(f, t[i].help);
-		fputs("}", f);
-	}
-	fputs("]", f);
-}
-
 /* The same shape as splicefs --list (interfaces: one JSON object). */
 static void list_json(FILE *f)
 {
 	fputs("{\"program\":\"libfuse-ref\",\"modes\":[", f);
 	for (const struct ref_mode *const *m = ref_modes; *m; m++) {
 		fputs(m == ref_modes ? "{\"name\":" : ",{\"name\":", f);
-		json_str(f, (*m)->name);
+		opt_json_str(f, (*m)->name);
 		fputs(",\"help\":", f);
-		json_str(f, (*m)->help);
+		opt_json_str(f, (*m)->help);
 		fputs(",\"needs\":", f);
-		json_str(f, (*m)->needs);
+		opt_json_str(f, (*m)->needs);
 		fputs(",\"options\":[]}", f);
 	}
 	fputs("],\"sources\":[", f);
 	for (const struct ref_source *const *s = ref_sources; *s; s++) {
 		fputs(s == ref_sources ? "{\"name\":" : ",{\"name\":", f);
-		json_str(f, (*s)->name);
+		opt_json_str(f, (*s)->name);
 		fputs(",\"spec\":", f);
-		json_str(f, (*s)->spec);
+		opt_json_str(f, (*s)->spec);
 		fputs(",\"help\":", f);
-		json_str(f, (*s)->help);
-		fputs(",\"options\":", f);
-		list_opts(f, (*s)->options, (*s)->noptions);
+		opt_json_str(f, (*s)->help);
+		fputc(',', f);
+		opt_json_options(f, (*s)->options, (*s)->noptions);
 		fputs("}", f);
 	}
 	fputs("]}\n", f);

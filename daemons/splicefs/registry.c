@@ -55,65 +55,30 @@ const char *source_names(char *buf, size_t len)
 	return buf;
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-static void json_options(FILE *f, const struct opt_desc *t, size_t n)
-{
-	fputs("\"options\":[", f);
-	for (size_t i = 0; i < n; i++) {
-		fputs(i ? ",{\"name\":" : "{\"name\":", f);
-		json_str(f, t[i].name);
-		fputs(",\"arg\":", f);
-		json_str(f, t[i].type == OPT_BOOL ? "" : t[i].arg);
-		fputs(",\"default\":", f);
-		json_str(f, t[i].def ? t[i].def : "");
-		fputs(",\"help\":", f);
-		json_str(f, t[i].help);
-		fputc('}', f);
-	}
-	fputc(']', f);
-}
-
 void sfs_list(FILE *f)
 {
 	fputs("{\"program\":\"splicefs\",\"modes\":[", f);
 	for (const struct reply_mode *const *m = reply_modes; *m; m++) {
 		fputs(m == reply_modes ? "{\"name\":" : ",{\"name\":", f);
-		json_str(f, (*m)->name);
+		opt_json_str(f, (*m)->name);
 		fputs(",\"help\":", f);
-		json_str(f, (*m)->help);
+		opt_json_str(f, (*m)->help);
 		fputs(",\"needs\":", f);
-		json_str(f, (*m)->needs);
+		opt_json_str(f, (*m)->needs);
 		fprintf(f, ",\"fault_swap\":%s,", (*m)->fault_swap ? "true" : "false");
-		json_options(f, (*m)->options, (*m)->noptions);
+		opt_json_options(f, (*m)->options, (*m)->noptions);
 		fputc('}', f);
 	}
 	fputs("],\"sources\":[", f);
 	for (const struct data_source *const *s = data_sources; *s; s++) {
 		fputs(s == data_sources ? "{\"name\":" : ",{\"name\":", f);
-		json_str(f, (*s)->name);
+		opt_json_str(f, (*s)->name);
 		fputs(",\"spec\":", f);
-		json_str(f, (*s)->spec);
+		opt_json_str(f, (*s)->spec);
 		fputs(",\"help\":", f);
-		json_str(f, (*s)->help);
+		opt_json_str(f, (*s)->help);
 		fputc(',', f);
-		json_options(f, (*s)->options, (*s)->noptions);
+		opt_json_options(f, (*s)->options, (*s)->noptions);
 		fputc('}', f);
 	}
 	fputs("]}\n", f);
