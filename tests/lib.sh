@@ -95,28 +95,32 @@ t_wait_mount() {
 # t_no_mount DIR: true when nothing is mounted at DIR.
 t_no_mount() { ! grep -qF " $(t_mnt_esc "$1") " /proc/mounts; }
 
-# t_sfs_start MNT [options...]: splicefs (or $T_DAEMON, a daemon with the same
+# t_daemon_start TAG MNT [options...]: splicefs (or $T_DAEMON, a daemon with the same
 # command line: build/libfuse-ref) at MNT, in the background; its counters go to
-# $T_TMP/sfs.json, its messages to $T_TMP/sfs.log; the cleanup trap knows the
-# daemon.  Fails when it does not start or mount in 10 s.
-t_sfs_start() {
-	local mnt=$1
-	shift
-	rm -f "$T_TMP/sfs.json" "$T_TMP/sfs.pid"
-	"${T_DAEMON:-$T_BUILD/splicefs}" "$mnt" --stats-file "$T_TMP/sfs.json" --pid-file "$T_TMP/sfs.pid" \
-		--log "$T_TMP/sfs.log" "$@" >"$T_TMP/sfs.log" 2>&1 </dev/null || return 1
-	t_cleanup_pid "$(cat "$T_TMP/sfs.pid")"
+# $T_TMP/TAG.json, its pid to $T_TMP/TAG.pid, its messages to $T_TMP/TAG.log; the
+# cleanup trap knows the daemon.  Fails when it does not start or mount in 10 s.
+t_daemon_start() {
+	local tag=$1 mnt=$2
+	shift 2
+	rm -f "$T_TMP/$tag.json" "$T_TMP/$tag.pid"
+	"${T_DAEMON:-$T_BUILD/splicefs}" "$mnt" --stats-file "$T_TMP/$tag.json" --pid-file "$T_TMP/$tag.pid" \
+		--log "$T_TMP/$tag.log" "$@" >"$T_TMP/$tag.log" 2>&1 </dev/null || return 1
+	t_cleanup_pid "$(cat "$T_TMP/$tag.pid")"
 	t_wait_mount "$mnt" 10
 }
 
-# t_sfs_stop MNT: SIGTERM, then a bounded wait for the exit and the unmount.
-t_sfs_stop() {
+# t_daemon_stop TAG MNT: SIGTERM, then a bounded wait for the exit and the unmount.
+t_daemon_stop() {
 	local pid
-	pid=$(cat "$T_TMP/sfs.pid" 2>/dev/null) || return 1
+	pid=$(cat "$T_TMP/$1.pid" 2>/dev/null) || return 1
 	kill -TERM "$pid"
 	for _ in $(seq 200); do t_alive "$pid" || break; sleep 0.1; done
-	! t_alive "$pid" && t_no_mount "$1"
+	! t_alive "$pid" && t_no_mount "$2"
 }
+
+# t_sfs_start MNT [options...] / t_sfs_stop MNT: the same, tag "sfs".
+t_sfs_start() { t_daemon_start sfs "$@"; }
+t_sfs_stop() { t_daemon_stop sfs "$1"; }
 
 # t_sfs_stat FIELD: a counter from the last daemon's stats file.
 t_sfs_stat() { jq -r ".$1" "$T_TMP/sfs.json"; }

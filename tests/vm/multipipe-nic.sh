@@ -10,7 +10,6 @@
 . "$(dirname "$0")/../lib.sh"
 PORT=$1 SEED=${2:-5} FSIZE=${3:-67108964}
 T_NAME=multipipe.nic
-SFS=$T_BUILD/splicefs
 RR=$(dirname "$0")/random-reads.py
 SPEC=tcp://${SB_VM_HOST_ADDR:-10.0.2.2}:$PORT
 
@@ -19,19 +18,9 @@ start() { # start TAG [options...]
 	shift
 	mkdir -p "$T_TMP/$tag"
 	t_cleanup_mount "$T_TMP/$tag"
-	"$SFS" "$T_TMP/$tag" --source "$SPEC" --file-size "$FSIZE" --seed "$SEED" \
-		--stats-file "$T_TMP/$tag.json" --pid-file "$T_TMP/$tag.pid" --log "$T_TMP/$tag.log" \
-		"$@" >>"$T_TMP/$tag.log" 2>&1 </dev/null || return 1
-	t_cleanup_pid "$(cat "$T_TMP/$tag.pid")"
-	t_wait_mount "$T_TMP/$tag" 10
+	t_daemon_start "$tag" "$T_TMP/$tag" --source "$SPEC" --file-size "$FSIZE" --seed "$SEED" "$@"
 }
-stop() {
-	local pid
-	pid=$(cat "$T_TMP/$1.pid" 2>/dev/null) || return 1
-	kill -TERM "$pid"
-	for _ in $(seq 200); do t_alive "$pid" || break; sleep 0.1; done
-	! t_alive "$pid" && t_no_mount "$T_TMP/$1"
-}
+stop() { t_daemon_stop "$1" "$T_TMP/$1"; }
 want() { # want NAME TAG JQ-CONDITION
 	if jq -e "$3" "$T_TMP/$2.json" >/dev/null 2>&1; then
 		t_pass "$1"

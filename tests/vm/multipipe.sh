@@ -27,19 +27,9 @@ sfs_start() {
 	shift
 	mkdir -p "$T_TMP/$tag"
 	t_cleanup_mount "$T_TMP/$tag"
-	rm -f "$T_TMP/$tag.json" "$T_TMP/$tag.pid"
-	"$SFS" "$T_TMP/$tag" --stats-file "$T_TMP/$tag.json" --pid-file "$T_TMP/$tag.pid" \
-		--log "$T_TMP/$tag.log" "$@" >>"$T_TMP/$tag.log" 2>&1 </dev/null || return 1
-	t_cleanup_pid "$(cat "$T_TMP/$tag.pid")"
-	t_wait_mount "$T_TMP/$tag" 10
+	t_daemon_start "$tag" "$T_TMP/$tag" "$@"
 }
-sfs_stop() {
-	local pid
-	pid=$(cat "$T_TMP/$1.pid" 2>/dev/null) || return 1
-	kill -TERM "$pid"
-	for _ in $(seq 200); do t_alive "$pid" || break; sleep 0.1; done
-	! t_alive "$pid" && t_no_mount "$T_TMP/$1"
-}
+sfs_stop() { t_daemon_stop "$1" "$T_TMP/$1"; }
 jst() { jq -r ".$2" "$T_TMP/$1.json"; }
 
 if ! out=$("$SFS" "$MNT" --probe 2>&1); then
