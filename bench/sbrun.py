@@ -238,7 +238,8 @@ def expand(path, overrides=(), modes=None, missing=None):
     th = [pos_int(v, "threads", 1, 256) for v in ax["threads"]]
     pp = ["auto" if v == "auto" else pos_int(v, "pipes (1..64 or auto)", 1, 64) for v in ax["pipes"]]
     ps = [size_bytes(v, "pipe_size") for v in ax["pipe_size"]]
-    pms = ["" if v == "" else size_bytes(v, "pipe_max_size") for v in ax["pipe_max_size"]]
+    # "default": /proc/sys/fs/pipe-max-size left as it is (also what "" means).
+    pms = ["" if v in ("", "default") else size_bytes(v, "pipe_max_size") for v in ax["pipe_max_size"]]
     for v in pms:
         if v != "" and (v < 4096 or v > 1 << 30):
             raise Bad("pipe_max_size: %d out of range (4k..1g)" % v)
@@ -291,7 +292,10 @@ def expand(path, overrides=(), modes=None, missing=None):
                                                               "direct": int(d), "threads": t,
                                                               "pipes": p if mode == "multipipe" else "",
                                                               "pipe_size": s if mode == "multipipe" else "",
-                                                              "privilege": pv, "pipe_max_size": pm,
+                                                              "privilege": pv,
+                                                              # it bounds an unprivileged daemon's
+                                                              # pipes only: root points leave it
+                                                              "pipe_max_size": pm if pv == "user" else "",
                                                               "verify": vf,
                                                               "gro": gr if src == "tcp-nic" else ""}
                                                         k = point_key(pt)
