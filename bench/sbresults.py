@@ -295,6 +295,8 @@ def load_set(d, required=REQUIRED, cls=None):
                         odd.add(c)
                         row[c] = None
             for c in numeric:
+                if c == "pipes" and row[c] == "auto":
+                    continue  # multipipe's pool sized from the reply's slots (pipes=auto)
                 try:
                     row[c] = _float(row[c])
                 except ValueError as e:
@@ -303,7 +305,7 @@ def load_set(d, required=REQUIRED, cls=None):
                         continue
                     raise InputError(f"{path}:{ln}: column {c}: not a number: '{e}'")
             for c in INT_COLUMNS:
-                if row.get(c) is not None and c in header:
+                if row.get(c) is not None and c in header and row[c] != "auto":
                     row[c] = int(row[c])
             if row["status"] == "ok":
                 for c in ("bs", "numjobs", "gbps_median"):
