@@ -63,33 +63,47 @@ def read_windows(files):
     return win
 
 
+# Window lists on a point and the object each yields: the mode's own cost, and (on a
+# network path) the network's own cost, a plain TCP reader's windows next to it.
+JOINS = [("cost_windows", "cost"), ("cost_net_windows", "cost_net")]
+
+
 def join(pts, win):
-    """Adds the "cost" object to each ok point with windows; returns (joined, ok without)."""
+    """Adds the "cost" (and "cost_net") object to each ok point with windows; returns
+    (points with a cost, ok points with windows but no cost)."""
     joined = missing = 0
     for p in pts:
-        cw = p.get("cost_windows")
-        if not isinstance(cw, list) or not cw:
-            continue
-        per = []
-        for r in cw:
-            big, small = win.get(r.get("label")), win.get(r.get("label_small"))
-            r["window"] = {f: big[f] for f in COST_FIELDS if f in big} if big else None
-            r["window_small"] = {f: small[f] for f in COST_FIELDS if f in small} if small else None
-            n = (r.get("io_bytes") or 0) - (r.get("io_bytes_small") or 0)
-            if big and small and n > 0:
-                r.update(cost_per_byte(big, small, n))
-                per.append((r, n))
-        if p.get("status") != "ok" or not per:
-            if p.get("status") == "ok":
-                missing += 1
-            p.pop("cost", None)
-            continue
-        c = {k: float("%.6g" % statistics.median(r[k] for r, _ in per)) for k in PER_BYTE}
-        c["delivered_bytes"] = statistics.median(n for _, n in per)
-        c["repeats"] = len(per)
-        p["cost"] = c
-        joined += 1
+        for wkey, ckey in JOINS:
+            r = join_one(p, win, wkey, ckey)
+            if ckey == "cost" and r is not None:
+                joined += r
+                missing += 1 - r
     return joined, missing
+
+
+def join_one(p, win, wkey, ckey):
+    """One window list of a point -> p[ckey]: None without windows, else 1 joined, 0 not
+    (a point that failed, or an ok one whose windows are missing)."""
+    cw = p.get(wkey)
+    if not isinstance(cw, list) or not cw:
+        return None
+    per = []
+    for r in cw:
+        big, small = win.get(r.get("label")), win.get(r.get("label_small"))
+        r["window"] = {f: big[f] for f in COST_FIELDS if f in big} if big else None
+        r["window_small"] = {f: small[f] for f in COST_FIELDS if f in small} if small else None
+        n = (r.get("io_bytes") or 0) - (r.get("io_bytes_small") or 0)
+        if big and small and n > 0:
+            r.update(cost_per_byte(big, small, n))
+            per.append((r, n))
+    if p.get("status") != "ok" or not per:
+        p.pop(ckey, None)
+        return 0 if p.get("status") == "ok" else None
+    c = {k: float("%.6g" % statistics.median(r[k] for r, _ in per)) for k in PER_BYTE}
+    c["delivered_bytes"] = statistics.median(n for _, n in per)
+    c["repeats"] = len(per)
+    p[ckey] = c
+    return 1
 
 
 def main(argv=None):

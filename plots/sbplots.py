@@ -891,10 +891,11 @@ def _net_cost_baseline(rs, axes, at):
     for m in R.COST_BASELINE_MODES:
         if m in at and at[m].get(R.COST_MOVED) is not None:
             return at[m][R.COST_MOVED], m
-    for r in at.values():
-        _, v = R.first_col(r, R.COST_BASELINE_COLS)
-        if isinstance(v, (int, float)) and v > 0:
-            return v, "baseline column"
+    # measured next to each mode's point (bench/run --cost: cost_net_*): their median
+    vals = [v for v in (R.first_col(r, R.COST_BASELINE_COLS)[1] for r in at.values())
+            if isinstance(v, (int, float)) and v > 0]
+    if vals:
+        return statistics.median(vals), "baseline column"
     for b in rs.baseline:
         if b.get("path") in (axes.get("path"), axes.get("source")) and (b.get("bs") in (None, axes.get("bs"))):
             v = b.get("cost_bytes_moved_per_byte", b.get("bytes_moved_per_byte"))
