@@ -130,8 +130,9 @@ for c in kernel_store_user_bytes store_bytes_kernel insns_kernel; do
 	fi
 done
 
-# --- bench/run MATRIX --vm KERNEL --cost: a tiny matrix (2 modes, 1 bs, mem, 4 MiB,
-# 2 repeats; about 2 minutes).
+# --- bench/run MATRIX --vm KERNEL --cost: a tiny matrix (2 modes, 1 bs, tcp-loopback:
+# sbserver in the guest, 4 MiB, 2 repeats; about 2 minutes).  On a network path every
+# point also gets the network's own cost (a plain TCP reader, same server and bs).
 if ! command -v fio >/dev/null || [ ! -x "$T_BUILD/splicefs" ]; then
 	t_skip bench-run-cost "fio or build/splicefs missing"
 	t_finish
@@ -139,7 +140,7 @@ if ! command -v fio >/dev/null || [ ! -x "$T_BUILD/splicefs" ]; then
 fi
 cat >"$T_TMP/tinycost" <<'M'
 mode=copy splice
-source=mem
+source=tcp-loopback
 bs=128k
 direct=1
 size=4m
@@ -191,7 +192,22 @@ bad=$(jq -r 'select(.status == "ok") | .point as $p | .cost_windows as $w
 		+ ($w[0].instr_per_byte_user | tostring) + " vs " + ($w[1].instr_per_byte_user | tostring)) end' "$R/points.jsonl")
 [ -z "$bad" ] && [ -s "$R/points.jsonl" ] && t_pass bench-run-cost.repeats-agree-user ||
 	t_fail bench-run-cost.repeats-agree-user "$bad"
-jq -e '.cost.windows_complete == 8 and (.cost.determinism | length > 0)' "$R/meta.json" >/dev/null &&
+# The network's own cost next to each point (cost_net: sbclient's two windows): a
+# reader that copies each byte once from the socket moves more than 1 byte per byte,
+# and less than a FUSE mode on top of the same socket.
+bad=$(jq -r 'select(.status == "ok") | select((.cost_net.bytes_moved_per_byte // 0) <= 1 or
+	.cost_net.bytes_moved_per_byte >= .cost.bytes_moved_per_byte) | .point + ": network " +
+	(.cost_net.bytes_moved_per_byte | tostring) + ", mode " + (.cost.bytes_moved_per_byte | tostring)' "$R/points.jsonl")
+[ -z "$bad" ] && [ -s "$R/points.jsonl" ] && t_pass bench-run-cost.network-own-cost ||
+	t_fail bench-run-cost.network-own-cost "$bad"
+if plots/report "$R" --out "$T_TMP/benchcost-report" >"$T_TMP/report.log" 2>&1 &&
+	grep -q "x the network's own" "$T_TMP/benchcost-report/report.md"; then
+	t_pass bench-run-cost.report-vs-network
+else
+	t_fail bench-run-cost.report-vs-network "$(tail -n 1 "$T_TMP/report.log")"
+fi
+# 2 points x 2 repeats x 2 windows, and the network's 2 per point
+jq -e '.cost.windows_complete == 12 and (.cost.determinism | length > 0)' "$R/meta.json" >/dev/null &&
 	t_pass bench-run-cost.meta || t_fail bench-run-cost.meta "$(jq -c .cost "$R/meta.json" 2>&1)"
 
 # kernel/cost/bench-cost: a read that fails yields no cost, and the run fails.
@@ -199,7 +215,7 @@ jq -e '.cost.windows_complete == 8 and (.cost.determinism | length > 0)' "$R/met
 # it and each read gets EIO.
 F=$T_TMP/bench-cost-fail
 out=$(SB_DAEMON_ARGS="--fault-every 1" kernel/cost/bench-cost "$kernel" --out "$F" --size 2 \
-	--modes multipipe --bs 1m --timeout 300 2>&1)
+	--modes multipipe --bs 1m --repeats 1 --timeout 300 2>&1)
 rc=$?
 if [ $rc = 1 ] && grep -q "FAILED: mode multipipe, bs 1m: read failed" <<<"$out" &&
 	! grep -q '^multipipe,' "$F/cost.csv" 2>/dev/null; then
