@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The option-table rows splicefs and libfuse-ref share word for word: the
+ * The options splicefs and libfuse-ref share: their fields (DAEMON_OPTS_FIELDS)
+ * and the option-table rows they share word for word: the
  * files, the pattern, the stats file and the daemon's housekeeping.  Each
  * program's table (opttab.h) takes them with its own O(field) (offsetof into
  * its options struct, whose fields carry these names); what differs by
@@ -10,6 +11,38 @@
 #define DAEMON_OPTS_H
 
 #include "opttab.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * The options both daemons have, the leading fields of their options structs
+ * (struct sfs_opts, struct ref_opts): the rows below and each program's own
+ * rows for them point here.
+ */
+#define DAEMON_OPTS_FIELDS                                                                         \
+	const char *mountpoint;                                                                    \
+	const char *mode;                                                                          \
+	const char *source;                                                                        \
+	int threads;                                                                               \
+	bool clone_fd;                                                                             \
+	uint64_t file_size;                                                                        \
+	int files;                                                                                 \
+	uint32_t max_read; /* bytes per FUSE_READ */                                               \
+	uint64_t readahead;                                                                        \
+	bool direct_io;                                                                            \
+	uint64_t seed;                                                                             \
+	uint64_t granule;                                                                          \
+	const char *stats_file;                                                                    \
+	double stats_interval;                                                                     \
+	const char *pid_file;                                                                      \
+	const char *log_file;                                                                      \
+	bool foreground;                                                                           \
+	bool allow_other;                                                                          \
+	bool debug;                                                                                \
+	bool list;                                                                                 \
+	bool version;                                                                              \
+	bool help
 
 // clang-format off
 #define DAEMON_OPTS_FILES(O)                                                                       \

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "daemon_opts.h"
 #include "opttab.h"
 #include "pattern.h"
 #include "tcpsrc.h"
@@ -33,28 +34,7 @@
 
 /* Options, declared once in main.c's table (which also prints --help and --list). */
 struct ref_opts {
-	const char *mountpoint;
-	const char *mode;
-	const char *source;
-	int threads;
-	bool clone_fd;
-	uint64_t file_size;
-	int files;
-	uint32_t max_read;
-	uint64_t readahead;
-	bool direct_io;
-	uint64_t seed;
-	uint64_t granule;
-	const char *stats_file;
-	double stats_interval;
-	const char *pid_file;
-	const char *log_file;
-	bool foreground;
-	bool allow_other;
-	bool debug;
-	bool list;
-	bool version;
-	bool help;
+	DAEMON_OPTS_FIELDS;
 };
 
 /* Per-thread counters: written by their thread only, summed by the stats writer. */
