@@ -34,25 +34,20 @@ const struct ref_source *const ref_sources[] = {&source_mem, &source_tcp, NULL};
 /* One row per option reads best as a table.  Names and meanings as splicefs's. */
 // clang-format off
 static const struct opt_desc opt_table[] = {
-	{"mode", 'm', OPT_STR, O(mode), "libfuse-copy", "MODE", "reply mode (see below and --list)"},
-	{"source", 's', OPT_STR, O(source), "mem", "SRC",
-	 "data source: mem (a memfd per file) or tcp://HOST:PORT (sbserver)"},
-	{"threads", 't', OPT_INT, O(threads), "1", "N",
-	 "libfuse threads: 1 runs fuse_session_loop, more fuse_session_loop_mt", 1, 256},
-	{"clone-fd", 0, OPT_BOOL, O(clone_fd), NULL, NULL,
-	 "fuse_session_loop_mt with clone_fd: a /dev/fuse fd per thread"},
+	DAEMON_OPT_MODE(O, "libfuse-copy", "reply mode (see below and --list)"),
+	DAEMON_OPT_SOURCE(O, "data source: mem (a memfd per file) or tcp://HOST:PORT (sbserver)"),
+	DAEMON_OPT_THREADS(O, "libfuse threads: 1 runs fuse_session_loop, more fuse_session_loop_mt"),
+	DAEMON_OPT_CLONE_FD(O, "fuse_session_loop_mt with clone_fd: a /dev/fuse fd per thread"),
 	DAEMON_OPTS_FILES(O),
-	{"max-read", 0, OPT_SIZE32, O(max_read), "1M", "SIZE",
-	 "largest FUSE_READ, a multiple of 4K (libfuse 3.14 allows up to 1M)", 4096, 1 << 20},
+	DAEMON_OPT_MAX_READ(O, 1 << 20,
+	                    "largest FUSE_READ, a multiple of 4K (libfuse 3.14 allows up to 1M)"),
 	DAEMON_OPTS_READAHEAD(O),
-	{"direct-io", 0, OPT_BOOL, O(direct_io), NULL, NULL,
-	 "open files with direct_io (bypass the page cache)"},
+	DAEMON_OPT_DIRECT_IO(O, "open files with direct_io (bypass the page cache)"),
 	DAEMON_OPTS_PATTERN(O),
 	DAEMON_OPTS_HOUSEKEEPING(O),
-	{"debug", 'd', OPT_BOOL, O(debug), NULL, NULL, "libfuse's debug output (-d) on stderr"},
-	{"list", 0, OPT_BOOL, O(list), NULL, NULL, "print the modes and sources as JSON and exit"},
-	{"version", 'V', OPT_BOOL, O(version), NULL, NULL, "print the version and exit"},
-	{"help", 'h', OPT_BOOL, O(help), NULL, NULL, "print this help and exit"},
+	DAEMON_OPT_DEBUG(O, "libfuse's debug output (-d) on stderr"),
+	DAEMON_OPT_LIST(O, "print the modes and sources as JSON and exit"),
+	DAEMON_OPTS_VERSION_HELP(O),
 };
 // clang-format on
 #define NOPTS (sizeof(opt_table) / sizeof(opt_table[0]))
