@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "daemon_list.h"
 #include "daemon_opts.h"
 #include "opttab.h"
 #include "pattern.h"
@@ -74,11 +75,7 @@ struct ref;
  * reply: ok = false when libfuse failed to send it (drop what is left).
  */
 struct ref_source {
-	const char *name;
-	const char *spec;
-	const char *help;
-	const struct opt_desc *options; /* ?key=value settings of the spec (as splicefs's) */
-	size_t noptions;
+	DAEMON_ENTRY; /* name, spec, help, options (?key=value settings of the spec) */
 	int (*setup)(struct ref *r);
 	void (*teardown)(struct ref *r);
 	int (*thread_init)(struct thr *t);
@@ -90,9 +87,7 @@ struct ref_source {
 
 /* How a READ is answered. */
 struct ref_mode {
-	const char *name;
-	const char *help;
-	const char *needs; /* what the kernel must have, "" if nothing special */
+	DAEMON_ENTRY; /* name, help, needs (what the kernel must have, "" if nothing special) */
 	/* In libfuse's init callback: set conn->want; -EOPNOTSUPP: cannot run here. */
 	int (*init)(struct fuse_conn_info *conn, char *why, size_t whylen);
 	int (*thread_init)(struct thr *t);

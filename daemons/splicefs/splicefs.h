@@ -23,6 +23,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "daemon_list.h"
 #include "daemon_opts.h"
 #include "pattern.h"
 
@@ -59,11 +60,7 @@ struct read_req {
  * worker_init).
  */
 struct data_source {
-	const char *name;
-	const char *spec; /* how --source names it: "mem", "tcp://HOST:PORT" */
-	const char *help;
-	const struct opt_desc *options; /* ?key=value settings of the spec */
-	size_t noptions;
+	DAEMON_ENTRY; /* name, spec ("mem", "tcp://HOST:PORT"), help, options */
 	size_t opts_size;
 	/* Check the spec and fill opts (defaults applied); -1 with one line in err. */
 	int (*parse)(const char *spec, void *opts, char *err, size_t errlen);
@@ -101,11 +98,7 @@ struct data_source {
  * and its per-worker state (w->mode_priv: pipes, rings, ...).
  */
 struct reply_mode {
-	const char *name;
-	const char *help;
-	const char *needs; /* what the kernel must have, "" for any kernel */
-	const struct opt_desc *options;
-	size_t noptions;
+	DAEMON_ENTRY; /* name, help, needs (what the kernel must have), options */
 	size_t opts_size;
 	bool fault_swap; /* implements --fault-swap */
 	/* After parsing: check the mode's options; -1 with one line in err. */
