@@ -33,6 +33,19 @@ struct tcpsrc_opts {
 #define TCPSRC_NOPTS 2
 extern const struct opt_desc tcpsrc_options[TCPSRC_NOPTS];
 
+/*
+ * The tcp source's name, spec, help and settings, for both daemons' source
+ * tables (.entry = TCPSRC_ENTRY("worker"): daemon_list.h); WHO is what holds
+ * one connection.
+ */
+#define TCPSRC_ENTRY(who)                                                                          \
+	{                                                                                          \
+		.name = "tcp", .spec = "tcp://HOST:PORT",                                          \
+		.help = "tcp://HOST:PORT[?timeout=S&retries=N]: read from sbserver, one "          \
+		        "connection per " who,                                                     \
+		.options = tcpsrc_options, .noptions = TCPSRC_NOPTS,                               \
+	}
+
 /* Shared by every worker. */
 struct tcpsrc {
 	const char *prog; /* message prefix: "splicefs", "libfuse-ref" */

@@ -34,25 +34,20 @@ const struct ref_source *const ref_sources[] = {&source_mem, &source_tcp, NULL};
 /* One row per option reads best as a table.  Names and meanings as splicefs's. */
 // clang-format off
 static const struct opt_desc opt_table[] = {
-	{"mode", 'm', OPT_STR, O(mode), "libfuse-copy", "MODE", "reply mode (see below and --list)"},
-	{"source", 's', OPT_STR, O(source), "mem", "SRC",
-	 "data source: mem (a memfd per file) or tcp://HOST:PORT (sbserver)"},
-	{"threads", 't', OPT_INT, O(threads), "1", "N",
-	 "libfuse threads: 1 runs fuse_session_loop, more fuse_session_loop_mt", 1, 256},
-	{"clone-fd", 0, OPT_BOOL, O(clone_fd), NULL, NULL,
-	 "fuse_session_loop_mt with clone_fd: a /dev/fuse fd per thread"},
+	DAEMON_OPT_MODE(O, "libfuse-copy", "reply mode (see below and --list)"),
+	DAEMON_OPT_SOURCE(O, "data source: mem (a memfd per file) or tcp://HOST:PORT (sbserver)"),
+	DAEMON_OPT_THREADS(O, "libfuse threads: 1 runs fuse_session_loop, more fuse_session_loop_mt"),
+	DAEMON_OPT_CLONE_FD(O, "fuse_session_loop_mt with clone_fd: a /dev/fuse fd per thread"),
 	DAEMON_OPTS_FILES(O),
-	{"max-read", 0, OPT_SIZE32, O(max_read), "1M", "SIZE",
-	 "largest FUSE_READ, a multiple of 4K (libfuse 3.14 allows up to 1M)", 4096, 1 << 20},
+	DAEMON_OPT_MAX_READ(O, 1 << 20,
+	                    "largest FUSE_READ, a multiple of 4K (libfuse 3.14 allows up to 1M)"),
 	DAEMON_OPTS_READAHEAD(O),
-	{"direct-io", 0, OPT_BOOL, O(direct_io), NULL, NULL,
-	 "open files with direct_io (bypass the page cache)"},
+	DAEMON_OPT_DIRECT_IO(O, "open files with direct_io (bypass the page cache)"),
 	DAEMON_OPTS_PATTERN(O),
 	DAEMON_OPTS_HOUSEKEEPING(O),
-	{"debug", 'd', OPT_BOOL, O(debug), NULL, NULL, "libfuse's debug output (-d) on stderr"},
-	{"list", 0, OPT_BOOL, O(list), NULL, NULL, "print the modes and sources as JSON and exit"},
-	{"version", 'V', OPT_BOOL, O(version), NULL, NULL, "print the version and exit"},
-	{"help", 'h', OPT_BOOL, O(help), NULL, NULL, "print this help and exit"},
+	DAEMON_OPT_DEBUG(O, "libfuse's debug output (-d) on stderr"),
+	DAEMON_OPT_LIST(O, "print the modes and sources as JSON and exit"),
+	DAEMON_OPTS_VERSION_HELP(O),
 };
 // clang-format on
 #define NOPTS (sizeof(opt_table) / sizeof(opt_table[0]))
@@ -83,56 +78,9 @@ static void usage(FILE *f)
 	        "cannot run here.\n");
 }
 
-/* The same shape as splicefs --list (interfaces: one JSON object). */
-static void list_json(FILE *f)
-{
-	fputs("{\"program\":\"libfuse-ref\",\"modes\":[", f);
-	for (const struct ref_mode *const *m = ref_modes; *m; m++) {
-		fputs(m == ref_modes ? "{\"name\":" : ",{\"name\":", f);
-		opt_json_str(f, (*m)->name);
-		fputs(",\"help\":", f);
-		opt_json_str(f, (*m)->help);
-		fputs(",\"needs\":", f);
-		opt_json_str(f, (*m)->needs);
-		fputs(",\"options\":[]}", f);
-	}
-	fputs("],\"sources\":[", f);
-	for (const struct ref_source *const *s = ref_sources; *s; s++) {
-		fputs(s == ref_sources ? "{\"name\":" : ",{\"name\":", f);
-		opt_json_str(f, (*s)->name);
-		fputs(",\"spec\":", f);
-		opt_json_str(f, (*s)->spec);
-		fputs(",\"help\":", f);
-		opt_json_str(f, (*s)->help);
-		fputc(',', f);
-		opt_json_options(f, (*s)->options, (*s)->noptions);
-		fputs("}", f);
-	}
-	fputs("]}\n", f);
-}
-
-static const struct ref_mode *mode_find(const char *name)
-{
-	for (const struct ref_mode *const *m = ref_modes; *m; m++)
-		if (!strcmp((*m)->name, name))
-			return *m;
-	return NULL;
-}
-
-/* "mem" or "tcp://...": found by the prefix before "://". */
-static const struct ref_source *source_find(const char *spec)
-{
-	size_t n = strcspn(spec, ":");
-
-	for (const struct ref_source *const *s = ref_sources; *s; s++)
-		if (strlen((*s)->name) == n && !strncmp((*s)->name, spec, n))
-			return (spec[n] == 0 || !strncmp(spec + n, "://", 3)) ? *s : NULL;
-	return NULL;
-}
-
 static void parse(int argc, char **argv)
 {
-	char err[512], names[256] = "";
+	char err[512], names[256];
 	int first;
 
 	first = opt_parse(opt_table, NOPTS, &ref.o, argc, argv, err, sizeof(err));
@@ -146,14 +94,11 @@ static void parse(int argc, char **argv)
 		die(2, "unexpected argument '%s': one mount point only", argv[first]);
 	if (!ref.o.mountpoint)
 		die(2, "no mount point given: libfuse-ref MOUNTPOINT [options]");
-	ref.mode = mode_find(ref.o.mode);
-	if (!ref.mode) {
-		for (const struct ref_mode *const *m = ref_modes; *m; m++)
-			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
-			         m == ref_modes ? "" : ", ", (*m)->name);
-		die(2, "unknown mode '%s': use one of %s (libfuse-ref --list)", ref.o.mode, names);
-	}
-	ref.source = source_find(ref.o.source);
+	ref.mode = daemon_find(DAEMON_LIST(ref_modes), ref.o.mode);
+	if (!ref.mode)
+		die(2, "unknown mode '%s': use one of %s (libfuse-ref --list)", ref.o.mode,
+		    daemon_names(DAEMON_LIST(ref_modes), false, names, sizeof(names)));
+	ref.source = daemon_find_spec(DAEMON_LIST(ref_sources), ref.o.source);
 	if (!ref.source)
 		die(2, "unknown source '%s': use mem or tcp://HOST:PORT (libfuse-ref --list)",
 		    ref.o.source);
@@ -385,7 +330,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (ref.o.list) {
-		list_json(stdout);
+		/* The same shape as splicefs --list (interfaces: one JSON object). */
+		daemon_list_json(stdout, "libfuse-ref", DAEMON_LIST(ref_modes), NULL,
+		                 DAEMON_LIST(ref_sources));
 		return 0;
 	}
 	check_mountpoint(ref.o.mountpoint);

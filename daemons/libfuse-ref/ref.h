@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "daemon_list.h"
+#include "daemon_opts.h"
 #include "opttab.h"
 #include "pattern.h"
 #include "tcpsrc.h"
@@ -33,28 +35,7 @@
 
 /* Options, declared once in main.c's table (which also prints --help and --list). */
 struct ref_opts {
-	const char *mountpoint;
-	const char *mode;
-	const char *source;
-	int threads;
-	bool clone_fd;
-	uint64_t file_size;
-	int files;
-	uint32_t max_read;
-	uint64_t readahead;
-	bool direct_io;
-	uint64_t seed;
-	uint64_t granule;
-	const char *stats_file;
-	double stats_interval;
-	const char *pid_file;
-	const char *log_file;
-	bool foreground;
-	bool allow_other;
-	bool debug;
-	bool list;
-	bool version;
-	bool help;
+	DAEMON_OPTS_FIELDS;
 };
 
 /* Per-thread counters: written by their thread only, summed by the stats writer. */
@@ -94,11 +75,7 @@ struct ref;
  * reply: ok = false when libfuse failed to send it (drop what is left).
  */
 struct ref_source {
-	const char *name;
-	const char *spec;
-	const char *help;
-	const struct opt_desc *options; /* ?key=value settings of the spec (as splicefs's) */
-	size_t noptions;
+	DAEMON_ENTRY; /* name, spec, help, options (?key=value settings of the spec) */
 	int (*setup)(struct ref *r);
 	void (*teardown)(struct ref *r);
 	int (*thread_init)(struct thr *t);
@@ -110,9 +87,7 @@ struct ref_source {
 
 /* How a READ is answered. */
 struct ref_mode {
-	const char *name;
-	const char *help;
-	const char *needs; /* what the kernel must have, "" if nothing special */
+	DAEMON_ENTRY; /* name, help, needs (what the kernel must have, "" if nothing special) */
 	/* In libfuse's init callback: set conn->want; -EOPNOTSUPP: cannot run here. */
 	int (*init)(struct fuse_conn_info *conn, char *why, size_t whylen);
 	int (*thread_init)(struct thr *t);

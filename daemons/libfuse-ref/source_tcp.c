@@ -158,12 +158,7 @@ static void tcp_done(struct thr *t, bool ok)
 }
 
 const struct ref_source source_tcp = {
-    .name = "tcp",
-    .spec = "tcp://HOST:PORT",
-    .help = "tcp://HOST:PORT[?timeout=S&retries=N]: read from sbserver, one connection per "
-            "libfuse thread",
-    .options = tcpsrc_options,
-    .noptions = TCPSRC_NOPTS,
+    .entry = TCPSRC_ENTRY("libfuse thread"),
     .setup = tcp_setup,
     .teardown = tcp_teardown,
     .thread_init = tcp_thread_init,

@@ -24,19 +24,14 @@
 /* One row per option reads best as a table. */
 // clang-format off
 static const struct opt_desc opt_table[] = {
-	{"mode", 'm', OPT_STR, O(mode), "copy", "MODE",
-	 "reply mode (see modes below, and --list)"},
-	{"source", 's', OPT_STR, O(source), "mem", "SRC",
-	 "data source (see sources below, and --list)"},
-	{"threads", 't', OPT_INT, O(threads), "1", "N", "worker threads", 1, 256},
-	{"clone-fd", 0, OPT_BOOL, O(clone_fd), NULL, NULL,
-	 "give each worker its own /dev/fuse fd (FUSE_DEV_IOC_CLONE)"},
+	DAEMON_OPT_MODE(O, "copy", "reply mode (see modes below, and --list)"),
+	DAEMON_OPT_SOURCE(O, "data source (see sources below, and --list)"),
+	DAEMON_OPT_THREADS(O, "worker threads"),
+	DAEMON_OPT_CLONE_FD(O, "give each worker its own /dev/fuse fd (FUSE_DEV_IOC_CLONE)"),
 	DAEMON_OPTS_FILES(O),
-	{"max-read", 0, OPT_SIZE32, O(max_read), "1M", "SIZE",
-	 "largest FUSE_READ, a multiple of 4K (sets max_pages)", 4096, 1 << 24},
+	DAEMON_OPT_MAX_READ(O, 1 << 24, "largest FUSE_READ, a multiple of 4K (sets max_pages)"),
 	DAEMON_OPTS_READAHEAD(O),
-	{"direct-io", 0, OPT_BOOL, O(direct_io), NULL, NULL,
-	 "open files with FOPEN_DIRECT_IO (bypass the page cache)"},
+	DAEMON_OPT_DIRECT_IO(O, "open files with FOPEN_DIRECT_IO (bypass the page cache)"),
 	DAEMON_OPTS_PATTERN(O),
 	{"privilege", 0, OPT_STR, O(privilege), "root", "root|user",
 	 "user: after mounting, the workers drop CAP_SYS_RESOURCE and CAP_SYS_ADMIN, so pipe sizes "
@@ -47,11 +42,9 @@ static const struct opt_desc opt_table[] = {
 	{"fault-swap", 0, OPT_BOOL, O(fault_swap), NULL, NULL,
 	 "testing: every reply of 8 KiB or more has its first two 4 KiB pages swapped (modes "
 	 "with fault_swap in --list); a byte-exact check must fail"},
-	{"debug", 'd', OPT_BOOL, O(debug), NULL, NULL, "log every request to stderr"},
-	{"list", 0, OPT_BOOL, O(list), NULL, NULL,
-	 "print every mode and source, with their options, as JSON and exit"},
-	{"version", 'V', OPT_BOOL, O(version), NULL, NULL, "print the version and exit"},
-	{"help", 'h', OPT_BOOL, O(help), NULL, NULL, "print this help and exit"},
+	DAEMON_OPT_DEBUG(O, "log every request to stderr"),
+	DAEMON_OPT_LIST(O, "print every mode and source, with their options, as JSON and exit"),
+	DAEMON_OPTS_VERSION_HELP(O),
 };
 
 // clang-format on

@@ -5,9 +5,7 @@
  * here; --help, --list, option parsing and the stats all come from this list.
  */
 #include "splicefs.h"
-#include "opttab.h"
-
-#include <string.h>
+#include "daemon_list.h"
 
 const struct reply_mode *const reply_modes[] = {&mode_copy,        &mode_splice, &mode_multipipe,
                                                 &mode_passthrough, &mode_uring,  NULL};
@@ -15,71 +13,33 @@ const struct data_source *const data_sources[] = {&source_mem, &source_tcp, NULL
 
 const struct reply_mode *mode_find(const char *name)
 {
-	for (const struct reply_mode *const *m = reply_modes; name && *m; m++)
-		if (!strcmp((*m)->name, name))
-			return *m;
-	return NULL;
+	return daemon_find(DAEMON_LIST(reply_modes), name);
 }
 
 /* "mem" or "tcp://HOST:PORT": a source is found by the prefix before "://". */
 const struct data_source *source_find(const char *spec)
 {
-	size_t n;
-
-	if (!spec)
-		return NULL;
-	n = strcspn(spec, ":");
-	for (const struct data_source *const *s = data_sources; *s; s++)
-		if (strlen((*s)->name) == n && !strncmp((*s)->name, spec, n))
-			return (spec[n] == 0 || !strncmp(spec + n, "://", 3)) ? *s : NULL;
-	return NULL;
+	return daemon_find_spec(DAEMON_LIST(data_sources), spec);
 }
 
 const char *mode_names(char *buf, size_t len)
 {
-	size_t n = 0;
-
-	buf[0] = 0;
-	for (const struct reply_mode *const *m = reply_modes; *m && n < len; m++)
-		n += snprintf(buf + n, len - n, "%s%s", n ? ", " : "", (*m)->name);
-	return buf;
+	return daemon_names(DAEMON_LIST(reply_modes), false, buf, len);
 }
 
 const char *source_names(char *buf, size_t len)
 {
-	size_t n = 0;
+	return daemon_names(DAEMON_LIST(data_sources), true, buf, len);
+}
 
-	buf[0] = 0;
-	for (const struct data_source *const *s = data_sources; *s && n < len; s++)
-		n += snprintf(buf + n, len - n, "%s%s", n ? ", " : "", (*s)->spec);
-	return buf;
+static void list_fault_swap(FILE *f, const void *mode)
+{
+	fprintf(f, ",\"fault_swap\":%s",
+	        ((const struct reply_mode *)mode)->fault_swap ? "true" : "false");
 }
 
 void sfs_list(FILE *f)
 {
-	fputs("{\"program\":\"splicefs\",\"modes\":[", f);
-	for (const struct reply_mode *const *m = reply_modes; *m; m++) {
-		fputs(m == reply_modes ? "{\"name\":" : ",{\"name\":", f);
-		opt_json_str(f, (*m)->name);
-		fputs(",\"help\":", f);
-		opt_json_str(f, (*m)->help);
-		fputs(",\"needs\":", f);
-		opt_json_str(f, (*m)->needs);
-		fprintf(f, ",\"fault_swap\":%s,", (*m)->fault_swap ? "true" : "false");
-		opt_json_options(f, (*m)->options, (*m)->noptions);
-		fputc('}', f);
-	}
-	fputs("],\"sources\":[", f);
-	for (const struct data_source *const *s = data_sources; *s; s++) {
-		fputs(s == data_sources ? "{\"name\":" : ",{\"name\":", f);
-		opt_json_str(f, (*s)->name);
-		fputs(",\"spec\":", f);
-		opt_json_str(f, (*s)->spec);
-		fputs(",\"help\":", f);
-		opt_json_str(f, (*s)->help);
-		fputc(',', f);
-		opt_json_options(f, (*s)->options, (*s)->noptions);
-		fputc('}', f);
-	}
-	fputs("]}\n", f);
+	daemon_list_json(f, "splicefs", DAEMON_LIST(reply_modes), list_fault_swap,
+	                 DAEMON_LIST(data_sources));
 }

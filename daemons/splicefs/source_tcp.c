@@ -105,12 +105,7 @@ static void tcp_end(struct worker *w, bool ok)
 }
 
 const struct data_source source_tcp = {
-    .name = "tcp",
-    .spec = "tcp://HOST:PORT",
-    .help = "tcp://HOST:PORT[?timeout=S&retries=N]: read from sbserver, one connection per "
-            "worker",
-    .options = tcpsrc_options,
-    .noptions = TCPSRC_NOPTS,
+    .entry = TCPSRC_ENTRY("worker"),
     .opts_size = sizeof(struct tcpsrc_opts),
     .parse = tcp_parse,
     .setup = tcp_setup,

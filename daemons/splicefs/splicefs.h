@@ -23,6 +23,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "daemon_list.h"
+#include "daemon_opts.h"
 #include "pattern.h"
 
 /* Most pipes one multipipe reply may name (the fixed kernel takes up to 1024). */
@@ -58,11 +60,7 @@ struct read_req {
  * worker_init).
  */
 struct data_source {
-	const char *name;
-	const char *spec; /* how --source names it: "mem", "tcp://HOST:PORT" */
-	const char *help;
-	const struct opt_desc *options; /* ?key=value settings of the spec */
-	size_t noptions;
+	DAEMON_ENTRY; /* name, spec ("mem", "tcp://HOST:PORT"), help, options */
 	size_t opts_size;
 	/* Check the spec and fill opts (defaults applied); -1 with one line in err. */
 	int (*parse)(const char *spec, void *opts, char *err, size_t errlen);
@@ -100,11 +98,7 @@ struct data_source {
  * and its per-worker state (w->mode_priv: pipes, rings, ...).
  */
 struct reply_mode {
-	const char *name;
-	const char *help;
-	const char *needs; /* what the kernel must have, "" for any kernel */
-	const struct opt_desc *options;
-	size_t noptions;
+	DAEMON_ENTRY; /* name, help, needs (what the kernel must have), options */
 	size_t opts_size;
 	bool fault_swap; /* implements --fault-swap */
 	/* After parsing: check the mode's options; -1 with one line in err. */
@@ -192,34 +186,13 @@ struct worker {
 
 /* Options, declared once in tables (options.c's, and each mode's and source's). */
 struct sfs_opts {
-	const char *mountpoint;
-	const char *mode;
-	const char *source;
-	int threads;
-	bool clone_fd;
-	uint64_t file_size;
-	int files;
-	uint32_t max_read; /* bytes per FUSE_READ (max_pages = max_read / 4096) */
-	bool direct_io;
-	uint64_t readahead;
-	uint64_t seed;
-	uint64_t granule;
-	const char *stats_file;
-	const char *pid_file;
-	const char *log_file;
-	double stats_interval;
-	bool foreground;
+	DAEMON_OPTS_FIELDS; /* max_read: max_pages = max_read / 4096 */
 	bool probe_only;
-	bool debug;
 	const char *privilege; /* "root" or "user" */
 	bool user;             /* --privilege user */
 	bool fault_swap;       /* testing: misplace the data of every reply >= 8 KiB */
-	bool allow_other;
-	bool list;
-	bool help;
-	bool version;
-	void *mode_opts; /* the chosen mode's options (its .options table) */
-	void *src_opts;  /* the chosen source's options */
+	void *mode_opts;       /* the chosen mode's options (its .options table) */
+	void *src_opts;        /* the chosen source's options */
 };
 
 struct sfs {

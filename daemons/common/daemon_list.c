@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+#include "daemon_list.h"
+
+#include <string.h>
+
+const void *daemon_find(const void *const *list, const char *name)
+{
+	for (size_t i = 0; name && list[i]; i++)
+		if (!strcmp(((const struct daemon_entry *)list[i])->name, name))
+			return list[i];
+	return NULL;
+}
+
+/* A source is found by the prefix before "://". */
+const void *daemon_find_spec(const void *const *list, const char *spec)
+{
+	size_t n;
+
+	if (!spec)
+		return NULL;
+	n = strcspn(spec, ":");
+	for (size_t i = 0; list[i]; i++) {
+		const struct daemon_entry *e = list[i];
+
+		if (strlen(e->name) == n && !strncmp(e->name, spec, n))
+			return (spec[n] == 0 || !strncmp(spec + n, "://", 3)) ? list[i] : NULL;
+	}
+	return NULL;
+}
+
+const char *daemon_names(const void *const *list, bool specs, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; list[i] && n < len; i++) {
+		const struct daemon_entry *e = list[i];
+
+		n += snprintf(buf + n, len - n, "%s%s", n ? ", " : "", specs ? e->spec : e->name);
+	}
+	return buf;
+}
+
+static void list_entries(FILE *f, const void *const *list, bool modes,
+                         void (*extra)(FILE *f, const void *entry))
+{
+	fputc('[', f);
+	for (size_t i = 0; list[i]; i++) {
+		const struct daemon_entry *e = list[i];
+
+		fputs(i ? ",{\"name\":" : "{\"name\":", f);
+		opt_json_str(f, e->name);
+		if (!modes) {
+			fputs(",\"spec\":", f);
+			opt_json_str(f, e->spec);
+		}
+		fputs(",\"help\":", f);
+		opt_json_str(f, e->help);
+		if (modes) {
+			fputs(",\"needs\":", f);
+			opt_json_str(f, e->needs);
+		}
+		if (extra)
+			extra(f, list[i]);
+		fputc(',', f);
+		opt_json_options(f, e->options, e->noptions);
+		fputc('}', f);
+	}
+	fputc(']', f);
+}
+
+void daemon_list_json(FILE *f, const char *prog, const void *const *modes,
+                      void (*mode_extra)(FILE *f, const void *mode), const void *const *sources)
+{
+	fputs("{\"program\":", f);
+	opt_json_str(f, prog);
+	fputs(",\"modes\":", f);
+	list_entries(f, modes, true, mode_extra);
+	fputs(",\"sources\":", f);
+	list_entries(f, sources, false, NULL);
+	fputs("}\n", f);
+}
