@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The fault table (issue 14), the rows that concern the daemons:
 #   1  splicefs SIGKILLed mid-read, restarted on the same mount point
-#   2  sbserver killed mid-read, restarted
+#   2  sbserver killed mid-read, restarted: in tests/30-net.t (d), for copy and splice
 #   5  bad options, an occupied mount point, two daemons racing for one mount
 #      point, a mount point with spaces, relative pid/log/stats paths,
 #      unwritable pid/log/stats files
@@ -110,7 +110,11 @@ else
 	t_fail row1.start "splicefs did not mount: $(cat "$T_TMP/r1.pid.err")"
 fi
 
-# ---- row 2: sbserver killed mid-read, restarted on the same port ----
+# ---- row 2: sbserver killed mid-read, restarted on the same port: tests/30-net.t (d)
+# runs it for copy and splice (the reader gets EIO, a read without a server fails at
+# once, a server on the same port is reconnected to, a stalled one times out).
+
+# sbserver for row 8
 srv() { # srv NAME [options...]: start sbserver; sets PORT, SPID
 	local name=$1
 	shift
@@ -130,44 +134,6 @@ srv_stop() { # srv_stop: SIGTERM, bounded wait; true when it exited 0
 	t_alive "$SPID" && { kill -KILL "$SPID"; wait "$SPID" 2>/dev/null; return 1; }
 	wait "$SPID"
 }
-
-if srv r2 --file-size 64M --granule $G; then
-	port=$PORT
-	if sfs "$MNT" "$T_TMP/r2.pid" --source "tcp://127.0.0.1:$port?timeout=3&retries=2" \
-		--file-size 64M --granule $G --direct-io && t_wait_mount "$MNT" 5; then
-		fio --name=r2 --filename="$MNT/data0" --rw=read --bs=128k --direct=1 --time_based \
-			--runtime=30 --output-format=json --output="$T_TMP/r2.fio.json" >/dev/null 2>&1 &
-		fpid=$!
-		sleep 0.5
-		kill -KILL $SPID
-		wait $SPID 2>/dev/null
-		for _ in $(seq 200); do t_alive $fpid || break; sleep 0.1; done
-		if t_alive $fpid; then
-			kill -KILL $fpid
-			t_fail row2.reader-gets-error "fio still reading 20 s after the server died"
-		else
-			wait $fpid
-			rc=$?
-			err=$(jq '.jobs[0].error' "$T_TMP/r2.fio.json" 2>/dev/null)
-			[ $rc -ne 0 ] && [ "$err" = 5 ] && t_pass row2.reader-gets-error ||
-				t_fail row2.reader-gets-error "fio rc=$rc error=$err (want EIO, 5)"
-		fi
-		if srv r2b --port "$port" --file-size 64M --granule $G; then
-			t_check row2.reconnects-after-restart "$CHK" --granule $G --bs 128k --direct \
-				--length 16M "$MNT/data0"
-			srv_stop
-		else
-			t_fail row2.reconnects-after-restart "sbserver did not restart on port $port"
-		fi
-		stop_pidfile "$T_TMP/r2.pid" "$MNT" && t_pass row2.stop-unmounts ||
-			t_fail row2.stop-unmounts "splicefs still running or mounted"
-	else
-		t_fail row2.start "splicefs did not mount: $(cat "$T_TMP/r2.pid.err")"
-		kill -KILL $SPID 2>/dev/null
-	fi
-else
-	t_fail row2.start "sbserver did not start: $(cat "$T_TMP/r2.err")"
-fi
 
 # ---- row 5: bad input and the mount point ----
 one_line row5.bad-option.negative 2 "not a whole number" "$SFS" "$MNT" --threads " -1"
