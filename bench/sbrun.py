@@ -526,6 +526,8 @@ def cmd_point(args):
     for k in ("bytes_spliced", "bytes_copied", "fallbacks") + COUNTERS:
         p[k] = stats.get(k, "")
     p["fallbacks_visible"] = stats.get("fallbacks_visible", True) if stats else ""
+    # root in a container may lack CAP_SYS_RESOURCE: its pipes obey pipe-max-size too
+    p["cap_sys_resource"] = stats.get("cap_sys_resource", "") if stats else ""
     nbytes = stats.get("bytes")
     p["spliced_share"] = (stats.get("bytes_spliced", 0) / nbytes
                           if isinstance(nbytes, (int, float)) and nbytes > 0 else "")

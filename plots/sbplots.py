@@ -943,6 +943,12 @@ def pipe_sentences(rs):
                     continue
                 shares.append(f"{m} spliced {sh:.0f} % of its bytes" + (
                     "" if sh >= 100 else f" (fell back: {why})" if why else " (no fallback reason in the counters)"))
+            # privilege=root does not say whether pipes may grow: root in a container
+            # may lack CAP_SYS_RESOURCE, and then pipe-max-size binds it as it binds a user
+            nocap = sorted(m for m in at if str(at[m].get("cap_sys_resource", "")).lower() in ("false", "0"))
+            if shares and nocap and axes.get("privilege", "root") == "root":
+                shares.append(f"the daemon ran as root without CAP_SYS_RESOURCE ({', '.join(nocap)}), so "
+                              "its pipes obeyed pipe-max-size as an unprivileged daemon's do")
             if shares:
                 out.append(f"At {where}: " + "; ".join(shares) + ".")
             nb, nbsrc = _net_cost_baseline(rs, axes, at)

@@ -200,6 +200,26 @@ if command -v setpriv >/dev/null; then
 		setpriv --reuid 65534 --regid 65534 --clear-groups "$SFS" "$MNT"
 fi
 
+# cap_sys_resource in the stats: what the workers hold, not what --privilege asked.
+# Root keeps CAP_SYS_RESOURCE where this shell has it (bit 24 of CapEff; not in a
+# container that took it away: then pipe-max-size binds root as well);
+# --privilege user drops it.
+capeff=$(awk '/^CapEff/ { print $2 }' /proc/self/status)
+cap=$(( (0x${capeff:-0} >> 24) & 1 ))
+cap=$([ "$cap" = 1 ] && echo true || echo false)
+for priv in root user; do
+	want=$([ $priv = root ] && echo "$cap" || echo false)
+	if start copy 4096 --file-size 16M --privilege $priv; then
+		dd if="$MNT/data0" of=/dev/null bs=128k count=1 iflag=direct 2>/dev/null
+		stop
+		got=$(stat cap_sys_resource)
+		[ "$got" = "$want" ] && [ "$(stat privilege)" = $priv ] && t_pass "stats.cap-sys-resource.$priv" ||
+			t_fail "stats.cap-sys-resource.$priv" "got $got, want $want (CapEff here: $cap)"
+	else
+		t_fail "stats.cap-sys-resource.$priv" "splicefs did not start"
+	fi
+done
+
 # SIGKILL during a read, the dead mount and the restart that clears it:
 # tests/70-faults.t (row 1).
 t_finish

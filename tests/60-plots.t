@@ -175,6 +175,15 @@ t_check "pipe section: bytes moved as a multiple of the network's own" bash -c \
 	"grep -F 'At tcp-nic, bs=1M' '$TCG/report.md' | grep -F 'bytes moved per byte delivered' | grep -F 'copy' | grep -qF '(${cpm}x the network'\''s own $nb)' &&
 	 grep -F 'At tcp-nic, bs=1M' '$TCG/report.md' | grep -qF 'multipipe' "
 t_log "NIC at 1M: $slot B/slot, network's own $nb, copy ${cpm}x, multipipe ${mpm}x"
+# root without CAP_SYS_RESOURCE (a container): the pipe section says so
+t_check "pipe section: nothing about CAP_SYS_RESOURCE when the data does not say" bash -c \
+	"! grep -q CAP_SYS_RESOURCE '$TCG/report.md'"
+NOCAP=$T_TMP/nocap
+mkdir -p "$NOCAP" && cp "$ST/meta.json" "$NOCAP/" && cp "$ST/baseline.jsonl" "$NOCAP/" 2>/dev/null
+awk -F, -v OFS=, 'NR == 1 { print $0, "cap_sys_resource"; next } { print $0, "0" }' "$ST/points.csv" >"$NOCAP/points.csv"
+"$P/report" "$NOCAP" >/dev/null 2>"$T_TMP/nocap.err"
+t_check "pipe section: root without CAP_SYS_RESOURCE is named" md_has "$NOCAP/report/report.md" \
+	"the daemon ran as root without CAP_SYS_RESOURCE"
 
 # --- malformed input: one clear line, exit != 0, nothing half-written
 BAD=$T_TMP/bad

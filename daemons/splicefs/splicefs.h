@@ -180,8 +180,9 @@ struct worker {
 	void *mode_priv;        /* reply mode's per-worker state */
 	struct counters c;
 	pthread_t thread;
-	int init_err; /* worker_init's result, from the worker's thread */
-	sem_t ready;  /* posted once init_err is set */
+	int init_err;          /* worker_init's result, from the worker's thread */
+	sem_t ready;           /* posted once init_err is set */
+	bool cap_sys_resource; /* may grow pipes past pipe-max-size (set in worker_init) */
 };
 
 /* Options, declared once in tables (options.c's, and each mode's and source's). */
@@ -267,6 +268,8 @@ int workers_start(struct sfs *fs);
 void worker_handle(struct worker *w, const void *req, size_t len);
 void workers_stop(struct sfs *fs);
 int sfs_drop_privilege(void);
+/* This thread holds CAP_SYS_RESOURCE (effective): its pipes may pass pipe-max-size. */
+bool sfs_cap_sys_resource(void);
 
 /* stats.c */
 void counters_sum(const struct sfs *fs, struct counters *out);

@@ -104,6 +104,12 @@ int stats_json(const struct sfs *fs, char *buf, size_t len)
 #define OUT(f) APPEND(",\"%s\":%llu", #f, (unsigned long long)c.f);
 	FIELDS(OUT)
 #undef OUT
+	bool cap = fs->workers && fs->o.threads > 0;
+
+	for (int i = 0; cap && i < fs->o.threads; i++)
+		cap = fs->workers[i].cap_sys_resource;
+	/* whether every worker may grow its pipes past pipe-max-size */
+	APPEND(",\"cap_sys_resource\":%s", cap ? "true" : "false");
 	APPEND(",\"fallbacks\":%llu,\"pipe_size_granted\":%llu,\"bytes_per_slot\":%.1f,"
 	       "\"pipes_per_reply\":%.3f}\n",
 	       (unsigned long long)(c.fallback_small + c.fallback_grow + c.fallback_full +

@@ -46,6 +46,14 @@ int sfs_drop_privilege(void)
 	return 0;
 }
 
+bool sfs_cap_sys_resource(void)
+{
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+
+	return syscall(SYS_capget, &h, d) == 0 && (d[0].effective & (1u << CAP_SYS_RESOURCE));
+}
+
 static void handle_read(struct worker *w, const struct fuse_in_header *ih, size_t len)
 {
 	const struct fuse_read_in *in = (const void *)(ih + 1);
@@ -99,6 +107,8 @@ static void *worker_main(void *arg)
 	if (fs->o.user && (err = sfs_drop_privilege()))
 		fprintf(stderr, "splicefs[%d]: dropping CAP_SYS_RESOURCE, CAP_SYS_ADMIN: %s\n",
 		        w->id, strerror(-err));
+	/* Root without CAP_SYS_RESOURCE (a container) is bound by pipe-max-size too. */
+	w->cap_sys_resource = !err && sfs_cap_sys_resource();
 	if (!err && fs->source->worker_init)
 		err = fs->source->worker_init(w);
 	if (!err && fs->mode->worker_init)
