@@ -12,14 +12,7 @@ T_NAME=vm-anywhere
 _require_cmd qemu-system-x86_64 busybox git cpio
 cd "$T_TOP" || exit 1
 [ -x "$T_BUILD/sbcheck" ] || _t_skip_all "build/sbcheck is not built (make)"
-kernel=${SPLICEBENCH_KERNEL:-}
-if [ -z "$kernel" ]; then
-	kernel=$(kernel/build --base 6.12 --variant fixed 2>"$T_TMP/build.log" | tail -n 1) || kernel=
-	[ -n "$kernel" ] && [ -f "$kernel" ] || {
-		t_fail kernel-build "$(tail -n 2 "$T_TMP/build.log" | tr '\n' ' ')"
-		exit 1
-	}
-fi
+t_guest_kernel
 
 co=$T_TMP/checkout
 mkdir -p "$co"

@@ -36,14 +36,7 @@ out=$(scripts/pipe-slots --path ethernet 2>&1)
 [ $? -eq 2 ] && [[ $out == *"loopback, veth and/or nic"* ]] && t_pass pipe-slots.bad-path ||
 	t_fail pipe-slots.bad-path "$out"
 
-kernel=${SPLICEBENCH_KERNEL:-}
-if [ -z "$kernel" ]; then
-	kernel=$(kernel/build --base 6.12 --variant fixed 2>"$T_TMP/build.log" | tail -n 1) || kernel=
-	[ -n "$kernel" ] && [ -f "$kernel" ] || {
-		t_fail kernel-build "$(tail -n 2 "$T_TMP/build.log" | tr '\n' ' ')"
-		exit 1
-	}
-fi
+t_guest_kernel
 
 # sbserver on the host's loopback; the guest reaches it as 10.0.2.2.
 "$T_BUILD/sbserver" --bind 127.0.0.1 --port 0 --port-file "$T_TMP/port" --file-size 64M \

@@ -37,13 +37,7 @@ else
 	t_fail plugin-loads "no empty $T_TMP/x.jsonl, or QEMU said: $(echo "$out" | tail -n 2 | tr '\n' ' ')"
 fi
 
-kernel=${SPLICEBENCH_KERNEL:-}
-if [ -z "$kernel" ]; then
-	# kernel/build's fixed 6.12 image (cached: instant), not the newest file in the cache,
-	# which may be another variant (seed, a module build) from another run.
-	kernel=$(kernel/build --base 6.12 --variant fixed 2>"$T_TMP/build.log" | tail -n 1) || kernel=
-fi
-[ -n "$kernel" ] && [ -f "$kernel" ] || _t_skip_all "no guest kernel image (kernel/build, or SPLICEBENCH_KERNEL=IMAGE)"
+t_guest_kernel
 t_log "guest kernel: $kernel"
 
 kernel/vm --help 2>&1 | grep -q -- --cost || _t_skip_all "kernel/vm has no --cost"

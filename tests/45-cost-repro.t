@@ -20,14 +20,7 @@ cd "$T_TOP" || exit 1
 for f in splicefs sbmark sbcheck sbclient sbserver kernel/sbcost.so; do
 	[ -e "$T_BUILD/$f" ] || _t_skip_all "build/$f is not built (make)"
 done
-kernel=${SPLICEBENCH_KERNEL:-}
-if [ -z "$kernel" ]; then
-	kernel=$(kernel/build --base 6.12 --variant fixed 2>"$T_TMP/build.log" | tail -n 1) || kernel=
-	[ -n "$kernel" ] && [ -f "$kernel" ] || {
-		t_fail kernel-build "$(tail -n 2 "$T_TMP/build.log" | tr '\n' ' ')"
-		exit 1
-	}
-fi
+t_guest_kernel
 
 all_cols="cost_bytes_moved_per_byte cost_loads_per_byte cost_stores_per_byte cost_instr_per_byte_kernel cost_instr_per_byte_user"
 # compare NAME TOLERANCE CSV1 CSV2 [COLUMNS]: every cost_* figure (or COLUMNS) of every row

@@ -125,6 +125,20 @@ t_sfs_stop() { t_daemon_stop sfs "$1"; }
 # t_sfs_stat FIELD: a counter from the last daemon's stats file.
 t_sfs_stat() { jq -r ".$1" "$T_TMP/sfs.json"; }
 
+# t_guest_kernel: $kernel = the guest kernel image: SPLICEBENCH_KERNEL, else kernel/build's
+# fixed 6.12 image (cached: instant; not the newest file in the cache, which may be
+# another variant from another run).  A build that fails is a FAIL (kernel-build) and
+# ends the script: CI must boot the patched kernel, never skip it.
+t_guest_kernel() {
+	kernel=${SPLICEBENCH_KERNEL:-}
+	if [ -z "$kernel" ]; then
+		kernel=$(cd "$T_TOP" && kernel/build --base 6.12 --variant fixed 2>"$T_TMP/build.log" | tail -n 1) || kernel=
+	fi
+	[ -n "$kernel" ] && [ -f "$kernel" ] && return 0
+	t_fail kernel-build "${SPLICEBENCH_KERNEL:+SPLICEBENCH_KERNEL=$SPLICEBENCH_KERNEL: no such image; }$(tail -n 2 "$T_TMP/build.log" 2>/dev/null | tr '\n' ' ')"
+	exit 1
+}
+
 t_finish() {
 	[ "$T_FAILED" -eq 0 ]
 }
