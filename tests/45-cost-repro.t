@@ -97,8 +97,9 @@ sed 's/^/# /' "$T_TMP/nic1/cost.csv"
 grep 'bytes spliced' "$T_TMP/nic1.log" | sed 's/^/# /'
 # Every row within 2 % (issue 12).  One pair of windows varies by up to ~1.5 % on this
 # path (the NAPI polls follow the host's pacing of the packets; kernel/cost/README.md);
-# the median of three pairs: within 0.43 % over three boots, the network's own row
-# within 0.2 %.  With one pair the modes were within 0.4-2.3 %, the network's row 6.4 %.
+# the median of three pairs: within 0.43 % over three boots beside a busy guest, the
+# network's own row within 0.2 %; on a quiet host 1.18-1.37 % (splice's kernel
+# instructions per byte), the network's own 0.25-0.91 %.  With one pair the modes were within 0.4-2.3 %, the network's row 6.4 %.
 head -n 1 "$T_TMP/nic1/cost.csv" >"$T_TMP/modes1.csv"
 grep -v '^network,' "$T_TMP/nic1/cost.csv" | tail -n +2 >>"$T_TMP/modes1.csv"
 head -n 1 "$T_TMP/nic2/cost.csv" >"$T_TMP/modes2.csv"
