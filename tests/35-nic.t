@@ -29,9 +29,18 @@ vm_bad() { # NAME EXPECTED-TEXT ARGS...
 vm_bad vm.gro-needs-net "--gro needs --net" --gro off /dev/null -- true
 vm_bad vm.gro-bad-value "--gro must be on or off" --net --gro maybe /dev/null -- true
 vm_bad vm.with-needs-initramfs "--with needs --initramfs" --with /etc/hostname /dev/null -- true
-out=$(kernel/cost/bench-cost /dev/null --source ethernet 2>&1)
-[ $? -eq 2 ] && [[ $out == *"--source must be mem or tcp-nic"* ]] && t_pass bench-cost.bad-source ||
-	t_fail bench-cost.bad-source "$out"
+# bench-cost's bad input: one line, exit 2, no result directory
+cost_bad() { # NAME MESSAGE ARGS...
+	local name=$1 msg=$2 out rc
+	shift 2
+	out=$(kernel/cost/bench-cost /dev/null --out "$T_TMP/costbad" "$@" 2>&1)
+	rc=$?
+	[ $rc -eq 2 ] && [[ $out == *"$msg"* ]] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] &&
+		[ ! -e "$T_TMP/costbad" ] && t_pass "$name" || t_fail "$name" "rc=$rc: $out"
+}
+cost_bad bench-cost.bad-source "--source must be mem or tcp-nic" --source ethernet
+cost_bad bench-cost.bad-repeats "--repeats wants a whole number from 1 to 99" --repeats 0
+cost_bad bench-cost.bad-pipe-max-size "--pipe-max-size wants a size from 4K to 1G" --pipe-max-size 1k
 out=$(scripts/pipe-slots --path ethernet 2>&1)
 [ $? -eq 2 ] && [[ $out == *"loopback, veth and/or nic"* ]] && t_pass pipe-slots.bad-path ||
 	t_fail pipe-slots.bad-path "$out"
