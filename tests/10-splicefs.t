@@ -8,7 +8,7 @@ _require_root
 _require_fuse
 _require_cmd fio jq fusermount3 numfmt
 SFS=$T_BUILD/splicefs
-[ -x "$SFS" ] || _t_skip_all "build/splicefs is not built (make)"
+t_require_built "$SFS"
 
 MNT=$T_TMP/mnt
 mkdir -p "$MNT"

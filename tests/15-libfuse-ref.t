@@ -10,7 +10,7 @@ _require_fuse
 _require_cmd jq fusermount3
 REF=$T_BUILD/libfuse-ref
 CHECK=$T_BUILD/sbcheck
-[ -x "$REF" ] && [ -x "$CHECK" ] || _t_skip_all "build/libfuse-ref or build/sbcheck is not built (make)"
+t_require_built "$REF" "$CHECK" "$T_BUILD/splicefs" "$T_BUILD/sbserver"
 
 MNT=$T_TMP/mnt
 mkdir -p "$MNT"
@@ -92,6 +92,39 @@ if start --mode libfuse-splice --threads 4 --direct-io; then
 		t_fail threads4.counters "threads_started=$n bytes=$(stat bytes)"
 else
 	t_fail threads4.mount "$(tail -n 2 "$T_TMP/sfs.log")"
+fi
+
+# A fair reference (issue 19 item 5): what the kernel took from each daemon's INIT reply,
+# read from fusectl while it is mounted, must be the same (splicefs: 64 and 48).
+# fusectl DIR: "max_background congestion_threshold" of the FUSE connection mounted at DIR.
+fusectl() {
+	local c=/sys/fs/fuse/connections/$(command stat -c %d "$1")
+	[ -r "$c/max_background" ] && echo "$(cat "$c/max_background") $(cat "$c/congestion_threshold")"
+}
+if ! grep -q '^fusectl /sys/fs/fuse/connections ' /proc/mounts; then
+	mount -t fusectl fusectl /sys/fs/fuse/connections 2>/dev/null &&
+		t_cleanup_cmd umount -l /sys/fs/fuse/connections
+fi
+if grep -q '^fusectl /sys/fs/fuse/connections ' /proc/mounts; then
+	sfs_bg= ref_bg=
+	if T_DAEMON=$T_BUILD/splicefs start --mode copy; then
+		sfs_bg=$(fusectl "$MNT")
+		stop || t_fail fusectl.splicefs-stop "still running or mounted"
+	fi
+	for mode in $modes; do
+		ref_bg=
+		if start --mode "$mode"; then
+			ref_bg=$(fusectl "$MNT")
+			stop || t_fail "fusectl.$mode-stop" "still running or mounted"
+		fi
+		if [ -n "$sfs_bg" ] && [ "$ref_bg" = "$sfs_bg" ] && [ "$sfs_bg" = "64 48" ]; then
+			t_pass "$mode.fusectl-same-as-splicefs"
+		else
+			t_fail "$mode.fusectl-same-as-splicefs" "max_background congestion_threshold: libfuse-ref '$ref_bg', splicefs '$sfs_bg' (want 64 48 for both)"
+		fi
+	done
+else
+	t_skip fusectl "fusectl is not mounted and cannot be (mount -t fusectl fusectl /sys/fs/fuse/connections)"
 fi
 
 # The tcp source over loopback, through sbserver.

@@ -21,9 +21,7 @@ SFS=$T_BUILD/splicefs
 SRV=$T_BUILD/sbserver
 CLI=$T_BUILD/sbclient
 CHK=$T_BUILD/sbcheck
-for b in "$SFS" "$SRV" "$CLI" "$CHK"; do
-	[ -x "$b" ] || _t_skip_all "$b is not built (make)"
-done
+t_require_built "$SFS" "$SRV" "$CLI" "$CHK"
 
 touch "$T_TMP/.start"
 MNT=$T_TMP/mnt

@@ -17,7 +17,14 @@ _t_cmds=()
 
 t_pass() { echo "PASS $1"; }
 t_fail() { echo "FAIL $1: ${2:-failed}"; T_FAILED=$((T_FAILED + 1)); }
-t_skip() { echo "SKIP $1: $2"; }
+# A missing build is a failure, never a skip (issue 19 item 6): a SKIP whose reason says
+# "not built" (the wording every test uses for a build/ file) is reported as a FAIL.
+t_skip() {
+	case "$2" in
+	*"not built"*) t_fail "$1" "$2 (a missing build fails: run make)" ;;
+	*) echo "SKIP $1: $2" ;;
+	esac
+}
 t_xfail() { echo "XFAIL $1: $2"; }
 t_log() { echo "# $*"; }
 
@@ -35,7 +42,17 @@ t_check() {
 # _require_* : skip the whole script (exit 0) with a reason when the machine lacks something.
 _t_skip_all() {
 	t_skip "${T_NAME:-$(basename "$0")}" "$1"
-	exit 0
+	t_finish
+	exit
+}
+# t_require_built FILE...: every FILE (build/ programs) must exist and be executable; a
+# missing one FAILs (NAME.built) and ends the script: CI must build, never skip.
+t_require_built() {
+	local f missing=()
+	for f; do [ -x "$f" ] || missing+=("${f#"$T_TOP"/}"); done
+	[ ${#missing[@]} = 0 ] && return 0
+	t_fail "${T_NAME:-$(basename "$0")}.built" "${missing[*]} not built (run make)"
+	exit 1
 }
 _require_root() { [ "$(id -u)" -eq 0 ] || _t_skip_all "needs root"; }
 _require_fuse() { [ -c /dev/fuse ] || _t_skip_all "no /dev/fuse on this machine"; }

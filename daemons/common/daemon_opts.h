@@ -15,6 +15,14 @@
 #include <stdint.h>
 
 /*
+ * What both daemons negotiate at INIT besides max_read/max_pages, so that the
+ * reference is not throttled where splicefs is not (fusectl shows both:
+ * /sys/fs/fuse/connections/N/max_background, congestion_threshold).
+ */
+#define DAEMON_MAX_BACKGROUND       64
+#define DAEMON_CONGESTION_THRESHOLD 48
+
+/*
  * The options both daemons have, the leading fields of their options structs
  * (struct sfs_opts, struct ref_opts): the rows below and each program's own
  * rows for them point here.

@@ -167,6 +167,9 @@ static void ref_init(void *userdata, struct fuse_conn_info *conn)
 	conn->max_write = ref.o.max_read;
 	conn->max_read = ref.o.max_read; /* must equal the mount's max_read option */
 	conn->max_readahead = ref.o.max_read;
+	/* As splicefs (libfuse's default is the kernel's: 12 and 9). */
+	conn->max_background = DAEMON_MAX_BACKGROUND;
+	conn->congestion_threshold = DAEMON_CONGESTION_THRESHOLD;
 	if (ref.mode->init && ref.mode->init(conn, why, sizeof(why))) {
 		fprintf(stderr, "libfuse-ref: mode %s cannot run here: %s\n", ref.mode->name, why);
 		ref.exit_code = REF_EXIT_UNSUPPORTED;

@@ -90,8 +90,8 @@ static void do_init(struct worker *w, const struct fuse_in_header *ih, const voi
 	out.max_readahead = in->max_readahead < fs->o.max_read ? in->max_readahead : fs->o.max_read;
 	out.flags =
 	    in->flags & (FUSE_ASYNC_READ | FUSE_MAX_PAGES | FUSE_ASYNC_DIO | FUSE_BIG_WRITES);
-	out.max_background = 64;
-	out.congestion_threshold = 48;
+	out.max_background = DAEMON_MAX_BACKGROUND;
+	out.congestion_threshold = DAEMON_CONGESTION_THRESHOLD;
 	out.max_write = 64 * 1024;
 	out.time_gran = 1;
 	out.max_pages = fs->o.max_read / 4096;
