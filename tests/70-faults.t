@@ -138,6 +138,20 @@ one_line row5.bad-option.negative 2 "not a whole number" "$SFS" "$MNT" --threads
 one_line row5.bad-option.nan 2 "not a non-negative number" "$SFS" "$MNT" --stats-interval nan
 one_line row5.bad-option.unknown 2 "unknown option" "$SFS" "$MNT" --frobnicate
 one_line row5.bad-option.size 2 "not a size" "$SFS" "$MNT" --file-size 12Q
+# An option of another mode (issue 19 item 4): refused, not silently ignored; the
+# owner and the mode come from the tables (--list), so every pair is tried.
+one_line row5.other-mode-option.copy-pipes 2 \
+	"^splicefs: --pipes is an option of mode multipipe, not copy; drop it or use --mode multipipe$" \
+	"$SFS" "$MNT" --mode copy --pipes 7
+while read -r owner opt arg; do
+	val=()
+	[ -n "$arg" ] && val=(1) # a flag takes no value
+	for m in $("$SFS" --list | jq -r '.modes[].name'); do
+		[ "$m" = "$owner" ] && continue
+		one_line "row5.other-mode-option.$m--$opt" 2 "^splicefs: --$opt is an option of mode $owner, not $m;" \
+			"$SFS" "$MNT" --mode "$m" "--$opt" "${val[@]}"
+	done
+done < <("$SFS" --list | jq -r '.modes[] | .name as $m | .options[] | "\($m) \(.name) \(.arg)"')
 
 mkdir -p "$T_TMP/tmpfs"
 mount -t tmpfs none "$T_TMP/tmpfs" && t_cleanup_cmd umount -l "$T_TMP/tmpfs"

@@ -146,6 +146,12 @@ static int set_opt(const struct opt_desc *d, void *base, const char *val, char *
 int opt_parse(const struct opt_desc *t, size_t n, void *base, int argc, char **argv, char *err,
               size_t errlen)
 {
+	return opt_parse_seen(t, n, base, argc, argv, NULL, err, errlen);
+}
+
+int opt_parse_seen(const struct opt_desc *t, size_t n, void *base, int argc, char **argv,
+                   bool *seen, char *err, size_t errlen)
+{
 	struct option *lopts = calloc(n + 1, sizeof(*lopts));
 	char *shorts = calloc(2 * n + 2, 1), *sp = shorts;
 	int c, idx, rc = -1;
@@ -191,6 +197,8 @@ int opt_parse(const struct opt_desc *t, size_t n, void *base, int argc, char **a
 		}
 		if (!d || set_opt(d, base, optarg, err, errlen))
 			goto out;
+		if (seen)
+			seen[d - t] = true;
 	}
 	rc = optind;
 out:

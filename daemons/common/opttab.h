@@ -8,6 +8,7 @@
 #ifndef SPLICEBENCH_OPTTAB_H
 #define SPLICEBENCH_OPTTAB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,6 +41,10 @@ struct opt_desc {
  */
 int opt_parse(const struct opt_desc *t, size_t n, void *base, int argc, char **argv, char *err,
               size_t errlen);
+
+/* opt_parse, and seen[i] = true for each row i given on the command line (n entries). */
+int opt_parse_seen(const struct opt_desc *t, size_t n, void *base, int argc, char **argv,
+                   bool *seen, char *err, size_t errlen);
 
 /* One line per option: "  -s, --name ARG   help [default]". */
 void opt_usage(FILE *f, const struct opt_desc *t, size_t n);

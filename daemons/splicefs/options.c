@@ -90,14 +90,17 @@ void sfs_free_opts(struct sfs_opts *o)
 
 /*
  * One table for the whole command line: the shared rows, then each mode's,
- * every row's offset moved into its owner's block of one scratch area.
+ * every row's offset moved into its owner's block of one scratch area.  A row
+ * of a mode other than the chosen one, given on the command line, is refused:
+ * its owner is known from the table, no option is named here.
  */
 static int parse_all(struct sfs_opts *o, int argc, char **argv, char *err, size_t errlen)
 {
 	size_t nrows = NOPTS, size = ALIGN(sizeof(*o)), r = 0;
-	size_t at[64];
+	size_t at[64], row[64];
 	struct opt_desc *t;
 	char *scratch;
+	bool *seen;
 	int first, k = 0;
 
 	for (const struct reply_mode *const *m = reply_modes; *m; m++, k++) {
@@ -106,9 +109,11 @@ static int parse_all(struct sfs_opts *o, int argc, char **argv, char *err, size_
 		size += ALIGN((*m)->opts_size);
 	}
 	t = calloc(nrows, sizeof(*t));
+	seen = calloc(nrows, sizeof(*seen));
 	scratch = calloc(1, size);
-	if (!t || !scratch) {
+	if (!t || !seen || !scratch) {
 		free(t);
+		free(seen);
 		free(scratch);
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -116,23 +121,43 @@ static int parse_all(struct sfs_opts *o, int argc, char **argv, char *err, size_
 	memcpy(t, opt_table, sizeof(opt_table));
 	r = NOPTS;
 	k = 0;
-	for (const struct reply_mode *const *m = reply_modes; *m; m++, k++)
+	for (const struct reply_mode *const *m = reply_modes; *m; m++, k++) {
+		row[k] = r;
 		for (size_t i = 0; i < (*m)->noptions; i++) {
 			t[r] = (*m)->options[i];
 			t[r++].off += at[k];
 		}
-	first = opt_parse(t, nrows, scratch, argc, argv, err, errlen);
+	}
+	first = opt_parse_seen(t, nrows, scratch, argc, argv, seen, err, errlen);
 	if (first >= 0) {
+		const struct reply_mode *chosen = NULL;
+
 		memcpy(o, scratch, sizeof(*o));
 		k = 0;
 		for (const struct reply_mode *const *m = reply_modes; *m; m++, k++)
-			if (o->mode && !strcmp((*m)->name, o->mode) && (*m)->opts_size) {
-				o->mode_opts = malloc((*m)->opts_size);
-				if (o->mode_opts)
+			if (o->mode && !strcmp((*m)->name, o->mode)) {
+				chosen = *m;
+				if ((*m)->opts_size && (o->mode_opts = malloc((*m)->opts_size)))
 					memcpy(o->mode_opts, scratch + at[k], (*m)->opts_size);
 			}
+		k = 0;
+		for (const struct reply_mode *const *m = reply_modes; *m; m++, k++)
+			for (size_t i = 0; chosen && *m != chosen && i < (*m)->noptions; i++)
+				if (seen[row[k] + i] && !o->help && !o->list && !o->version) {
+					snprintf(err, errlen,
+					         "--%s is an option of mode %s, not %s; drop it or use "
+					         "--mode %s",
+					         (*m)->options[i].name, (*m)->name, chosen->name,
+					         (*m)->name);
+					free(o->mode_opts);
+					o->mode_opts = NULL;
+					first = -1;
+					goto out;
+				}
 	}
+out:
 	free(t);
+	free(seen);
 	free(scratch);
 	return first;
 }

@@ -200,3 +200,44 @@ TEST(options_list_is_json_naming_every_mode)
 	if (strcmp(got, want))
 		unit_fail(__FILE__, __LINE__, "--list names '%s', the registry '%s'", got, want);
 }
+
+/*
+ * An option of another mode is refused with one line naming its owner, for every
+ * mode's every option against every other mode (from the tables, no names here);
+ * the same option with its own mode is taken.
+ */
+TEST(options_of_another_mode_refused)
+{
+	struct sfs_opts o;
+	char err[256], want[256];
+	int tried = 0;
+
+	CHECK(parse(&o, err, "/m", "--mode", "copy", "--pipes", "7", NULL) != 0);
+	CHECK(strcmp(err, "--pipes is an option of mode multipipe, not copy; drop it or use "
+	                  "--mode multipipe") == 0);
+	for (const struct reply_mode *const *m = reply_modes; *m; m++)
+		for (size_t i = 0; i < (*m)->noptions; i++) {
+			const struct opt_desc *d = &(*m)->options[i];
+			char name[64];
+			const char *val = d->type == OPT_BOOL ? NULL : d->def ? d->def : "1";
+
+			snprintf(name, sizeof(name), "--%s", d->name);
+			CHECK(parse(&o, err, "/m", "--mode", (*m)->name, name, val, NULL) == 0);
+			sfs_free_opts(&o);
+			for (const struct reply_mode *const *n = reply_modes; *n; n++) {
+				if (*n == *m)
+					continue;
+				snprintf(want, sizeof(want), "%s is an option of mode %s, not %s;",
+				         name, (*m)->name, (*n)->name);
+				CHECK(parse(&o, err, "/m", "--mode", (*n)->name, name, val, NULL) != 0);
+				CHECK(strstr(err, want) == err);
+				CHECK(strchr(err, '\n') == NULL);
+				CHECK(o.mode_opts == NULL);
+				tried++;
+			}
+		}
+	CHECK(tried > 0);
+	/* --help and --list still work whatever else is given */
+	CHECK(parse(&o, err, "--help", "--pipes", "7", NULL) == 0);
+	sfs_free_opts(&o);
+}
