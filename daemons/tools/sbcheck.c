@@ -16,6 +16,7 @@
  */
 #include "opttab.h"
 #include "pattern.h"
+#include "sbcheck_core.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,68 +60,15 @@ static void usage(FILE *f)
 	opt_usage(f, opt_table, NOPTS);
 }
 
-/*
- * pattern_check with a fast path for granule 8 (every word its own offset): a
- * plain compare loop without the per-word granule arithmetic; the first wrong
- * word goes to pattern_check for the exact byte.
- */
-static int check(const struct pattern *p, uint64_t file, uint64_t off, const void *buf, size_t len,
-                 uint64_t *bad)
-{
-	if (p->granule == 8 && off % 8 == 0 && len % 8 == 0) {
-		uint64_t key = p->seed ^ pattern_file_key(file), i, n = len / 8;
-		const uint64_t *w = buf;
-
-		for (i = 0; i < n; i++)
-			if (w[i] != ((off + 8 * i) ^ key))
-				return pattern_check(p, file, off + 8 * i, w + i, len - 8 * i, bad);
-		return 0;
-	}
-	return pattern_check(p, file, off, buf, len, bad);
-}
-
-/* One reader thread: [off, off + len) of fd, every word checked. */
+/* One reader thread: [off, off + len) of the file (sbcheck_core.c does the work). */
 struct job {
 	pthread_t tid;
-	int fd;
-	const struct pattern *p;
-	unsigned long long file, bs, off, len, total, bad;
-	int rc; /* 0 ok, 1 mismatch, 2 I/O error */
-	int err;
-	char msg[256];
+	struct sbcheck_range r;
 };
 
 static void *job_run(void *arg)
 {
-	struct job *j = arg;
-	unsigned long long pos;
-	char *buf;
-
-	buf = mmap(NULL, j->bs, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (buf == MAP_FAILED) {
-		j->rc = 2, j->err = ENOMEM, j->bad = j->off;
-		return NULL;
-	}
-	for (pos = j->off; pos < j->off + j->len;) {
-		size_t want = j->off + j->len - pos < j->bs ? j->off + j->len - pos : j->bs;
-		ssize_t n = pread(j->fd, buf, want, pos);
-		unsigned long long bad;
-
-		if (n < 0) {
-			j->rc = 2, j->err = errno, j->bad = pos;
-			break;
-		}
-		if (n == 0)
-			break;
-		if (check(j->p, j->file, pos, buf, n, (uint64_t *)&bad)) {
-			pattern_explain(j->p, j->file, bad, buf, pos, n, j->msg, sizeof(j->msg));
-			j->rc = 1, j->bad = bad;
-			break;
-		}
-		j->total += n;
-		pos += n;
-	}
-	munmap(buf, j->bs);
+	sbcheck_range_run(&((struct job *)arg)->r);
 	return NULL;
 }
 
@@ -133,7 +81,8 @@ int main(int argc, char **argv)
 	char err[256];
 	struct timespec t0, t1;
 	struct stat st;
-	struct job *jobs, *worst = NULL;
+	struct job *jobs;
+	struct sbcheck_range *worst = NULL;
 
 	first = opt_parse(opt_table, NOPTS, &o, argc, argv, err, sizeof(err));
 	if (first < 0) {
@@ -181,9 +130,9 @@ int main(int argc, char **argv)
 		struct job *j = &jobs[i];
 		unsigned long long part = len / nj;
 
-		*j = (struct job){.fd = fd, .p = &p, .file = file, .bs = bs};
-		j->off = off + i * part;
-		j->len = i == nj - 1 ? len - i * part : part;
+		j->r = (struct sbcheck_range){.fd = fd, .p = &p, .file = file, .bs = bs};
+		j->r.off = off + i * part;
+		j->r.len = i == nj - 1 ? len - i * part : part;
 		if (pthread_create(&j->tid, NULL, job_run, j)) {
 			fprintf(stderr, "sbcheck: cannot start a reader thread\n");
 			return 2;
@@ -191,11 +140,11 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < nj; i++) {
 		pthread_join(jobs[i].tid, NULL);
-		total += jobs[i].total;
+		total += jobs[i].r.total;
 		/* a mismatch before an I/O error; the lowest offset first */
-		if (jobs[i].rc && (!worst || jobs[i].rc < worst->rc ||
-		                   (jobs[i].rc == worst->rc && jobs[i].bad < worst->bad)))
-			worst = &jobs[i];
+		if (jobs[i].r.rc && (!worst || jobs[i].r.rc < worst->rc ||
+		                     (jobs[i].r.rc == worst->rc && jobs[i].r.bad < worst->bad)))
+			worst = &jobs[i].r;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (worst && worst->rc == 1) {
@@ -203,7 +152,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (worst) {
-		fprintf(stderr, "sbcheck: %s: read at %llu: %s\n", argv[optind], worst->bad,
+		fprintf(stderr, "sbcheck: %s: read at %llu: %s\n", argv[optind], (unsigned long long)worst->bad,
 		        strerror(worst->err));
 		return 2;
 	}
