@@ -143,15 +143,15 @@ one_line row5.bad-option.size 2 "not a size" "$SFS" "$MNT" --file-size 12Q
 one_line row5.other-mode-option.copy-pipes 2 \
 	"^splicefs: --pipes is an option of mode multipipe, not copy; drop it or use --mode multipipe$" \
 	"$SFS" "$MNT" --mode copy --pipes 7
-while read -r owner opt arg; do
+while IFS=$'\t' read -r owner opt takes def; do
 	val=()
-	[ -n "$arg" ] && val=(1) # a flag takes no value
+	[ "$takes" = true ] && val=("${def:-1}") # a flag takes no value; others their default
 	for m in $("$SFS" --list | jq -r '.modes[].name'); do
 		[ "$m" = "$owner" ] && continue
 		one_line "row5.other-mode-option.$m--$opt" 2 "^splicefs: --$opt is an option of mode $owner, not $m;" \
 			"$SFS" "$MNT" --mode "$m" "--$opt" "${val[@]}"
 	done
-done < <("$SFS" --list | jq -r '.modes[] | .name as $m | .options[] | "\($m) \(.name) \(.arg)"')
+done < <("$SFS" --list | jq -r '.modes[] | .name as $m | .options[] | [$m, .name, (.arg != ""), .default] | @tsv')
 
 mkdir -p "$T_TMP/tmpfs"
 mount -t tmpfs none "$T_TMP/tmpfs" && t_cleanup_cmd umount -l "$T_TMP/tmpfs"
@@ -297,6 +297,72 @@ rc=$?
 el=$((($(date +%s%N) - start) / 1000000))
 [ $rc -le 1 ] && [ $el -lt 1500 ] && t_no_mount "$MNT" && t_pass row9.probe-fills-nothing ||
 	t_fail row9.probe-fills-nothing "rc=$rc after $el ms"
+
+# ---- one byte flipped deep in a reply (issue 19 item 6): --fault-flip-offset ----
+# The daemon XORs 0xff into data byte N of every reply longer than N; sbcheck must fail
+# with the exact file offset, and the same read without the flip must pass.
+SEED=0x5eed19
+# flip NAME MODE BS N EXPECT_OFFSET [sbcheck options...]: one mount, one sbcheck pass.
+flip() {
+	local name=$1 mode=$2 bs=$3 n=$4 want=$5 out rc
+	shift 5
+	if ! sfs "$MNT" "$T_TMP/flip.pid" --mode "$mode" --file-size 8M --seed $SEED ${n:+--fault-flip-offset $n} \
+		--direct-io --stats-file "$T_TMP/flip.json" --stats-interval 0 || ! t_wait_mount "$MNT" 5; then
+		t_fail "flip.$name" "splicefs did not start: $(tail -n1 "$T_TMP/flip.pid.err")"
+		return
+	fi
+	out=$("$CHK" --seed $SEED --bs "$bs" --direct "$@" "$MNT/data0" 2>&1)
+	rc=$?
+	stop_pidfile "$T_TMP/flip.pid" "$MNT" || t_fail "flip.$name.stop" "still running or mounted"
+	if [ -z "$n" ]; then
+		[ $rc = 0 ] && [ "$(jq .faults_injected "$T_TMP/flip.json")" = 0 ] && t_pass "flip.$name" ||
+			t_fail "flip.$name" "control without the flip: rc=$rc $out"
+	elif [ $rc = 1 ] && grep -q "MISMATCH file 0 offset $want: " <<<"$out" &&
+		[ "$(jq .faults_injected "$T_TMP/flip.json")" -ge 1 ] &&
+		[ "$(jq .fault_flip_offset "$T_TMP/flip.json")" = "$n" ]; then
+		t_pass "flip.$name"
+	else
+		t_fail "flip.$name" "rc=$rc (want 1 at offset $want): $out $(jq -c '{faults_injected, fault_flip_offset}' "$T_TMP/flip.json" 2>&1)"
+	fi
+}
+flip copy-1m-at-700000 copy 1m 700000 700000
+flip copy-1m-at-700000-from-3m copy 1m 700000 $((3 * 1048576 + 700000)) --offset 3m
+flip copy-1m-control copy 1m "" ""
+flip splice-1m-at-700000 splice 1m 700000 700000
+flip splice-256k-at-200000 splice 256k 200000 200000
+flip splice-256k-control splice 256k "" ""
+if "$SFS" "$MNT" --probe >/dev/null 2>&1; then
+	flip multipipe-1m-at-700000 multipipe 1m 700000 700000
+else
+	t_skip flip.multipipe "the kernel lacks FUSE_OUT_SPLICES (build/unit-tests fragments_fault_flip checks multipipe's pipes without it)"
+fi
+NOMOUNT= one_line flip.bad-offset 2 "fault-flip-offset '1M': give a byte offset inside a reply" \
+	"$SFS" "$MNT" --fault-flip-offset 1M
+NOMOUNT= one_line flip.not-with-passthrough 2 "mode passthrough does not implement it" \
+	"$SFS" "$MNT" --mode passthrough --fault-flip-offset 5
+
+# ... and bench/run (SB_DAEMON_ARGS, its test hook for daemon options) fails that point
+# with the offset and exits 1.
+if command -v python3 >/dev/null; then
+	FM=$T_TMP/flip-matrix
+	printf '%s\n' '# flip: one copy point of 1 MiB reads' mode=copy source=mem bs=1m direct=1 size=8m \
+		repeats=1 warmup=0 min_seconds=0 >"$FM"
+	SB_DAEMON_ARGS="--fault-flip-offset 700000" timeout 300 "$T_TOP/bench/run" "$FM" --out "$T_TMP/flip-run" \
+		--no-baseline >"$T_TMP/flip-run.log" 2>&1
+	rc=$?
+	if [ $rc = 1 ] && jq -e 'select(.status == "failed" and .verify_status == "failed"
+		and .verify_first_bad_offset == 700000)' "$T_TMP/flip-run/points.jsonl" >/dev/null; then
+		t_pass flip.bench-run-fails-point-exit-1
+	else
+		t_fail flip.bench-run-fails-point-exit-1 "rc=$rc (want 1): $(jq -c '{status, reason, verify_first_bad_offset}' "$T_TMP/flip-run/points.jsonl" 2>&1 | head -n1) $(tail -n1 "$T_TMP/flip-run.log")"
+	fi
+	SB_DAEMON_ARGS= timeout 300 "$T_TOP/bench/run" "$FM" --out "$T_TMP/flip-ctl" --no-baseline >"$T_TMP/flip-ctl.log" 2>&1
+	rc=$?
+	[ $rc = 0 ] && jq -e 'select(.status == "ok" and .verify_status == "ok")' "$T_TMP/flip-ctl/points.jsonl" >/dev/null &&
+		t_pass flip.bench-run-control-ok || t_fail flip.bench-run-control-ok "rc=$rc: $(tail -n1 "$T_TMP/flip-ctl.log")"
+else
+	t_skip flip.bench-run "needs python3 (bench/run)"
+fi
 
 # ---- every row: no stale mount, no stray process ----
 left=()

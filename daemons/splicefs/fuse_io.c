@@ -213,6 +213,56 @@ int sfs_pipe_count_slots(struct worker *w, struct pipe_pair *p)
 	return (int)p->taken;
 }
 
+/*
+ * --fault-flip-offset: data byte flip_offset of this reply, XORed with 0xff,
+ * into p on its own (one slot).  The byte is taken from the source once
+ * (to_mem) and held in w->flip_byte until a pipe has room for it.
+ */
+static ssize_t fill_flipped(struct worker *w, struct pipe_pair *p)
+{
+	struct iovec v = {&w->flip_byte, 1};
+	ssize_t r;
+
+	if (!w->flip_held) {
+		const void *b = NULL;
+		int err = w->fs->source->to_mem(w, &w->flip_byte, 1, &b);
+
+		if (err)
+			return err;
+		w->flip_byte = *(const unsigned char *)b ^ 0xff;
+		w->flip_held = true;
+	}
+	do
+		r = vmsplice(p->wr, &v, 1, SPLICE_F_NONBLOCK);
+	while (r < 0 && errno == EINTR);
+	if (r < 0 && errno == EAGAIN) {
+		p->full = true;
+		p->taken = p->slots;
+		return -EAGAIN;
+	}
+	if (r != 1)
+		return r < 0 ? -errno : -EIO;
+	w->flip_held = false;
+	w->flip_done = true;
+	w->flip_pos++;
+	w->c.faults_injected++;
+	p->used++;
+	p->taken++;
+	return 1;
+}
+
+size_t sfs_flip_take_held(struct worker *w, void *dst)
+{
+	if (!w->flip_held)
+		return 0;
+	*(unsigned char *)dst = w->flip_byte;
+	w->flip_held = false;
+	w->flip_done = true;
+	w->flip_pos++;
+	w->c.faults_injected++;
+	return 1;
+}
+
 ssize_t sfs_fill_pipe(struct worker *w, struct pipe_pair *p, size_t n)
 {
 	unsigned slots = UINT_MAX;
@@ -220,6 +270,14 @@ ssize_t sfs_fill_pipe(struct worker *w, struct pipe_pair *p, size_t n)
 
 	if (!p->used)
 		p->counted = true, p->taken = 0, p->full = false;
+	if (w->fs->o.fault_flip && !w->flip_done) {
+		uint64_t at = w->fs->o.flip_offset;
+
+		if (w->flip_pos == at)
+			return fill_flipped(w, p);
+		if (w->flip_pos < at && w->flip_pos + n > at)
+			n = at - w->flip_pos;
+	}
 	r = w->fs->source->to_pipe(w, p->wr, n, &slots);
 	if (r == -EAGAIN) { /* no free slot: every slot is taken, whatever the bytes */
 		p->full = true;
@@ -229,6 +287,7 @@ ssize_t sfs_fill_pipe(struct worker *w, struct pipe_pair *p, size_t n)
 	if (r <= 0)
 		return r;
 	p->used += r;
+	w->flip_pos += r;
 	if (slots == UINT_MAX)
 		p->counted = false;
 	else

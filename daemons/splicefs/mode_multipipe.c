@@ -314,6 +314,7 @@ const struct reply_mode mode_multipipe = {
     .noptions = sizeof(multipipe_options) / sizeof(multipipe_options[0]),
     .opts_size = sizeof(struct multipipe_opts),
     .fault_swap = true,
+    .fault_flip = true, /* sfs_fill_pipe puts the flipped byte into a pipe */
     .check = multipipe_check,
     .probe = multipipe_probe,
     .worker_init = multipipe_worker_init,

@@ -23,6 +23,9 @@
  * Every fallback is counted with its reason (and bytes_copied): a "splice"
  * run that copied says so, and why, in its numbers.
  *
+ * --fault-flip-offset (testing): sfs_fill_pipe puts the byte in flipped (a
+ * reply that goes by copy: reply_copy_send does), so it reaches the reader wrong.
+ *
  * --fault-swap (testing): the data's first 4 KiB goes through a side pipe and
  * lands behind the second 4 KiB (a pipe-to-pipe splice: no copy), so every
  * reply of at least 8 KiB has its first two pages swapped.
@@ -104,6 +107,7 @@ static int read_back_and_copy(struct worker *w, const struct read_req *rq, size_
 		got += r;
 	}
 	p->used = 0;
+	now += sfs_flip_take_held(w, w->buf + now); /* taken, flipped, not yet in the pipe */
 	err = src->to_mem(w, w->buf + now, rq->size - now, &rest);
 	if (err) {
 		src->end(w, false);
@@ -239,6 +243,7 @@ const struct reply_mode mode_splice = {
     .help = "header + data into one pipe, splice(pipe -> /dev/fuse), libfuse's fallbacks",
     .needs = "",
     .fault_swap = true,
+    .fault_flip = true,
     .worker_init = splice_worker_init,
     .worker_fini = splice_worker_fini,
     .reply = splice_reply,

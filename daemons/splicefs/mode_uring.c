@@ -352,6 +352,7 @@ const struct reply_mode mode_uring = {
     .options = uring_options,
     .noptions = sizeof(uring_options) / sizeof(uring_options[0]),
     .opts_size = sizeof(struct uring_opts),
+    .fault_flip = true, /* reply_copy_send: the flipped byte is copied into the entry */
     .send = ring_send,
     .probe = uring_probe,
     .init = uring_init,

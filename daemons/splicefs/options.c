@@ -42,6 +42,10 @@ static const struct opt_desc opt_table[] = {
 	{"fault-swap", 0, OPT_BOOL, O(fault_swap), NULL, NULL,
 	 "testing: every reply of 8 KiB or more has its first two 4 KiB pages swapped (modes "
 	 "with fault_swap in --list); a byte-exact check must fail"},
+	{"fault-flip-offset", 0, OPT_STR, O(fault_flip_arg), NULL, "N",
+	 "testing: every reply longer than N bytes has its data byte at offset N XORed with 0xff, "
+	 "counted in faults_injected (modes with fault_flip in --list); a byte-exact check must "
+	 "fail at that file offset"},
 	DAEMON_OPT_DEBUG(O, "log every request to stderr"),
 	DAEMON_OPT_LIST(O, "print every mode and source, with their options, as JSON and exit"),
 	DAEMON_OPTS_VERSION_HELP(O),
@@ -214,6 +218,28 @@ int sfs_parse_opts(struct sfs_opts *o, int argc, char **argv, char *err, size_t 
 	if (o->fault_swap && !mode->fault_swap) {
 		snprintf(err, errlen, "--fault-swap: mode %s does not implement it (see --list)",
 		         mode->name);
+		return -1;
+	}
+	if (o->fault_flip_arg) {
+		if (parse_size(o->fault_flip_arg, &o->flip_offset) ||
+		    o->flip_offset >= o->max_read) {
+			snprintf(err, errlen,
+			         "--fault-flip-offset '%s': give a byte offset inside a reply, below "
+			         "--max-read %u",
+			         o->fault_flip_arg, o->max_read);
+			return -1;
+		}
+		o->fault_flip = true;
+	}
+	if (o->fault_flip && !mode->fault_flip) {
+		snprintf(err, errlen,
+		         "--fault-flip-offset: mode %s does not implement it (see --list)",
+		         mode->name);
+		return -1;
+	}
+	if (o->fault_flip && o->fault_swap) {
+		snprintf(err, errlen,
+		         "--fault-flip-offset and --fault-swap: one fault at a time, drop one");
 		return -1;
 	}
 	if (mode->check && mode->check(o, err, errlen))

@@ -34,8 +34,9 @@ const char *source_names(char *buf, size_t len)
 
 static void list_fault_swap(FILE *f, const void *mode)
 {
-	fprintf(f, ",\"fault_swap\":%s",
-	        ((const struct reply_mode *)mode)->fault_swap ? "true" : "false");
+	fprintf(f, ",\"fault_swap\":%s,\"fault_flip\":%s",
+	        ((const struct reply_mode *)mode)->fault_swap ? "true" : "false",
+	        ((const struct reply_mode *)mode)->fault_flip ? "true" : "false");
 }
 
 void sfs_list(FILE *f)

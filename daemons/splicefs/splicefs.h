@@ -101,6 +101,8 @@ struct reply_mode {
 	DAEMON_ENTRY; /* name, help, needs (what the kernel must have), options */
 	size_t opts_size;
 	bool fault_swap; /* implements --fault-swap */
+	bool fault_flip; /* implements --fault-flip-offset (its data passes reply_copy_send or
+	                    sfs_fill_pipe) */
 	/* After parsing: check the mode's options; -1 with one line in err. */
 	int (*check)(const struct sfs_opts *o, char *err, size_t errlen);
 	int (*probe)(struct sfs *fs); /* after mount+INIT: can this kernel do it? */
@@ -176,6 +178,11 @@ struct worker {
 	size_t buf_size;
 	struct pipe_pair probe; /* slot counting (fuse_io.c), made on first use */
 	unsigned slot_tick;     /* counts replies: every SFS_SLOT_SAMPLE-th one is probed */
+	/* --fault-flip-offset, per reply (reset by handle_read): */
+	uint64_t flip_pos;     /* data bytes sfs_fill_pipe took from the source so far */
+	bool flip_done;        /* this reply's byte was flipped */
+	bool flip_held;        /* the flipped byte is taken from the source, not yet in a pipe */
+	unsigned char flip_byte; /* the flipped byte (vmspliced or in an iovec: stays put) */
 	void *src;              /* data source's per-worker state */
 	void *mode_priv;        /* reply mode's per-worker state */
 	struct counters c;
@@ -192,6 +199,9 @@ struct sfs_opts {
 	const char *privilege; /* "root" or "user" */
 	bool user;             /* --privilege user */
 	bool fault_swap;       /* testing: misplace the data of every reply >= 8 KiB */
+	const char *fault_flip_arg; /* testing: --fault-flip-offset as given (NULL: off) */
+	bool fault_flip;            /* ... given: every reply longer than flip_offset ... */
+	uint64_t flip_offset;       /* ... has its data byte at this offset XORed with 0xff */
 	void *mode_opts;       /* the chosen mode's options (its .options table) */
 	void *src_opts;        /* the chosen source's options */
 };
@@ -252,8 +262,14 @@ int sfs_pipe_count_slots(struct worker *w, struct pipe_pair *p);
 #define SFS_SLOTS_UNKNOWN UINT_MAX
 bool sfs_slot_sample(struct worker *w);
 unsigned sfs_pipe_slots(struct worker *w, struct pipe_pair *p, bool sample);
-/* Move up to n source bytes into p; updates used/taken/full.  Bytes, or -errno. */
+/*
+ * Move up to n source bytes into p; updates used/taken/full.  Bytes, or -errno.
+ * --fault-flip-offset N: stops short of data byte N, then puts that byte in
+ * alone, flipped (taken from the source by to_mem, vmspliced from w->flip_byte).
+ */
 ssize_t sfs_fill_pipe(struct worker *w, struct pipe_pair *p, size_t n);
+/* --fault-flip-offset: a byte taken from the source but not yet in a pipe goes to dst. */
+size_t sfs_flip_take_held(struct worker *w, void *dst);
 void sfs_count_fallback(struct worker *w, enum fallback_reason why);
 void sfs_count_spliced(struct worker *w, size_t bytes, unsigned slots);
 

@@ -93,13 +93,14 @@ int stats_json(const struct sfs *fs, char *buf, size_t len)
 	             "{\"pid\":%d,\"mode\":\"%s\",\"source\":\"%s\",\"threads\":%d,"
 	             "\"clone_fd\":%s,\"direct_io\":%s,\"max_read\":%u,\"proto_minor\":%u,"
 	             "\"file_size\":%llu,\"files\":%d,\"granule\":%llu,\"seed\":%llu,"
-	             "\"privilege\":\"%s\",\"fault_swap\":%s",
+	             "\"privilege\":\"%s\",\"fault_swap\":%s,\"fault_flip_offset\":%lld",
 	             (int)getpid(), fs->o.mode, fs->o.source, fs->o.threads,
 	             fs->o.clone_fd ? "true" : "false", fs->o.direct_io ? "true" : "false",
 	             fs->max_read, fs->proto_minor, (unsigned long long)fs->o.file_size,
 	             fs->o.files, (unsigned long long)fs->pat.granule,
 	             (unsigned long long)fs->pat.seed, fs->o.user ? "user" : "root",
-	             fs->o.fault_swap ? "true" : "false");
+	             fs->o.fault_swap ? "true" : "false",
+	             fs->o.fault_flip ? (long long)fs->o.flip_offset : -1LL);
 	n = mode_options_json(fs, buf, len, n);
 #define OUT(f) APPEND(",\"%s\":%llu", #f, (unsigned long long)c.f);
 	FIELDS(OUT)

@@ -79,6 +79,8 @@ static void handle_read(struct worker *w, const struct fuse_in_header *ih, size_
 	else if (rq.size > fs->o.file_size - rq.off)
 		rq.size = fs->o.file_size - rq.off;
 
+	w->flip_pos = 0;
+	w->flip_done = w->flip_held = false;
 	err = fs->mode->reply(w, &rq);
 	if (err) {
 		/* The mode already undid its state (drained pipes, resynced the source). */

@@ -263,3 +263,62 @@ TEST(fragments_fault_swap_swaps_pages_0_and_1)
 			return;
 	}
 }
+
+/*
+ * --fault-flip-offset N: exactly the data byte N of the reply arrives XORed with
+ * 0xff, in every mode that has it, whichever way its bytes travel (iovecs, one
+ * pipe, a pool of pipes), also where the pipe fills exactly at N (splice: 63
+ * fragments fill its 64 slots, the byte is held and goes by the counted copy;
+ * multipipe: a pipe of 4 slots is full at 4000, the byte goes to the next pipe).
+ * Counted once per reply in faults_injected; the checker finds the exact offset.
+ */
+TEST(fragments_fault_flip_one_byte_at_offset)
+{
+	static const struct reply_mode *const modes[] = {&mode_copy, &mode_splice, &mode_multipipe};
+	static char got[128 << 10], want[128 << 10];
+	static const char *const at[] = {"0", "4000", "5000", "63000", "70001", "131071"};
+	struct read_req rq = {.unique = 4, .file = 0, .off = 8000, .size = 128 << 10};
+
+	pattern_fill(&pat, 0, rq.off, want, rq.size);
+	for (unsigned i = 0; i < 3; i++)
+		for (unsigned k = 0; k < sizeof(at) / sizeof(at[0]); k++) {
+			char *argv[] = {"splicefs",    "/x",          "--mode",
+			                (char *)modes[i]->name,       "--fault-flip-offset",
+			                (char *)at[k], "--pipe-size", "16K",
+			                NULL};
+			int argc = modes[i] == &mode_multipipe ? 8 : 6;
+			size_t n = strtoul(at[k], NULL, 10);
+			uint64_t bad = 0;
+			struct sfs fs;
+			struct worker w;
+
+			CHECK(modes[i]->fault_flip);
+			CHECK(setup(&fs, &w, modes[i], argv, argc) == 0);
+			CHECK(fs.o.fault_flip && fs.o.flip_offset == n);
+			w.flip_pos = 0, w.flip_done = w.flip_held = false; /* as handle_read does */
+			CHECK(modes[i]->reply(&w, &rq) == 0);
+			CHECK(read_reply(got, rq.size) == 0);
+			if (memcmp(got, want, n) || (got[n] ^ want[n]) != (char)0xff ||
+			    memcmp(got + n + 1, want + n + 1, rq.size - n - 1))
+				unit_fail(__FILE__, __LINE__, "mode %s, offset %zu: not exactly that byte flipped",
+				          modes[i]->name, n);
+			CHECK(pattern_check(&pat, 0, rq.off, got, rq.size, &bad) != 0);
+			CHECK_EQ_U64(bad, rq.off + n);
+			CHECK_EQ_U64(w.c.faults_injected, 1);
+			CHECK(!w.flip_held);
+			/* a reply not longer than N is left alone */
+			if (n > 0) {
+				struct read_req small = rq;
+
+				small.size = (uint32_t)n;
+				w.flip_pos = 0, w.flip_done = w.flip_held = false;
+				CHECK(modes[i]->reply(&w, &small) == 0);
+				CHECK(read_reply(got, small.size) == 0);
+				CHECK(memcmp(got, want, small.size) == 0);
+				CHECK_EQ_U64(w.c.faults_injected, 1);
+			}
+			teardown(&fs, &w);
+			if (unit_failed())
+				return;
+		}
+}
