@@ -116,12 +116,16 @@ t_no_mount() { ! grep -qF " $(t_mnt_esc "$1") " /proc/mounts; }
 # command line: build/libfuse-ref) at MNT, in the background; its counters go to
 # $T_TMP/TAG.json, its pid to $T_TMP/TAG.pid, its messages to $T_TMP/TAG.log; the
 # cleanup trap knows the daemon.  Fails when it does not start or mount in 10 s.
+# splicefs gets --slot-probe (a test is not a timed window: the pipe-slot counts of
+# socket-fed replies are checked, e.g. tests/vm/multipipe-nic.sh); T_SLOT_PROBE=0 leaves
+# it at its default (off).
 t_daemon_start() {
-	local tag=$1 mnt=$2
+	local tag=$1 mnt=$2 d=${T_DAEMON:-$T_BUILD/splicefs} probe=()
 	shift 2
 	rm -f "$T_TMP/$tag.json" "$T_TMP/$tag.pid"
-	"${T_DAEMON:-$T_BUILD/splicefs}" "$mnt" --stats-file "$T_TMP/$tag.json" --pid-file "$T_TMP/$tag.pid" \
-		--log "$T_TMP/$tag.log" "$@" >"$T_TMP/$tag.log" 2>&1 </dev/null || return 1
+	[ "${d##*/}" = splicefs ] && [ "${T_SLOT_PROBE:-1}" = 1 ] && probe=(--slot-probe)
+	"$d" "$mnt" --stats-file "$T_TMP/$tag.json" --pid-file "$T_TMP/$tag.pid" \
+		--log "$T_TMP/$tag.log" "${probe[@]}" "$@" >"$T_TMP/$tag.log" 2>&1 </dev/null || return 1
 	t_cleanup_pid "$(cat "$T_TMP/$tag.pid")"
 	t_wait_mount "$mnt" 10
 }

@@ -46,7 +46,8 @@ void sbcheck_range_run(struct sbcheck_range *r)
 		if (n == 0)
 			break;
 		if (sbcheck_buf(r->p, r->file, pos, buf, (size_t)n, &bad)) {
-			pattern_explain(r->p, r->file, bad, buf, pos, (size_t)n, r->msg, sizeof(r->msg));
+			pattern_explain(r->p, r->file, bad, buf, pos, (size_t)n, r->msg,
+			                sizeof(r->msg));
 			r->rc = 1, r->bad = bad;
 			break;
 		}

@@ -29,9 +29,9 @@ struct sbcheck_range {
 	/* results */
 	uint64_t total; /* bytes read and found right */
 	uint64_t bad;   /* rc 1: first wrong byte's file offset; rc 2: where the read failed */
-	int rc;         /* 0 ok (a short file stops early: compare total), 1 mismatch, 2 I/O error */
-	int err;        /* rc 2: errno */
-	char msg[256];  /* rc 1: pattern_explain's line */
+	int rc;        /* 0 ok (a short file stops early: compare total), 1 mismatch, 2 I/O error */
+	int err;       /* rc 2: errno */
+	char msg[256]; /* rc 1: pattern_explain's line */
 };
 
 void sbcheck_range_run(struct sbcheck_range *r);

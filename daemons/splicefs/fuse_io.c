@@ -295,15 +295,18 @@ ssize_t sfs_fill_pipe(struct worker *w, struct pipe_pair *p, size_t n)
 	return r;
 }
 
+volatile sig_atomic_t sfs_slot_probe;
+
 bool sfs_slot_sample(struct worker *w)
 {
-	return w->slot_tick++ % SFS_SLOT_SAMPLE == 0;
+	(void)w;
+	return sfs_slot_probe;
 }
 
 /*
- * Slots the bytes in p take: known, or counted with the probe on a sampled
- * reply (sample), else SFS_SLOTS_UNKNOWN: probing every reply would add three
- * syscalls to the path being measured.
+ * Slots the bytes in p take: known, or counted with the probe while it is on
+ * (sample: sfs_slot_sample()), else SFS_SLOTS_UNKNOWN: the probe adds three
+ * syscalls a reply, so it is off in timed windows.
  */
 unsigned sfs_pipe_slots(struct worker *w, struct pipe_pair *p, bool sample)
 {

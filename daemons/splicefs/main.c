@@ -589,6 +589,8 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	sfs_slot_probe = fs.o.slot_probe;
+	sfs_signals_init(); /* SIGUSR2: the slot probe's switch, from the start */
 
 	/* Files we write: absolute (we chdir("/") in the background), writable, before mounting. */
 	fs.o.pid_file = abs_path(fs.o.pid_file, pid_path, sizeof(pid_path));

@@ -39,6 +39,9 @@ static const struct opt_desc opt_table[] = {
 	DAEMON_OPTS_HOUSEKEEPING(O),
 	{"probe", 0, OPT_BOOL, O(probe_only), NULL, NULL,
 	 "mount, report whether the kernel accepts FUSE_OUT_SPLICES, unmount, exit 0 (yes) / 1"},
+	{"slot-probe", 0, OPT_BOOL, O(slot_probe), NULL, NULL,
+	 "count the pipe slots of socket-fed replies from the start (tee + vmsplice + drain: 3 "
+	 "syscalls a reply; off by default, SIGUSR2 from another process toggles it)"},
 	{"fault-swap", 0, OPT_BOOL, O(fault_swap), NULL, NULL,
 	 "testing: every reply of 8 KiB or more has its first two 4 KiB pages swapped (modes "
 	 "with fault_swap in --list); a byte-exact check must fail"},
@@ -148,11 +151,12 @@ static int parse_all(struct sfs_opts *o, int argc, char **argv, char *err, size_
 		for (const struct reply_mode *const *m = reply_modes; *m; m++, k++)
 			for (size_t i = 0; chosen && *m != chosen && i < (*m)->noptions; i++)
 				if (seen[row[k] + i] && !o->help && !o->list && !o->version) {
-					snprintf(err, errlen,
-					         "--%s is an option of mode %s, not %s; drop it or use "
-					         "--mode %s",
-					         (*m)->options[i].name, (*m)->name, chosen->name,
-					         (*m)->name);
+					snprintf(
+					    err, errlen,
+					    "--%s is an option of mode %s, not %s; drop it or use "
+					    "--mode %s",
+					    (*m)->options[i].name, (*m)->name, chosen->name,
+					    (*m)->name);
 					free(o->mode_opts);
 					o->mode_opts = NULL;
 					first = -1;
@@ -223,10 +227,11 @@ int sfs_parse_opts(struct sfs_opts *o, int argc, char **argv, char *err, size_t 
 	if (o->fault_flip_arg) {
 		if (parse_size(o->fault_flip_arg, &o->flip_offset) ||
 		    o->flip_offset >= o->max_read) {
-			snprintf(err, errlen,
-			         "--fault-flip-offset '%s': give a byte offset inside a reply, below "
-			         "--max-read %u",
-			         o->fault_flip_arg, o->max_read);
+			snprintf(
+			    err, errlen,
+			    "--fault-flip-offset '%s': give a byte offset inside a reply, below "
+			    "--max-read %u",
+			    o->fault_flip_arg, o->max_read);
 			return -1;
 		}
 		o->fault_flip = true;

@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stddef.h>
@@ -177,11 +178,10 @@ struct worker {
 	char *buf; /* data staging buffer of max_read bytes (copy-from-socket) */
 	size_t buf_size;
 	struct pipe_pair probe; /* slot counting (fuse_io.c), made on first use */
-	unsigned slot_tick;     /* counts replies: every SFS_SLOT_SAMPLE-th one is probed */
 	/* --fault-flip-offset, per reply (reset by handle_read): */
-	uint64_t flip_pos;     /* data bytes sfs_fill_pipe took from the source so far */
-	bool flip_done;        /* this reply's byte was flipped */
-	bool flip_held;        /* the flipped byte is taken from the source, not yet in a pipe */
+	uint64_t flip_pos;       /* data bytes sfs_fill_pipe took from the source so far */
+	bool flip_done;          /* this reply's byte was flipped */
+	bool flip_held;          /* the flipped byte is taken from the source, not yet in a pipe */
 	unsigned char flip_byte; /* the flipped byte (vmspliced or in an iovec: stays put) */
 	void *src;              /* data source's per-worker state */
 	void *mode_priv;        /* reply mode's per-worker state */
@@ -199,6 +199,7 @@ struct sfs_opts {
 	const char *privilege; /* "root" or "user" */
 	bool user;             /* --privilege user */
 	bool fault_swap;       /* testing: misplace the data of every reply >= 8 KiB */
+	bool slot_probe;       /* --slot-probe: the probe on from the start */
 	const char *fault_flip_arg; /* testing: --fault-flip-offset as given (NULL: off) */
 	bool fault_flip;            /* ... given: every reply longer than flip_offset ... */
 	uint64_t flip_offset;       /* ... has its data byte at this offset XORed with 0xff */
@@ -257,8 +258,13 @@ int sfs_pipe_resize(struct worker *w, struct pipe_pair *p, size_t size);
 int pipe_drain(struct worker *w, struct pipe_pair *p);
 long sfs_pipe_max_size(void);
 int sfs_pipe_count_slots(struct worker *w, struct pipe_pair *p);
-/* Sample 1 reply in SFS_SLOT_SAMPLE where the slots must be probed (3 syscalls). */
-#define SFS_SLOT_SAMPLE   16
+/*
+ * The slot probe (3 syscalls a reply whose slots are not known otherwise) runs
+ * only while sfs_slot_probe is set: off by default (timed windows stay free of
+ * it), on with --slot-probe, toggled by SIGUSR2 from another process (bench/run:
+ * around its untimed sbcheck pass).
+ */
+extern volatile sig_atomic_t sfs_slot_probe;
 #define SFS_SLOTS_UNKNOWN UINT_MAX
 bool sfs_slot_sample(struct worker *w);
 unsigned sfs_pipe_slots(struct worker *w, struct pipe_pair *p, bool sample);
@@ -281,6 +287,8 @@ int reply_copy_send(struct worker *w, const struct read_req *rq, const void *dat
 
 /* worker.c */
 int workers_start(struct sfs *fs);
+/* SIGUSR2's handler: from another process it toggles sfs_slot_probe. */
+void sfs_signals_init(void);
 void worker_handle(struct worker *w, const void *req, size_t len);
 void workers_stop(struct sfs *fs);
 int sfs_drop_privilege(void);

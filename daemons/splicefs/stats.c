@@ -111,6 +111,8 @@ int stats_json(const struct sfs *fs, char *buf, size_t len)
 		cap = fs->workers[i].cap_sys_resource;
 	/* whether every worker may grow its pipes past pipe-max-size */
 	APPEND(",\"cap_sys_resource\":%s", cap ? "true" : "false");
+	/* whether the slot probe is on now (--slot-probe, SIGUSR2) */
+	APPEND(",\"slot_probe\":%s", sfs_slot_probe ? "true" : "false");
 	APPEND(",\"fallbacks\":%llu,\"pipe_size_granted\":%llu,\"bytes_per_slot\":%.1f,"
 	       "\"pipes_per_reply\":%.3f}\n",
 	       (unsigned long long)(c.fallback_small + c.fallback_grow + c.fallback_full +

@@ -196,9 +196,26 @@ static void worker_fini(struct sfs *fs, struct worker *w)
 	w->inbuf = NULL;
 }
 
-static void wake(int sig)
+/*
+ * SIGUSR2.  Sent by another process (kill(1), bench/run: SI_USER) it toggles
+ * the pipe-slot probe (fuse_io.c: sfs_slot_probe), so that the probe runs
+ * only outside timed windows; sent by join_workers (pthread_kill: SI_TKILL)
+ * it only wakes a worker out of read().  No SA_RESTART: read() returns EINTR.
+ */
+static void on_usr2(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig;
+	(void)uc;
+	if (si && (si->si_code == SI_USER || si->si_code == SI_QUEUE))
+		sfs_slot_probe = !sfs_slot_probe;
+}
+
+void sfs_signals_init(void)
+{
+	struct sigaction sa = {.sa_sigaction = on_usr2, .sa_flags = SA_SIGINFO};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR2, &sa, NULL);
 }
 
 /* Wake the first n workers out of read() and join them. */
@@ -230,11 +247,10 @@ static void join_workers(struct sfs *fs, int n)
  */
 int workers_start(struct sfs *fs)
 {
-	struct sigaction sa = {.sa_handler = wake}; /* no SA_RESTART: read() returns EINTR */
 	sigset_t all, old;
 	int i, started = 0, err = 0;
 
-	sigaction(SIGUSR2, &sa, NULL);
+	sfs_signals_init();
 	fs->workers = calloc(fs->o.threads, sizeof(*fs->workers));
 	if (!fs->workers)
 		return -ENOMEM;

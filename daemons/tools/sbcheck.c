@@ -152,8 +152,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (worst) {
-		fprintf(stderr, "sbcheck: %s: read at %llu: %s\n", argv[optind], (unsigned long long)worst->bad,
-		        strerror(worst->err));
+		fprintf(stderr, "sbcheck: %s: read at %llu: %s\n", argv[optind],
+		        (unsigned long long)worst->bad, strerror(worst->err));
 		return 2;
 	}
 	if (total != want_total) {

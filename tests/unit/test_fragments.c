@@ -165,9 +165,18 @@ TEST(fragments_splice_pipe_full_falls_back_in_order)
 	CHECK_EQ_U64(w.c.fallback_full, 1);
 	CHECK_EQ_U64(w.c.bytes_copied, rq.size);
 	CHECK_EQ_U64(w.c.bytes_spliced, 0);
-	/* a reply that fits the slots splices, with its slots counted by the probe */
+	/* a reply that fits the slots splices; the probe is off (the default): slots unknown */
 	rq.size = 16 << 10;
+	sfs_slot_probe = 0;
 	CHECK(mode_splice.reply(&w, &rq) == 0);
+	CHECK(read_full(dev[0], &oh, sizeof(oh)) == 0 && read_full(dev[0], got, rq.size) == 0);
+	CHECK_EQ_U64(w.c.bytes_spliced, rq.size);
+	CHECK_EQ_U64(w.c.pipe_slots, 0);
+	/* ... with the probe on (SIGUSR2, --slot-probe), its slots are counted */
+	w.c.bytes_spliced = 0;
+	sfs_slot_probe = 1;
+	CHECK(mode_splice.reply(&w, &rq) == 0);
+	sfs_slot_probe = 0;
 	CHECK(read_full(dev[0], &oh, sizeof(oh)) == 0 && read_full(dev[0], got, rq.size) == 0);
 	CHECK(pattern_check(&pat, 0, rq.off, got, rq.size, NULL) == 0);
 	CHECK_EQ_U64(w.c.bytes_spliced, rq.size);
@@ -189,7 +198,9 @@ TEST(fragments_multipipe_pool_grows_in_order)
 	struct worker w;
 
 	CHECK(setup(&fs, &w, &mode_multipipe, argv, 8) == 0);
+	sfs_slot_probe = 1; /* the last pipe's slots: probed */
 	CHECK(mode_multipipe.reply(&w, &rq) == 0);
+	sfs_slot_probe = 0;
 	CHECK(read_full(dev[0], &oh, sizeof(oh)) == 0);
 	nfds = (oh.len - sizeof(oh)) / 4;
 	CHECK(nfds > 1 && nfds <= SFS_MAX_PIPES);
@@ -282,9 +293,14 @@ TEST(fragments_fault_flip_one_byte_at_offset)
 	pattern_fill(&pat, 0, rq.off, want, rq.size);
 	for (unsigned i = 0; i < 3; i++)
 		for (unsigned k = 0; k < sizeof(at) / sizeof(at[0]); k++) {
-			char *argv[] = {"splicefs",    "/x",          "--mode",
-			                (char *)modes[i]->name,       "--fault-flip-offset",
-			                (char *)at[k], "--pipe-size", "16K",
+			char *argv[] = {"splicefs",
+			                "/x",
+			                "--mode",
+			                (char *)modes[i]->name,
+			                "--fault-flip-offset",
+			                (char *)at[k],
+			                "--pipe-size",
+			                "16K",
 			                NULL};
 			int argc = modes[i] == &mode_multipipe ? 8 : 6;
 			size_t n = strtoul(at[k], NULL, 10);
@@ -300,7 +316,8 @@ TEST(fragments_fault_flip_one_byte_at_offset)
 			CHECK(read_reply(got, rq.size) == 0);
 			if (memcmp(got, want, n) || (got[n] ^ want[n]) != (char)0xff ||
 			    memcmp(got + n + 1, want + n + 1, rq.size - n - 1))
-				unit_fail(__FILE__, __LINE__, "mode %s, offset %zu: not exactly that byte flipped",
+				unit_fail(__FILE__, __LINE__,
+				          "mode %s, offset %zu: not exactly that byte flipped",
 				          modes[i]->name, n);
 			CHECK(pattern_check(&pat, 0, rq.off, got, rq.size, &bad) != 0);
 			CHECK_EQ_U64(bad, rq.off + n);

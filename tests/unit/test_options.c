@@ -229,7 +229,8 @@ TEST(options_of_another_mode_refused)
 					continue;
 				snprintf(want, sizeof(want), "%s is an option of mode %s, not %s;",
 				         name, (*m)->name, (*n)->name);
-				CHECK(parse(&o, err, "/m", "--mode", (*n)->name, name, val, NULL) != 0);
+				CHECK(parse(&o, err, "/m", "--mode", (*n)->name, name, val, NULL) !=
+				      0);
 				CHECK(strstr(err, want) == err);
 				CHECK(strchr(err, '\n') == NULL);
 				CHECK(o.mode_opts == NULL);

@@ -67,7 +67,8 @@ TEST(sbcheck_page_swapped_inside_block)
 	memcpy(b + 40 * 4096, b + 41 * 4096, 4096);
 	memcpy(b + 41 * 4096, page, 4096);
 	CHECK(sbcheck_buf(&pat8, 2, off, b, MIB, &bad) != 0);
-	CHECK_EQ_U64(bad / 8 * 8, off + 40 * 4096); /* the first byte that differs, in its first word */
+	CHECK_EQ_U64(bad / 8 * 8,
+	             off + 40 * 4096); /* the first byte that differs, in its first word */
 	free(b);
 }
 
@@ -106,7 +107,8 @@ TEST(sbcheck_range_reads_and_checks_every_byte)
 	int fd = pattern_file(&pat8, size);
 
 	CHECK(fd >= 0);
-	r = (struct sbcheck_range){.fd = fd, .p = &pat8, .file = 0, .bs = MIB, .off = 0, .len = size};
+	r = (struct sbcheck_range){
+	    .fd = fd, .p = &pat8, .file = 0, .bs = MIB, .off = 0, .len = size};
 	sbcheck_range_run(&r);
 	CHECK_EQ_U64(r.rc, 0);
 	CHECK_EQ_U64(r.total, size); /* the whole range, not its first 8 KiB */
