@@ -20,12 +20,28 @@ import subprocess
 
 # ---------------------------------------------------------------- columns
 
-# The axes of a point, in point-name order.  A result set is matched on the
-# axes its CSV has; bench/run may add axes, MATCH_AXES() takes them from the header.
-AXES = ["mode", "source", "path", "bs", "numjobs", "ioengine", "iodepth", "direct", "threads",
-        "pipes", "pipe_size", "privilege", "pipe_max_size", "verify", "gro"]
-# Axes that only some modes have (empty elsewhere): ignored when modes are compared.
-MODE_OWN_AXES = ["pipes", "pipe_size"]
+# The axes of a point, in point-name order, declared once for bench/ and plots/.
+# BASE_AXES: the matrix's axes that every point has (bench/sbrun.py expand).  A mode's own
+# axes (multipipe's pipes and pipe_size, ...) are its --list options (mode_own_axes());
+# "replica" numbers copies of one configuration (a matrix's replicas=N: A/A runs).
+BASE_AXES = ["mode", "source", "bs", "numjobs", "ioengine", "iodepth", "direct", "threads",
+             "privilege", "pipe_max_size", "verify", "gro"]
+
+
+def _own_from_lists():
+    """The matrix keys of every mode's --list options (pipe-size -> pipe_size), in list
+    order; the two options of the result sets made before --list had options when no
+    program is built here."""
+    names = []
+    for _, ms in mode_lists():
+        for m in ms:
+            for o in _OPTIONS.get(m, []):
+                k = (o or "").replace("-", "_")
+                if k and k not in names:
+                    names.append(k)
+    return names or ["pipes", "pipe_size"]
+
+
 RUN_LEVEL = ["run_id", "env", "kernel", "variant"]
 
 # points.csv: the fixed columns (written for every point, empty when not applicable).
@@ -46,7 +62,8 @@ OPTIONAL_COLUMNS = (["program", "privilege", "pipe_max_size", "verify", "window_
                      "verify_seed", "verify_granule", "verify_bytes", "verify_status",
                      "verify_first_bad_offset", "verify_s", "cpu_method", "cpu_kthreads_s_per_gb",
                      "cpu_softirq_in_parts", "cpu_parts_s_per_gb", "cpu_rest_s_per_gb",
-                     "cpu_capacity_s_per_gb"] + COUNTERS + ["fallbacks_visible", "gro", "cv_target", "cap_sys_resource"])
+                     "cpu_capacity_s_per_gb"] + COUNTERS + ["fallbacks_visible", "gro", "cv_target", "cap_sys_resource",
+                                 "replica", "rounds", "round_order"])
 # Point-JSON objects that are details, not extra CSV columns.
 DETAIL_OBJECTS = {"runs", "daemon_stats", "cpu_seconds", "settings", "gbps_values", "cost_windows",
                   "verify_detail"}
@@ -57,7 +74,7 @@ REQUIRED = ["status", "env", "kernel", "variant", "mode", "source", "path", "bs"
             "gbps_median", "gbps_min", "gbps_max", "lat_p50_us", "lat_p99_us",
             "bytes_spliced", "bytes_copied", "fallbacks", "baseline_gbps", "reason"]
 INT_COLUMNS = ["bs", "numjobs", "iodepth", "direct", "threads", "pipes", "pipe_size", "repeats",
-               "pipe_max_size"]
+               "pipe_max_size", "replica"]
 NUMERIC = (INT_COLUMNS + ["gbps_median", "gbps_min", "gbps_max", "gbps_stdev", "gbps_cv",
                           "lat_p50_us", "lat_p99_us", "bytes_spliced", "bytes_copied", "fallbacks",
                           "baseline_gbps", "cv_target", "window_s", "size_scale"]
@@ -721,3 +738,10 @@ def pick_row(rows, target):
     own = ", ".join(f"{a}={bs_label(r[a]) if a == 'pipe_size' else r[a]}" for a in MODE_OWN_AXES
                     if r.get(a) not in (None, ""))
     return r, f"{own}: best of {len(rows)} settings"
+
+
+# ---------------------------------------------------------------- axes (from --list)
+
+MODE_OWN_AXES = _own_from_lists()
+AXES = (["mode", "source", "path", "bs", "numjobs", "ioengine", "iodepth", "direct", "threads"]
+        + MODE_OWN_AXES + ["privilege", "pipe_max_size", "verify", "gro", "replica"])
