@@ -70,7 +70,7 @@ OPTIONAL_COLUMNS = (["program", "privilege", "pipe_max_size", "verify", "window_
                                  "replica", "rounds", "round_order"])
 # Point-JSON objects that are details, not extra CSV columns.
 DETAIL_OBJECTS = {"runs", "daemon_stats", "cpu_seconds", "settings", "gbps_values", "cost_windows",
-                  "verify_detail"}
+                  "verify_detail", "own_axes"}
 
 # Columns plots/ and sbstat compare cannot do without.
 REQUIRED = ["status", "env", "kernel", "variant", "mode", "source", "path", "bs", "numjobs",

@@ -61,6 +61,11 @@ def csv_text(points):
     opt = [c for c in OPTIONAL_COLUMNS
            if any(not isinstance(p.get(c), (dict, list)) and c in p for p in points)]
     cols = CSV_COLUMNS + opt
+    # a mode's own axes (from its --list options) that no fixed column names yet
+    for p in points:
+        for a in (p.get("own_axes") or {}):
+            if a not in cols:
+                cols.append(a)
     lines = [",".join(cols + ["%s_%s" % c for c in extra])]
     for p in points:
         row = [fmt(p.get(c, "")) for c in cols]
