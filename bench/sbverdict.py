@@ -110,3 +110,7 @@ def rule_text(threshold=THRESHOLD, confidence=CONFIDENCE, min_n=MIN_N):
             "figure below n = %d."
             % (_pct(confidence), _pct(threshold), 1 + threshold, 1 / (1 + threshold), min_n,
                rounds_needed(confidence), min_n))
+
+
+if __name__ == "__main__":
+    print(rule_text())
