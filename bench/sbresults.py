@@ -381,7 +381,7 @@ class ResultSet:
         self.ok = [r for r in rows if r["status"] == "ok"]
         self.name = os.path.basename(os.path.normpath(d))
         self.programs = mode_programs(rows, meta)
-        self.modes = ordered_modes(rows, self.programs)
+        self.modes = ordered_modes(rows, self.programs, meta)
         self.copy_modes = copy_like_modes(self.rows, self.programs)
 
     def run_value(self, key):
@@ -529,8 +529,17 @@ def mode_programs(rows, meta):
     return prog
 
 
-def ordered_modes(rows, programs):
-    """Modes in the data: splicefs's first, then by program, each in list/first-seen order."""
+def ordered_modes(rows, programs, meta=None):
+    """Modes in the data: in meta.json's `modes` order (bench/run records the run's modes
+    in matrix order); without it splicefs's first, then by program, each in list/first-seen
+    order."""
+    listed = (meta or {}).get("modes")
+    if isinstance(listed, list) and all(isinstance(m, str) for m in listed):
+        seen = []
+        for r in rows:
+            if r.get("mode") and r["mode"] not in seen:
+                seen.append(r["mode"])
+        return sorted(seen, key=lambda m: (listed.index(m) if m in listed else len(listed) + seen.index(m)))
     order = {}
     for _, ms in mode_lists():
         for m in ms:

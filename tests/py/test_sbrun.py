@@ -140,6 +140,12 @@ class InventedMode(unittest.TestCase):
         self.assertEqual(kept["repeats"], 2)
         self.assertIn("rounds 1,3,5", note)
 
+    def test_modes_in_meta_order(self):
+        rows = [{"mode": m} for m in ("copy", "frob", "libfuse-copy")]
+        progs = {"copy": "splicefs", "frob": "fakefs", "libfuse-copy": "libfuse-ref"}
+        self.assertEqual(R.ordered_modes(rows, progs, {"modes": ["libfuse-copy", "frob", "copy"]}),
+                         ["libfuse-copy", "frob", "copy"])
+
 
 if __name__ == "__main__":
     unittest.main()
