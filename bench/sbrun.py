@@ -440,7 +440,7 @@ def read_sample(path):
     """bench/sample's file: t, cpu, ctxt, cg NAME usage user system, kthreads NS, proc NAME
     utime stime, loadavg."""
     s = {"t": None, "cpu": None, "ctxt": 0, "cg": {}, "kthreads": None, "procs": {},
-         "loadavg": None}
+         "loadavg": None, "kthread": {}}
     with open(path) as f:
         for line in f:
             w = line.split()
@@ -455,6 +455,8 @@ def read_sample(path):
                     s["ctxt"] = int(w[1])
                 elif w[0] == "cg" and len(w) == 5:
                     s["cg"][w[1]] = tuple(int(x) for x in w[2:5])
+                elif w[0] == "kthread" and len(w) == 3:
+                    s["kthread"][w[1]] = int(w[2])
                 elif w[0] == "kthreads":
                     s["kthreads"] = int(w[1])
                 elif w[0] == "proc" and len(w) == 4:
@@ -541,8 +543,14 @@ def cmd_repeat(args):
                                  for j in jobs)
         else:
             cpu[name + "_usr"] = cpu[name + "_sys"] = 0.0
-    cpu["kthreads"] = ((a["kthreads"] - b["kthreads"]) / 1e9
-                       if a["kthreads"] is not None and b["kthreads"] is not None else 0.0)
+    if a["kthread"] and b["kthread"]:
+        # the threads present at both edges: a kworker that exits (or starts) inside the
+        # window would otherwise subtract its whole run time (a negative part)
+        cpu["kthreads"] = sum(max(0, a["kthread"][p] - b["kthread"][p])
+                              for p in a["kthread"] if p in b["kthread"]) / 1e9
+    else:
+        cpu["kthreads"] = (max(0.0, (a["kthreads"] - b["kthreads"]) / 1e9)
+                           if a["kthreads"] is not None and b["kthreads"] is not None else 0.0)
     busy = 0.0
     cpu["softirq"] = 0.0
     if a["cpu"] and b["cpu"]:

@@ -3,6 +3,7 @@ matrix expansion, the round planner and the point aggregation untouched; and
 bench/sbresults.py judges its points by the paired rule."""
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -145,6 +146,33 @@ class InventedMode(unittest.TestCase):
         progs = {"copy": "splicefs", "frob": "fakefs", "libfuse-copy": "libfuse-ref"}
         self.assertEqual(R.ordered_modes(rows, progs, {"modes": ["libfuse-copy", "frob", "copy"]}),
                          ["libfuse-copy", "frob", "copy"])
+
+
+class Repeat(unittest.TestCase):
+    def test_kthread_that_exits_is_no_negative_part(self):
+        """A kworker that runs 0.4 s before the window and exits inside it: the sum over
+        the threads would fall by 0.4 s; per thread it adds nothing (measured: a point with
+        kthreads -0.437 s, parts < 0, on this host)."""
+        d = tempfile.mkdtemp(prefix="sbrun-rep.")
+        with open(d + "/fio.json", "w") as f:
+            json.dump({"jobs": [{"error": 0, "job_runtime": 1000,
+                                 "read": {"io_bytes": 10 ** 9, "bw_bytes": 10 ** 9}}]}, f)
+        with open(d + "/w.starts", "w") as f:
+            f.write("100.0\n")
+        with open(d + "/w.ends", "w") as f:
+            f.write("101.0\n")
+        with open(d + "/w.pre", "w") as f:
+            f.write("t 99.9\ncpu 0 0 0 0 0 0 0 0\ncg daemon 0 0 0\ncg fio 0 0 0\n"
+                    "kthread 10 400000000\nkthread 11 1000\nkthreads 400001000\n")
+        with open(d + "/w.post", "w") as f:
+            f.write("cpu 100 0 100 0 0 0 0 0\ncg daemon 200000 100000 100000\ncg fio 100000 50000 50000\n"
+                    "kthread 11 2001000\nkthreads 2001000\nt 101.1\n")
+        bench = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench")
+        r = subprocess.run([sys.executable, bench + "/sbrun.py", "repeat", "--fio", d + "/fio.json",
+                            "--prefix", d + "/w", "--cores", "2"], capture_output=True, text=True)
+        rec = json.loads(r.stdout)
+        self.assertAlmostEqual(rec["cpu_s"]["kthreads"], 0.002)
+        self.assertAlmostEqual(rec["cpu_s"]["parts"], 0.302)
 
 
 if __name__ == "__main__":
