@@ -15,6 +15,9 @@
     sbrun.py point RECORD.json MEASUREMENTS.jsonl RUN.json
                                              a point from its measurements (one per round)
                                              -> JSON line
+    sbrun.py meta PLAN.jsonl MATRIX TOP KEY=VALUE... [-- OVERRIDE...]
+                                             meta.json (the run's state, the plan's modes,
+                                             this machine's versions, CPU, memory, git)
 
 Fields: bench/README.md.  Errors: one line on stderr, exit status 2.
 """
@@ -764,6 +767,98 @@ def cmd_point(args):
     print(json.dumps(aggregate(rec, run, list(by_round.values())), sort_keys=True))
 
 
+# ---------------------------------------------------------------- meta.json
+
+def _first_line(cmd):
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+        return ((r.stdout or r.stderr).splitlines() or [""])[0].strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def _num(v):
+    try:
+        x = float(v)
+        return x if math.isfinite(x) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def meta_of(state, plan, matrix_path, top, overrides):
+    """meta.json from the run's state (bench/run's KEY=VALUE pairs), the plan (the point
+    records) and what this machine says about itself (was bench/run's jq and probes)."""
+    import hashlib
+    with open(matrix_path, "rb") as f:
+        mbytes = f.read()
+    modes, programs = [], {}
+    for p in plan:
+        if p["mode"] not in modes:
+            modes.append(p["mode"])
+        if p.get("program") and p["mode"] not in programs.setdefault(p["program"], []):
+            programs[p["program"]].append(p["mode"])
+    cpu_model, mem_kib = "", None
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu_model = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), "")
+        with open("/proc/meminfo") as f:
+            mem_kib = next((int(ln.split()[1]) for ln in f if ln.startswith("MemTotal")), None)
+    except (OSError, ValueError):
+        pass
+    git = lambda *a: subprocess.run(["git", "-C", top] + list(a), capture_output=True, text=True)
+    try:
+        commit = git("rev-parse", "HEAD").stdout.strip() or "unknown"
+        dirty = bool(git("status", "--porcelain").stdout.strip())
+    except OSError:
+        commit, dirty = "unknown", False
+    st = state
+    m = {"run_id": st.get("run_id", ""), "matrix": os.path.basename(matrix_path),
+         "matrix_file": matrix_path, "matrix_sha256": hashlib.sha256(mbytes).hexdigest(),
+         "matrix_text": mbytes.decode("utf-8", "replace"), "kernel": st.get("kernel", ""),
+         "fuse_out_splices": st.get("fuse_out_splices", ""), "probe": st.get("probe", ""),
+         "variant": st.get("variant", ""), "env": st.get("env", ""), "cpu_model": cpu_model,
+         "cores": len(os.sched_getaffinity(0)), "mem_kib": mem_kib,
+         "versions": {"libfuse": _first_line(["pkg-config", "--modversion", "fuse3"]),
+                      "fio": _first_line(["fio", "--version"]),
+                      "iperf3": _first_line(["iperf3", "--version"]),
+                      "qemu": _first_line(["qemu-system-x86_64", "--version"]),
+                      "gcc": _first_line(["gcc", "-dumpfullversion"])},
+         "git_commit": commit, "git_dirty": dirty, "start": st.get("start", ""),
+         "end": st.get("end", ""), "complete": st.get("complete") == "true",
+         "limits": {"tmpfs_read_gbps": _num(st.get("tmpfs_read_gbps")),
+                    "dd_zero_null_gbps": _num(st.get("dd_zero_null_gbps"))},
+         "clk_tck": int(st.get("clk_tck") or 100), "baseline": st.get("baseline", ""),
+         "line_rate_gbps": 12.5, "daemon_args": st.get("daemon_args", ""),
+         "cpu_method": st.get("cpu_method", ""),
+         "cpu_softirq_in_parts": int(st.get("cpu_softirq_in_parts") or 0),
+         "modes": modes, "programs": programs, "rounds": plan[0]["rounds"] if plan else None,
+         "round_order": plan[0].get("order", "") if plan else "", "overrides": list(overrides)}
+    if st.get("cost") == "1":
+        # what was done, never a figure this run did not measure
+        m["cost"] = {"plugin": "sbcost (kernel/cost), kernel/vm --cost: one vCPU, single-threaded TCG, icount",
+                     "method": "per round two sbcost windows: the measured fio run (SIZE per job) and a short "
+                               "one before it (SIZE/4 rounded down to bs, at least bs); each window opens in "
+                               "the first job exec_prerun and closes in the last job exec_postrun; cost = "
+                               "(big - small) / (io_bytes big - io_bytes small); median over rounds"}
+    return m
+
+
+def cmd_meta(args):
+    """meta PLAN.jsonl MATRIX TOP KEY=VALUE... [-- OVERRIDE...]"""
+    if len(args) < 3:
+        die("usage: sbrun.py meta PLAN.jsonl MATRIX TOP KEY=VALUE... [-- OVERRIDE...]")
+    rest = args[3:]
+    over = rest[rest.index("--") + 1:] if "--" in rest else []
+    kv = rest[:rest.index("--")] if "--" in rest else rest
+    state = {}
+    for a in kv:
+        k, sep, v = a.partition("=")
+        if not sep:
+            die("meta: '%s' is not KEY=VALUE" % a)
+        state[k] = v
+    print(json.dumps(meta_of(state, read_jsonl(args[0]), args[1], args[2], over), indent=1))
+
+
 def main():
     import signal
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
@@ -771,7 +866,7 @@ def main():
         sys.stdout.write(__doc__)
         sys.exit(0 if len(sys.argv) >= 2 else 2)
     cmds = {"modes": cmd_modes, "expand": cmd_expand, "repeat": cmd_repeat,
-            "point": cmd_point}
+            "point": cmd_point, "meta": cmd_meta}
     if sys.argv[1] not in cmds:
         die("unknown subcommand '%s' (see --help)" % sys.argv[1])
     cmds[sys.argv[1]](sys.argv[2:])
