@@ -626,7 +626,11 @@ def round_values(r, what="gbps"):
 
 def paired(a, b, what="gbps", higher_better=True):
     """The rule's full answer (sbverdict.paired_verdict's dict) for b against a."""
-    return V.paired_verdict(V.paired_ratios(round_values(a, what), round_values(b, what)), higher_better)
+    ra, rb = round_values(a, what), round_values(b, what)
+    d = V.paired_verdict(V.paired_ratios(ra, rb), higher_better)
+    if not ra or not rb:
+        d["reason"] = "no per-round figures (%s has no points.jsonl runs)" % ("A" if not ra else "B")
+    return d
 
 
 def verdict(a, b, target=None, higher_better=True):
