@@ -7,7 +7,7 @@
 # SIGINT and SIGTERM at a random moment then --resume, bad matrices (one line, exit 2,
 # nothing created), a results directory on a tmpfs that fills up, two runs on one
 # results directory.
-# timeout: 900
+# timeout: 1500
 . "$(dirname "$0")/lib.sh"
 T_NAME=bench
 _require_root
@@ -232,7 +232,7 @@ jq -s -e 'map(select(.status == "ok")) | length > 0 and all(.[];
 # FUSE_READ.  And GB/s against fio's own clock: the jobs' span holds fio's runtime, so the
 # runner's GB/s is never above fio's bandwidth.
 jq -s -e 'map(select(.status == "ok")) | length > 0 and all(.[];
-	((if .settings.warmup > .settings.size_per_job then .settings.size_per_job else .settings.warmup end) / .bs | floor * .bs) as $w |
+	.bs as $bs | (((if .settings.warmup > .settings.size_per_job then .settings.size_per_job else .settings.warmup end) / $bs | floor) * $bs) as $w |
 	.daemon_stats.bytes == ([.runs[].io_bytes] | add) + .verify_bytes + .repeats * $w)' "$R/points.jsonl" >/dev/null &&
 	t_pass bytes.fio-count-equals-daemon-count ||
 	t_fail bytes.fio-count-equals-daemon-count "$(jq -c 'select(.status == "ok") | {daemon: .daemon_stats.bytes, fio: ([.runs[].io_bytes] | add), verify: .verify_bytes, rounds: .repeats, warmup: .settings.warmup}' "$R/points.jsonl" | head -2 | tr '\n' ' ')"
@@ -290,7 +290,7 @@ fi
 # inside one reply (--fault-swap).
 wrong() { # NAME MODE DAEMON_ARGS
 	local W=$T_TMP/wrong-$1 rc
-	SB_DAEMON_ARGS="$3" "$RUN" "$M" --set mode="$2" --set bs=128k --set warmup=0 --out "$W" \
+	SB_DAEMON_ARGS="$3" "$RUN" "$M" --set mode="$2" --set bs=128k --set warmup=0 --set rounds=1 --out "$W" \
 		--no-baseline >"$T_TMP/wrong-$1.log" 2>&1
 	rc=$?
 	if [ $rc = 1 ] && jq -e 'select(.status == "failed" and .gbps_median == "" and .verify_status == "failed"
@@ -315,7 +315,7 @@ fi
 
 # --- verify=inline (labelled opt-in): fio's own check, granule = bs, seed 0
 I=$T_TMP/inline
-"$RUN" "$M" --set mode=copy --set bs=128k --set verify=inline --out "$I" --no-baseline >"$T_TMP/inline.log" 2>&1
+"$RUN" "$M" --set mode=copy --set bs=128k --set verify=inline --set rounds=1 --out "$I" --no-baseline >"$T_TMP/inline.log" 2>&1
 rc=$?
 [ $rc = 0 ] && jq -e 'select(.status == "ok" and .verify == "inline" and .verify_seed == 0 and
 	.verify_granule == 131072 and (.point | test("verify=inline")))' "$I/points.jsonl" >/dev/null &&
@@ -333,7 +333,7 @@ rc=$?
 UP=/sys/module/fuse/parameters/enable_uring
 if [ -w "$UP" ]; then
 	u0=$(cat "$UP")
-	"$RUN" "$M" --set mode=uring --set bs=128k --out "$T_TMP/uring" --no-baseline >"$T_TMP/uring.log" 2>&1
+	"$RUN" "$M" --set mode=uring --set bs=128k --set rounds=1 --out "$T_TMP/uring" --no-baseline >"$T_TMP/uring.log" 2>&1
 	rc=$?
 	st=$(jq -r .status "$T_TMP/uring/points.jsonl" 2>/dev/null)
 	[ "$(cat "$UP")" = "$u0" ] && { [ $rc = 0 ] || [ "$st" = failed ]; } && [ -n "$st" ] &&
@@ -367,7 +367,7 @@ echo "$r" | jq -e '.cpu_over | test("exceed cores x wall")' >/dev/null &&
 
 # --- two jobs: each its own region, GB/s over both, the check with two readers
 J=$T_TMP/jobs2
-"$RUN" "$M" --set mode=copy --set bs=128k --set numjobs=2 --out "$J" --no-baseline >"$T_TMP/jobs2.log" 2>&1
+"$RUN" "$M" --set mode=copy --set bs=128k --set numjobs=2 --set rounds=1 --out "$J" --no-baseline >"$T_TMP/jobs2.log" 2>&1
 rc=$?
 [ $rc = 0 ] && jq -e 'select(.status == "ok" and .numjobs == 2 and .verify_bytes == .verify_detail.passes * 16777216 and
 	(.verify_detail.tool | test("--jobs 2")) and .runs[0].io_bytes == 16777216 and .runs[0].jobs_stamped == [2, 2])' \
@@ -376,7 +376,7 @@ rc=$?
 # --- a TCP source, where sbserver is built
 if [ -x "$T_BUILD/sbserver" ]; then
 	T=$T_TMP/tcp
-	"$RUN" "$M" --set mode=copy --set source=tcp-loopback --set bs=128k --out "$T" --no-baseline \
+	"$RUN" "$M" --set mode=copy --set source=tcp-loopback --set bs=128k --set rounds=1 --out "$T" --no-baseline \
 		>"$T_TMP/run4.log" 2>&1
 	rc=$?
 	[ $rc = 0 ] && jq -e 'select(.status == "ok" and .path == "loopback" and .gbps_median > 0
@@ -386,7 +386,7 @@ if [ -x "$T_BUILD/sbserver" ]; then
 	left=$(leftovers "$T")
 	[ -z "$left" ] && t_pass tcp-loopback.nothing-left || t_fail tcp-loopback.nothing-left "$left"
 	# tcp-nic outside a --net guest: skipped with its reason, not failed
-	"$RUN" "$M" --set mode=copy --set source=tcp-nic --set bs=128k --out "$T_TMP/nic" --no-baseline >/dev/null 2>&1
+	"$RUN" "$M" --set mode=copy --set source=tcp-nic --set bs=128k --set rounds=1 --out "$T_TMP/nic" --no-baseline >/dev/null 2>&1
 	rc=$?
 	[ $rc = 0 ] && jq -e 'select(.status == "skipped" and (.reason | test("tcp-nic")))' "$T_TMP/nic/points.jsonl" >/dev/null &&
 		t_pass tcp-nic.skipped-natively || t_fail tcp-nic.skipped-natively "rc=$rc"
