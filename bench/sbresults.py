@@ -17,15 +17,35 @@ import os
 import re
 import statistics
 import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sbverdict as V  # noqa: E402  (the one verdict rule)
 
 # ---------------------------------------------------------------- columns
 
-# The axes of a point, in point-name order.  A result set is matched on the
-# axes its CSV has; bench/run may add axes, MATCH_AXES() takes them from the header.
-AXES = ["mode", "source", "path", "bs", "numjobs", "ioengine", "iodepth", "direct", "threads",
-        "pipes", "pipe_size", "privilege", "pipe_max_size", "verify", "gro"]
-# Axes that only some modes have (empty elsewhere): ignored when modes are compared.
-MODE_OWN_AXES = ["pipes", "pipe_size"]
+# The axes of a point, in point-name order, declared once for bench/ and plots/.
+# BASE_AXES: the matrix's axes that every point has (bench/sbrun.py expand).  A mode's own
+# axes (multipipe's pipes and pipe_size, ...) are its --list options (mode_own_axes());
+# "replica" numbers copies of one configuration (a matrix's replicas=N: A/A runs).
+BASE_AXES = ["mode", "source", "bs", "numjobs", "ioengine", "iodepth", "direct", "threads",
+             "privilege", "pipe_max_size", "verify", "gro"]
+
+
+def _own_from_lists():
+    """The matrix keys of every mode's --list options (pipe-size -> pipe_size), in list
+    order; the two options of the result sets made before --list had options when no
+    program is built here."""
+    names = []
+    for _, ms in mode_lists():
+        for m in ms:
+            for o in _OPTIONS.get(m, []):
+                k = (o or "").replace("-", "_")
+                if k and k not in names:
+                    names.append(k)
+    return names or ["pipes", "pipe_size"]
+
+
 RUN_LEVEL = ["run_id", "env", "kernel", "variant"]
 
 # points.csv: the fixed columns (written for every point, empty when not applicable).
@@ -46,10 +66,11 @@ OPTIONAL_COLUMNS = (["program", "privilege", "pipe_max_size", "verify", "window_
                      "verify_seed", "verify_granule", "verify_bytes", "verify_status",
                      "verify_first_bad_offset", "verify_s", "cpu_method", "cpu_kthreads_s_per_gb",
                      "cpu_softirq_in_parts", "cpu_parts_s_per_gb", "cpu_rest_s_per_gb",
-                     "cpu_capacity_s_per_gb"] + COUNTERS + ["fallbacks_visible", "gro", "cv_target", "cap_sys_resource"])
+                     "cpu_capacity_s_per_gb"] + COUNTERS + ["fallbacks_visible", "gro", "cv_target", "cap_sys_resource",
+                                 "replica", "rounds", "round_order"])
 # Point-JSON objects that are details, not extra CSV columns.
 DETAIL_OBJECTS = {"runs", "daemon_stats", "cpu_seconds", "settings", "gbps_values", "cost_windows",
-                  "verify_detail"}
+                  "verify_detail", "own_axes"}
 
 # Columns plots/ and sbstat compare cannot do without.
 REQUIRED = ["status", "env", "kernel", "variant", "mode", "source", "path", "bs", "numjobs",
@@ -57,7 +78,7 @@ REQUIRED = ["status", "env", "kernel", "variant", "mode", "source", "path", "bs"
             "gbps_median", "gbps_min", "gbps_max", "lat_p50_us", "lat_p99_us",
             "bytes_spliced", "bytes_copied", "fallbacks", "baseline_gbps", "reason"]
 INT_COLUMNS = ["bs", "numjobs", "iodepth", "direct", "threads", "pipes", "pipe_size", "repeats",
-               "pipe_max_size"]
+               "pipe_max_size", "replica"]
 NUMERIC = (INT_COLUMNS + ["gbps_median", "gbps_min", "gbps_max", "gbps_stdev", "gbps_cv",
                           "lat_p50_us", "lat_p99_us", "bytes_spliced", "bytes_copied", "fallbacks",
                           "baseline_gbps", "cv_target", "window_s", "size_scale"]
@@ -360,7 +381,7 @@ class ResultSet:
         self.ok = [r for r in rows if r["status"] == "ok"]
         self.name = os.path.basename(os.path.normpath(d))
         self.programs = mode_programs(rows, meta)
-        self.modes = ordered_modes(rows, self.programs)
+        self.modes = ordered_modes(rows, self.programs, meta)
         self.copy_modes = copy_like_modes(self.rows, self.programs)
 
     def run_value(self, key):
@@ -508,8 +529,17 @@ def mode_programs(rows, meta):
     return prog
 
 
-def ordered_modes(rows, programs):
-    """Modes in the data: splicefs's first, then by program, each in list/first-seen order."""
+def ordered_modes(rows, programs, meta=None):
+    """Modes in the data: in meta.json's `modes` order (bench/run records the run's modes
+    in matrix order); without it splicefs's first, then by program, each in list/first-seen
+    order."""
+    listed = (meta or {}).get("modes")
+    if isinstance(listed, list) and all(isinstance(m, str) for m in listed):
+        seen = []
+        for r in rows:
+            if r.get("mode") and r["mode"] not in seen:
+                seen.append(r["mode"])
+        return sorted(seen, key=lambda m: (listed.index(m) if m in listed else len(listed) + seen.index(m)))
     order = {}
     for _, ms in mode_lists():
         for m in ms:
@@ -562,44 +592,52 @@ def mode_colors(modes):
 
 # ---------------------------------------------------------------- the noise rule
 
-RULE = ("a verdict needs n >= 3 repeats and CV under the matrix's cv_target on both sides, min-max "
-        "ranges that do not overlap and medians more than 2 stdev apart; otherwise 'within noise'")
+# The rule itself lives in bench/sbverdict.py (paired rounds, a confidence interval for
+# the median ratio, a threshold); everything here feeds it and prints its rule_text().
+RULE = V.rule_text()
 COST_RULE = ("a cost verdict needs >= 3 cost windows on both sides, their spread (when known) under "
              "cv_target, and a difference larger than cv_target and than twice the larger spread; "
              "otherwise 'within noise'")
 
 
-def stable(r, target):
-    """(True, "") when a point's GB/s may be ranked; else (False, why)."""
+def stable(r, target=None):
+    """(True, "") when a point's figures may head a report: n >= the rule's minimum of
+    rounds (the CV is shown, never a gate: no rule stops on it); else (False, why)."""
     n = int(r.get("repeats") or 0)
-    cv = r.get("gbps_cv")
-    if n < 3:
-        return False, f"n={n} < 3"
-    if cv is None:
-        if r.get("gbps_stdev") is not None and r.get("gbps_median"):
-            cv = r["gbps_stdev"] / r["gbps_median"]
-        else:
-            return False, "no CV"
-    if cv >= target:
-        return False, f"CV {cv:.3f} >= target {target:g}"
+    if n < V.MIN_N:
+        return False, f"n={n} < {V.MIN_N}"
     return True, ""
 
 
-def verdict(a, b, target, higher_better=True):
-    """GB/s of b against a (rows) -> (verdict, why): better, worse or within noise."""
-    for side, r in (("A", a), ("B", b)):
-        ok, why = stable(r, target)
-        if not ok:
-            return "within noise", f"{side}: {why}"
-    if None in (a.get("gbps_min"), a.get("gbps_max"), b.get("gbps_min"), b.get("gbps_max")):
-        return "within noise", "no min-max"
-    if not (a["gbps_max"] < b["gbps_min"] or b["gbps_max"] < a["gbps_min"]):
-        return "within noise", "ranges overlap"
-    sd = max(a.get("gbps_stdev") or 0, b.get("gbps_stdev") or 0)
-    if abs(b["gbps_median"] - a["gbps_median"]) <= 2 * sd:
-        return "within noise", "medians within 2 stdev"
-    up = b["gbps_median"] > a["gbps_median"]
-    return ("better" if up == higher_better else "worse"), ""
+def round_values(r, what="gbps"):
+    """{round: value} of a point from points.jsonl: GB/s ("gbps") or the mode's own CPU
+    s/GB ("cpu") of each round; a set from before rounds numbers its repeats instead."""
+    out = {}
+    for i, run in enumerate((r.get("_json") or {}).get("runs") or [], 1):
+        k = run.get("round", i)
+        if what == "gbps":
+            v = run.get("gbps")
+        else:
+            v = _run_cpu(run)
+        if isinstance(v, (int, float)):
+            out[k] = v
+    return out
+
+
+def paired(a, b, what="gbps", higher_better=True):
+    """The rule's full answer (sbverdict.paired_verdict's dict) for b against a."""
+    ra, rb = round_values(a, what), round_values(b, what)
+    d = V.paired_verdict(V.paired_ratios(ra, rb), higher_better)
+    if not ra or not rb:
+        d["reason"] = "no per-round figures (%s has no points.jsonl runs)" % ("A" if not ra else "B")
+    return d
+
+
+def verdict(a, b, target=None, higher_better=True):
+    """GB/s of b against a (rows) -> (verdict, why) by the paired rule (sbverdict.py);
+    target is no longer used (kept for the callers' signature)."""
+    d = paired(a, b, "gbps", higher_better)
+    return d["verdict"], d["reason"]
 
 
 def spread(vals):
@@ -609,41 +647,34 @@ def spread(vals):
     mean = statistics.mean(vals)
     sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
     return {"n": len(vals), "median": statistics.median(vals), "min": min(vals), "max": max(vals),
-            "mean": mean, "stdev": sd, "cv": sd / mean if mean else 0.0}
+            "mean": mean, "stdev": sd, "cv": sd / mean if mean else 0.0, "values": vals}
 
 
-def spread_verdict(a, b, target, higher_better):
-    """The same rule on two spread dicts (e.g. per-repeat CPU s/GB)."""
+def spread_verdict(a, b, target=None, higher_better=True):
+    """The same paired rule on two spread dicts whose values are in round order (e.g.
+    spread(run_cpu_values(row))): value i of A pairs with value i of B."""
     if not a or not b:
         return "", ""
-    for side, s in (("A", a), ("B", b)):
-        if s["n"] < 3:
-            return "within noise", f"{side}: n={s['n']} < 3"
-        if s["cv"] >= target:
-            return "within noise", f"{side}: CV {s['cv']:.3f} >= target {target:g}"
-    if not (a["max"] < b["min"] or b["max"] < a["min"]):
-        return "within noise", "ranges overlap"
-    if abs(b["median"] - a["median"]) <= 2 * max(a["stdev"], b["stdev"]):
-        return "within noise", "medians within 2 stdev"
-    return ("better" if (b["median"] > a["median"]) == higher_better else "worse"), ""
+    va, vb = a.get("values") or [], b.get("values") or []
+    d = V.paired_verdict(V.paired_ratios(dict(enumerate(va)), dict(enumerate(vb))), higher_better)
+    return d["verdict"], d["reason"]
+
+
+def _run_cpu(run):
+    gb = (run.get("io_bytes") or 0) / 1e9
+    c = run.get("cpu_s") or {}
+    if not gb or not isinstance(c, dict):
+        return None
+    if isinstance(c.get("parts"), (int, float)):  # bench/run's sum of the mode's parts
+        return c["parts"] / gb
+    parts = [v for k, v in c.items() if isinstance(v, (int, float))
+             and k.split("_")[0] in ("daemon", "server", "fio", "softirq", "kthreads")]
+    return sum(parts) / gb if parts else None
 
 
 def run_cpu_values(r):
-    """Per-repeat CPU s/GB of the mode's own parts (points.jsonl runs), for a spread."""
-    out = []
-    for run in (r.get("_json") or {}).get("runs") or []:
-        gb = (run.get("io_bytes") or 0) / 1e9
-        c = run.get("cpu_s") or {}
-        if not gb or not isinstance(c, dict):
-            continue
-        if isinstance(c.get("parts"), (int, float)):  # bench/run's sum of the mode's parts
-            out.append(c["parts"] / gb)
-            continue
-        parts = [v for k, v in c.items() if isinstance(v, (int, float))
-                 and k.split("_")[0] in ("daemon", "server", "fio", "softirq", "kthreads")]
-        if parts:
-            out.append(sum(parts) / gb)
-    return out
+    """Per-round CPU s/GB of the mode's own parts (points.jsonl runs), in round order."""
+    return [v for _, v in sorted(round_values(r, "cpu").items())]
 
 
 def cost_spread(r, metric):
@@ -711,13 +742,47 @@ def comparable_groups(rows, axes, vary="mode"):
     return g
 
 
-def pick_row(rows, target):
-    """The one row kept for a mode among its own settings (pipes, pipe_size): the best
-    median among stable rows, else among all; returns (row, note naming the choice)."""
+def restrict_rounds(r, keep):
+    """A copy of row r whose figures come from the rounds in KEEP only (runs filtered,
+    median/min/max/CV and n recomputed)."""
+    j = dict(r.get("_json") or {})
+    runs = [run for i, run in enumerate(j.get("runs") or [], 1) if run.get("round", i) in keep]
+    j["runs"] = runs
+    out = dict(r, _json=j, repeats=len(runs))
+    sp = spread([run.get("gbps") for run in runs])
+    if sp:
+        out.update(gbps_median=sp["median"], gbps_min=sp["min"], gbps_max=sp["max"],
+                   gbps_stdev=sp["stdev"], gbps_cv=sp["cv"])
+    return out
+
+
+def pick_row(rows, target=None):
+    """The one row kept for a mode among its own settings (pipes, pipe_size, ... from
+    --list): the best median GB/s over the odd rounds picks the setting, and the row
+    returned carries only the even rounds, so the rounds that chose it are never the
+    rounds it is judged on (no winner's curse); returns (row, note naming the choice).
+    Without per-round data the best median is kept and the note says so."""
     if len(rows) == 1:
         return rows[0], ""
-    st = [r for r in rows if stable(r, target)[0]] or rows
-    r = max(st, key=lambda r: r.get("gbps_median") or 0)
-    own = ", ".join(f"{a}={bs_label(r[a]) if a == 'pipe_size' else r[a]}" for a in MODE_OWN_AXES
-                    if r.get(a) not in (None, ""))
-    return r, f"{own}: best of {len(rows)} settings"
+    rounds = sorted({k for r in rows for k in round_values(r)})
+    pick, judge = [k for k in rounds if k % 2 == 1], [k for k in rounds if k % 2 == 0]
+
+    def med(r, ks):
+        v = [x for k, x in round_values(r).items() if k in ks]
+        return statistics.median(v) if v else 0.0
+    own = lambda r: ", ".join(f"{a}={bs_label(r[a]) if a == 'pipe_size' else r[a]}" for a in MODE_OWN_AXES
+                              if r.get(a) not in (None, ""))
+    if pick and judge:
+        r = max(rows, key=lambda r: med(r, pick))
+        return (restrict_rounds(r, set(judge)),
+                f"{own(r)}: best of {len(rows)} settings on rounds {','.join(map(str, pick))}; "
+                f"its figures and verdicts from rounds {','.join(map(str, judge))} only")
+    r = max(rows, key=lambda r: r.get("gbps_median") or 0)
+    return r, f"{own(r)}: best of {len(rows)} settings (no rounds to set apart: picked and judged on the same data)"
+
+
+# ---------------------------------------------------------------- axes (from --list)
+
+MODE_OWN_AXES = _own_from_lists()
+AXES = (["mode", "source", "path", "bs", "numjobs", "ioengine", "iodepth", "direct", "threads"]
+        + MODE_OWN_AXES + ["privilege", "pipe_max_size", "verify", "gro", "replica"])

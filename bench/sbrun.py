@@ -3,19 +3,25 @@
 
     sbrun.py modes BUILD_DIR                 the valid modes: JSON {mode: program}, from the
                                              programs' --list (notes on stderr)
-    sbrun.py expand MATRIX --build DIR [KEY=VALUE...]
+    sbrun.py expand MATRIX --build DIR [--schedule] [KEY=VALUE...]
                                              validate a matrix (+ overrides); one JSON record
-                                             per point on stdout (named fields)
+                                             per point on stdout (named fields; a mode's own
+                                             axes from its --list options); --schedule: one
+                                             per measurement instead, in run order (group by
+                                             group, round by round, the order turning)
     sbrun.py repeat --fio F --prefix P [--hz N] [--cores N] [--softirq-in-parts 0|1]
                                              one timed repeat -> JSON line (GB/s over the
                                              jobs' span, CPU parts over the window)
-    sbrun.py enough REPEATS.jsonl MIN MAX CV  exit 0 when no more repeats are needed
-    sbrun.py point SPEC.json REPEATS.jsonl [--stats F] [--status S] [--reason R]
-                   [--verify F] [--started T] [--ended T]
-                                             aggregate one point -> JSON line
+    sbrun.py point RECORD.json MEASUREMENTS.jsonl RUN.json
+                                             a point from its measurements (one per round)
+                                             -> JSON line
+    sbrun.py meta PLAN.jsonl MATRIX TOP KEY=VALUE... [-- OVERRIDE...]
+                                             meta.json (the run's state, the plan's modes,
+                                             this machine's versions, CPU, memory, git)
 
 Fields: bench/README.md.  Errors: one line on stderr, exit status 2.
 """
+import itertools
 import json
 import math
 import os
@@ -26,26 +32,26 @@ import sys
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sbresults import read_jsonl, spread  # noqa: E402  (the shared results module)
+import sbresults as R  # noqa: E402  (the shared results module)
+from sbresults import BASE_AXES, read_jsonl, spread  # noqa: E402
 
-AXES = ["mode", "source", "bs", "numjobs", "ioengine", "iodepth", "direct", "threads",
-        "pipes", "pipe_size", "privilege", "pipe_max_size", "verify", "gro"]
+# The base axes (every point has them) and the counters come from the shared results
+# module, declared there once; a mode's own axes come from its --list options.
+AXES = list(BASE_AXES)
 SETTINGS = {
-    "repeats": "1/1", "cv_target": "0.05", "size": "64m", "runtime": "",
-    "warmup": "8m", "max_read": "1m", "readahead": "1m", "min_seconds": "1",
+    "rounds": "5", "repeats": "", "replicas": "1", "cv_target": "0.05", "size": "64m",
+    "runtime": "", "warmup": "8m", "max_read": "1m", "readahead": "1m", "min_seconds": "1",
+    "order": "rotate",
 }
 DEFAULTS = {"mode": "copy", "source": "mem", "bs": "128k", "numjobs": "1",
             "ioengine": "psync", "iodepth": "1", "direct": "1", "threads": "1",
-            "pipes": "4", "pipe_size": "1m", "privilege": "root", "pipe_max_size": "",
-            "verify": "post", "gro": "on"}
+            "privilege": "root", "pipe_max_size": "", "verify": "post", "gro": "on"}
 # Network paths of the data source (the runner's own; the daemon's source is mem or tcp).
 SOURCES = {"mem": "mem", "tcp-loopback": "loopback", "tcp-veth": "veth", "tcp-nic": "nic"}
 ENGINES = ("psync", "libaio", "io_uring")
 PROGRAMS = ("splicefs", "libfuse-ref")
 PREFIX = {"libfuse-ref": "libfuse-"}  # the names of libfuse-ref's modes start with it
-COUNTERS = ("replies_spliced", "pipe_slots", "bytes_per_slot", "fallback_small",
-            "fallback_grow", "fallback_full", "fallback_error", "pipes_per_reply",
-            "pool_grows", "pipe_size_granted", "faults_injected")
+COUNTERS = tuple(c for c in R.COUNTERS if c != "spliced_share")
 
 
 class Bad(Exception):
@@ -90,47 +96,102 @@ def help_modes(text):
     return names
 
 
+def parse_list(prog, text):
+    """One program's --list JSON -> [(mode name, [option dicts])] (ValueError when bad)."""
+    j = json.loads(text)
+    out = []
+    for m in j["modes"]:
+        opts = [o for o in (m.get("options") or []) if isinstance(o, dict) and o.get("name")]
+        out.append((m["name"], opts, m.get("needs") or ""))
+    return out
+
+
+def knob_of(needs):
+    """A kernel knob a mode's --list "needs" names as 'PATH = VALUE' (a /sys or /proc file):
+    (path, value) that bench/run sets around the mode's points, else ("", "")."""
+    m = re.search(r"(/(?:sys|proc)/\S+)\s*=\s*(\S+)", needs or "")
+    return (m.group(1), m.group(2)) if m else ("", "")
+
+
+NEEDS = {}  # mode -> its --list "needs" (filled by load_modes)
+
+
 def load_modes(build):
-    """{mode: program}, {program: why its modes are unknown} from the programs' --list."""
-    modes, missing = {}, {}
+    """({mode: program}, {program: why its modes are unknown}, {mode: [option dicts]}) from
+    the programs' --list."""
+    modes, missing, options = {}, {}, {}
+    NEEDS.clear()
     for prog in PROGRAMS:
         path = os.path.join(build, prog)
         if not os.access(path, os.X_OK):
             missing[prog] = "build/%s is not built" % prog
             continue
-        names = None
+        listed = None
         try:
             r = subprocess.run([path, "--list"], capture_output=True, text=True, timeout=20)
             if r.returncode == 0:
-                names = [m["name"] for m in json.loads(r.stdout)["modes"]]
+                listed = parse_list(prog, r.stdout)
         except (OSError, ValueError, KeyError, TypeError, subprocess.TimeoutExpired):
-            names = None
-        if names is None:
+            listed = None
+        if listed is None:
             try:
                 r = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=20)
-                names = help_modes(r.stdout)
+                listed = [(n, [], "") for n in help_modes(r.stdout)]
             except (OSError, subprocess.TimeoutExpired):
-                names = []
-            if not names:
+                listed = []
+            if not listed:
                 missing[prog] = "build/%s --list gave no modes" % prog
                 continue
-        for n in names:
+        for n, opts, needs in listed:
             modes.setdefault(n, prog)
-    return modes, missing
+            options.setdefault(n, opts)
+            NEEDS.setdefault(n, needs)
+    return modes, missing, options
 
 
 def cmd_modes(args):
     if len(args) != 1:
         die("usage: sbrun.py modes BUILD_DIR")
-    modes, missing = load_modes(args[0])
+    modes, missing, _ = load_modes(args[0])
     for p, why in missing.items():
         sys.stderr.write("sbrun: %s: its modes are unknown here\n" % why)
     print(json.dumps(modes, sort_keys=True))
 
 
+# ---------------------------------------------------------------- a mode's own axes
+
+def own_axes(options):
+    """{matrix key: {"option": --name, "arg": spec, "default": str, "modes": [...]}} from the
+    modes' --list options (pipe-size -> pipe_size), in list order."""
+    out = {}
+    for mode, opts in options.items():
+        for o in opts:
+            k = o["name"].replace("-", "_")
+            a = out.setdefault(k, {"option": o["name"], "arg": o.get("arg", ""),
+                                   "default": str(o.get("default", "")), "modes": []})
+            a["modes"].append(mode)
+    return out
+
+
+def own_value(key, spec, v):
+    """A value of a mode's own axis, checked against the option's argument from --list:
+    SIZE (bytes), N (a whole number), or words separated by | (N among them: a number)."""
+    arg = spec["arg"] or "N"
+    if v == "default":
+        v = spec["default"]
+    words = arg.split("|")
+    if v in words and v not in ("N", "SIZE"):
+        return v
+    if "SIZE" in words:
+        return size_bytes(v, key)
+    if "N" in words and re.fullmatch(r"\d+", v):
+        return pos_int(v, key, 0, 1 << 30)
+    raise Bad("%s: '%s' does not fit its option --%s %s (from --list)" % (key, v, spec["option"], arg))
+
+
 # ---------------------------------------------------------------- matrices
 
-def parse_matrix(path):
+def parse_matrix(path, own=()):
     try:
         with open(path) as f:
             text = f.read()
@@ -145,14 +206,15 @@ def parse_matrix(path):
         if not m:
             raise Bad("%s:%d: expected KEY=VALUE..., got '%s'" % (path, ln, line))
         key, rest = m.group(1), m.group(2).split()
-        if key not in AXES and key not in SETTINGS:
+        axes = AXES + list(own)
+        if key not in axes and key not in SETTINGS:
             raise Bad("%s:%d: unknown key '%s' (axes: %s; settings: %s)"
-                      % (path, ln, key, " ".join(AXES), " ".join(SETTINGS)))
+                      % (path, ln, key, " ".join(axes), " ".join(SETTINGS)))
         if key in vals:
             raise Bad("%s:%d: '%s' given twice" % (path, ln, key))
         if key in SETTINGS and len(rest) > 1:
             raise Bad("%s:%d: '%s' takes one value" % (path, ln, key))
-        if key in AXES and not rest:
+        if key in axes and not rest:
             raise Bad("%s:%d: axis '%s' has no value (give one or more, or leave the line out)"
                       % (path, ln, key))
         if len(set(rest)) != len(rest):
@@ -161,16 +223,25 @@ def parse_matrix(path):
     return text, vals
 
 
-def point_key(p):
-    """The point's name: its axes, fixed order, no commas (a CSV field and the resume key)."""
+# Short labels in point names (kept from before the axes came from --list).
+LABEL = {"pipes": "pipes=", "pipe_size": "psz="}
+
+
+def point_key(p, own=None):
+    """The point's name: its axes, fixed order, no commas (a CSV field and the resume key).
+    A mode's own axes (own: their keys in --list order) follow threads."""
     parts = []
     for k, lab in (("mode", ""), ("source", ""), ("bs", "bs="), ("numjobs", "nj="),
                    ("ioengine", ""), ("iodepth", "qd="), ("direct", "direct="),
-                   ("threads", "t="), ("pipes", "pipes="), ("pipe_size", "psz=")):
+                   ("threads", "t=")):
         v = p.get(k, "")
         if v == "" or v is None:
             continue
         parts.append("%s%s" % (lab, v))
+    for k in (own if own is not None else [k for k in LABEL if k in p]):
+        v = p.get(k, "")
+        if v != "" and v is not None:
+            parts.append("%s%s" % (LABEL.get(k, k + "="), v))
     if p.get("privilege", "root") != "root":
         parts.append("priv=%s" % p["privilege"])
     if p.get("pipe_max_size", "") != "":
@@ -179,6 +250,8 @@ def point_key(p):
         parts.append("verify=%s" % p["verify"])
     if p.get("gro", "") == "off":
         parts.append("gro=off")
+    if p.get("replica", "") not in ("", None):
+        parts.append("replica=%s" % p["replica"])
     return "/".join(parts)
 
 
@@ -187,23 +260,34 @@ def point_seed(name):
     return zlib.crc32(name.encode()) or 1
 
 
-def expand(path, overrides=(), modes=None, missing=None):
-    text, vals = parse_matrix(path)
+def group_key(p, own):
+    """The comparison group of a point: every axis but the mode, the modes' own axes and
+    the replica (points that differ only there are measured round by round together)."""
+    return "/".join("%s=%s" % (k, p.get(k, "")) for k in AXES if k != "mode" and k not in own)
+
+
+def expand(path, overrides=(), modes=None, missing=None, options=None):
+    modes = modes or {}
+    missing = missing or {}
+    own = own_axes(options or {})
+    text, vals = parse_matrix(path, own)
     for o in overrides:
         m = re.fullmatch(r"([a-z_]+)=(.*)", o.strip())
-        if not m or (m.group(1) not in AXES and m.group(1) not in SETTINGS):
+        axes = AXES + list(own)
+        if not m or (m.group(1) not in axes and m.group(1) not in SETTINGS):
             raise Bad("--set '%s': expected KEY=VALUE with a matrix key (axes: %s; settings: %s)"
-                      % (o, " ".join(AXES), " ".join(SETTINGS)))
+                      % (o, " ".join(axes), " ".join(SETTINGS)))
         rest = m.group(2).split()
-        if (m.group(1) in AXES and not rest) or (m.group(1) in SETTINGS and len(rest) > 1):
+        if (m.group(1) in axes and not rest) or (m.group(1) in SETTINGS and len(rest) > 1):
             raise Bad("--set '%s': bad value" % o)
         if len(set(rest)) != len(rest):
             raise Bad("--set '%s': a value given twice" % o)
         vals[m.group(1)] = rest
     ax = {k: vals.get(k, [DEFAULTS[k]] if DEFAULTS[k] != "" else [""]) for k in AXES}
     st = {k: (vals[k][0] if vals.get(k) else v) for k, v in SETTINGS.items()}
-    modes = modes or {}
-    missing = missing or {}
+    # a mode's own axes: only those the matrix names; values checked against --list
+    own_used = [k for k in own if k in vals]
+    own_vals = {k: [own_value(k, own[k], v) for v in vals[k]] for k in own_used}
     for v in ax["mode"]:
         # A program that is not built has modes nobody can list: its own prefix
         # ("libfuse-" for libfuse-ref) is accepted, and such points are skipped.
@@ -236,20 +320,26 @@ def expand(path, overrides=(), modes=None, missing=None):
     nj = [pos_int(v, "numjobs", 1, 256) for v in ax["numjobs"]]
     qd = [pos_int(v, "iodepth", 1, 4096) for v in ax["iodepth"]]
     th = [pos_int(v, "threads", 1, 256) for v in ax["threads"]]
-    pp = ["auto" if v == "auto" else pos_int(v, "pipes (1..64 or auto)", 1, 64) for v in ax["pipes"]]
-    ps = [size_bytes(v, "pipe_size") for v in ax["pipe_size"]]
     # "default": /proc/sys/fs/pipe-max-size left as it is (also what "" means).
     pms = ["" if v in ("", "default") else size_bytes(v, "pipe_max_size") for v in ax["pipe_max_size"]]
     for v in pms:
         if v != "" and (v < 4096 or v > 1 << 30):
             raise Bad("pipe_max_size: %d out of range (4k..1g)" % v)
-    m = re.fullmatch(r"(\d+)(?:/(\d+))?", st["repeats"])
-    if not m:
-        raise Bad("repeats: '%s' must be N or MIN/MAX" % st["repeats"])
-    rmin = int(m.group(1))
-    rmax = int(m.group(2) or m.group(1))
-    if not 1 <= rmin <= rmax <= 100:
-        raise Bad("repeats: need 1 <= MIN <= MAX <= 100, got '%s'" % st["repeats"])
+    # rounds: fixed per matrix (no stopping rule: the verdict's own criterion must not
+    # decide when to stop).  repeats=N (older matrices) means rounds=N.
+    rs = st["rounds"]
+    if st["repeats"]:
+        if "rounds" in vals:
+            raise Bad("repeats and rounds: give one (repeats=N is the older name of rounds=N)")
+        if not re.fullmatch(r"\d+", st["repeats"]):
+            raise Bad("repeats: '%s': a fixed number of rounds now (MIN/MAX stopped on the CV that "
+                      "the verdict tests); use rounds=N" % st["repeats"])
+        rs = st["repeats"]
+    rounds = pos_int(rs, "rounds", 1, 1000)
+    replicas = pos_int(st["replicas"], "replicas", 1, 20)
+    if st["order"] not in ("rotate", "fixed"):
+        raise Bad("order: '%s' must be rotate (a group's points in an order that turns each "
+                  "round) or fixed (the same order every round: for showing the effect only)" % st["order"])
     cv = st["cv_target"]
     try:
         cvf = float(cv[:-1]) / 100 if cv.endswith("%") else float(cv)
@@ -271,46 +361,39 @@ def expand(path, overrides=(), modes=None, missing=None):
     for b in bss:
         if size % b:
             raise Bad("size: %d is not a multiple of bs %d" % (size, b))
+    base = itertools.product(ax["mode"], ax["source"], bss, nj, ax["ioengine"], qd, ax["direct"],
+                             th, ax["privilege"], pms, ax["verify"], ax["gro"])
     points, seen = [], set()
-    for mode in ax["mode"]:
-        for src in ax["source"]:
-            for bs in bss:
-                for j in nj:
-                    for eng in ax["ioengine"]:
-                        for q in qd:
-                            for d in ax["direct"]:
-                                for t in th:
-                                    for p in pp:
-                                        for s in ps:
-                                            for pv in ax["privilege"]:
-                                                for pm in pms:
-                                                    for vf, gr in [(a, b) for a in ax["verify"] for b in ax["gro"]]:
-                                                        pt = {"mode": mode, "source": src,
-                                                              "path": SOURCES[src], "bs": bs,
-                                                              "numjobs": j, "ioengine": eng,
-                                                              "iodepth": 1 if eng == "psync" else q,
-                                                              "direct": int(d), "threads": t,
-                                                              "pipes": p if mode == "multipipe" else "",
-                                                              "pipe_size": s if mode == "multipipe" else "",
-                                                              "privilege": pv,
-                                                              # it bounds an unprivileged daemon's
-                                                              # pipes only: root points leave it
-                                                              "pipe_max_size": pm if pv == "user" else "",
-                                                              "verify": vf,
-                                                              "gro": gr if src == "tcp-nic" else ""}
-                                                        k = point_key(pt)
-                                                        if k in seen:
-                                                            continue
-                                                        seen.add(k)
-                                                        pt["point"] = k
-                                                        points.append(pt)
+    for mode, src, bs, j, eng, q, d, t, pv, pm, vf, gr in base:
+        mine = [k for k in own_used if mode in own[k]["modes"]]
+        for combo in itertools.product(*[own_vals[k] for k in mine]):
+            for rep in range(1, replicas + 1):
+                pt = {"mode": mode, "source": src, "path": SOURCES[src], "bs": bs,
+                      "numjobs": j, "ioengine": eng, "iodepth": 1 if eng == "psync" else q,
+                      "direct": int(d), "threads": t, "privilege": pv,
+                      # it bounds an unprivileged daemon's pipes only: root points leave it
+                      "pipe_max_size": pm if pv == "user" else "",
+                      "verify": vf, "gro": gr if src == "tcp-nic" else "",
+                      "replica": rep if replicas > 1 else ""}
+                for k in own_used:  # "" for a mode without the option
+                    pt[k] = ""
+                pt.update(dict(zip(mine, combo)))
+                k = point_key(pt, own_used)
+                if k in seen:
+                    continue
+                seen.add(k)
+                pt["point"] = k
+                pt["own_axes"] = {a: own[a]["option"] for a in mine}
+                pt["group"] = group_key(pt, own_used)
+                points.append(pt)
     for i, pt in enumerate(points, 1):
         prog = modes.get(pt["mode"], "")
-        pt.update({
+        knob, knob_value = knob_of(NEEDS.get(pt["mode"], ""))
+        pt.update({"knob": knob, "knob_value": knob_value,
             "index": i, "total": len(points), "program": prog,
             "unavailable": "" if prog else "mode '%s' is in no --list here (%s)" % (
                 pt["mode"], "; ".join(missing.values())),
-            "size": size, "runtime": runtime, "repeats_min": rmin, "repeats_max": rmax,
+            "size": size, "runtime": runtime, "rounds": rounds, "order": st["order"],
             "cv_target": cvf, "min_seconds": mins, "warmup": warm, "max_read": max_read,
             "readahead": readahead,
             "seed": 0 if pt["verify"] == "inline" else point_seed(pt["point"]),
@@ -319,17 +402,38 @@ def expand(path, overrides=(), modes=None, missing=None):
     return text, points
 
 
+def schedule(points):
+    """The measurements in run order: group by group (first-seen order), round by round;
+    in round r the group's points turn by r-1 places (order=rotate), so each point takes
+    each position in turn and slow drift lands on every point of a group alike.  Each
+    record: the point's, plus round, position (1-based) and last (the group's last)."""
+    groups = {}
+    for p in points:
+        groups.setdefault(p["group"], []).append(p)
+    out = []
+    for g, pts in groups.items():
+        rounds = pts[0]["rounds"]
+        for r in range(1, rounds + 1):
+            turn = (r - 1) % len(pts) if pts[0].get("order", "rotate") == "rotate" else 0
+            order = pts[turn:] + pts[:turn]
+            for pos, p in enumerate(order, 1):
+                out.append(dict(p, round=r, position=pos,
+                                last=(r == rounds and pos == len(order))))
+    return out
+
+
 def cmd_expand(args):
     if len(args) < 3 or args[1] != "--build":
-        die("usage: sbrun.py expand MATRIX --build DIR [KEY=VALUE...]")
-    modes, missing = load_modes(args[2])
+        die("usage: sbrun.py expand MATRIX --build DIR [--schedule] [KEY=VALUE...]")
+    sched = "--schedule" in args[3:]
+    modes, missing, options = load_modes(args[2])
     if not modes and "splicefs" in missing:
         die("%s: no modes to run" % missing["splicefs"])
     try:
-        _, pts = expand(args[0], args[3:], modes, missing)
+        _, pts = expand(args[0], [a for a in args[3:] if a != "--schedule"], modes, missing, options)
     except Bad as e:
         die(str(e))
-    for p in pts:
+    for p in (schedule(pts) if sched else pts):
         print(json.dumps(p, sort_keys=True))
 
 
@@ -339,7 +443,7 @@ def read_sample(path):
     """bench/sample's file: t, cpu, ctxt, cg NAME usage user system, kthreads NS, proc NAME
     utime stime, loadavg."""
     s = {"t": None, "cpu": None, "ctxt": 0, "cg": {}, "kthreads": None, "procs": {},
-         "loadavg": None}
+         "loadavg": None, "kthread": {}}
     with open(path) as f:
         for line in f:
             w = line.split()
@@ -354,6 +458,8 @@ def read_sample(path):
                     s["ctxt"] = int(w[1])
                 elif w[0] == "cg" and len(w) == 5:
                     s["cg"][w[1]] = tuple(int(x) for x in w[2:5])
+                elif w[0] == "kthread" and len(w) == 3:
+                    s["kthread"][w[1]] = int(w[2])
                 elif w[0] == "kthreads":
                     s["kthreads"] = int(w[1])
                 elif w[0] == "proc" and len(w) == 4:
@@ -440,8 +546,14 @@ def cmd_repeat(args):
                                  for j in jobs)
         else:
             cpu[name + "_usr"] = cpu[name + "_sys"] = 0.0
-    cpu["kthreads"] = ((a["kthreads"] - b["kthreads"]) / 1e9
-                       if a["kthreads"] is not None and b["kthreads"] is not None else 0.0)
+    if a["kthread"] and b["kthread"]:
+        # the threads present at both edges: a kworker that exits (or starts) inside the
+        # window would otherwise subtract its whole run time (a negative part)
+        cpu["kthreads"] = sum(max(0, a["kthread"][p] - b["kthread"][p])
+                              for p in a["kthread"] if p in b["kthread"]) / 1e9
+    else:
+        cpu["kthreads"] = (max(0.0, (a["kthreads"] - b["kthreads"]) / 1e9)
+                           if a["kthreads"] is not None and b["kthreads"] is not None else 0.0)
     busy = 0.0
     cpu["softirq"] = 0.0
     if a["cpu"] and b["cpu"]:
@@ -482,46 +594,94 @@ def kv_opts(args, names, flags=()):
     return o
 
 
-def cmd_enough(args):
-    if len(args) != 4:
-        die("usage: sbrun.py enough REPEATS.jsonl MIN MAX CV")
-    reps = read_jsonl(args[0])
-    n, rmin, rmax, cv = len(reps), int(args[1]), int(args[2]), float(args[3])
-    if n < rmin:
-        sys.exit(1)
-    if n >= rmax:
-        sys.exit(0)
-    s = spread([r["gbps"] for r in reps])
-    sys.exit(0 if s and s["cv"] < cv else 1)
-
-
 # ---------------------------------------------------------------- one point
 
 CPU_PARTS = ("daemon_usr", "daemon_sys", "server_usr", "server_sys", "fio_usr", "fio_sys",
              "kthreads", "softirq")
+# Daemon counters that add up over a point's measurements (one daemon start each); the
+# others (sizes, shares, flags) are taken from the last measurement.
+ADDITIVE = {"requests", "reads", "bytes", "bytes_spliced", "bytes_copied", "replies_spliced",
+            "pipe_slots", "fallbacks", "fallback_small", "fallback_grow", "fallback_full",
+            "fallback_error", "pool_grows", "faults_injected", "replies_failed", "errors",
+            "source_bytes", "reconnects", "ring_requests"}
 
 
-def cmd_point(args):
-    if len(args) < 2:
-        die("usage: sbrun.py point SPEC.json REPEATS.jsonl [--stats F] [--status S] ...")
-    o = kv_opts(args[2:], ("stats", "status", "reason", "started", "ended", "verify"))
-    with open(args[0]) as f:
-        p = json.load(f)
-    reps = read_jsonl(args[1])
-    status = o.get("status", "ok")
+def merge_stats(all_stats):
+    out = {}
+    for s in all_stats:
+        for k, v in (s or {}).items():
+            if k in ADDITIVE and isinstance(v, (int, float)) and not isinstance(v, bool):
+                out[k] = out.get(k, 0) + v
+            else:
+                out[k] = v
+    if isinstance(out.get("pipe_slots"), (int, float)) and out.get("pipe_slots"):
+        out["bytes_per_slot"] = out.get("bytes_spliced", 0) / out["pipe_slots"]
+    return out
+
+
+def spec_of(rec, run, ms):
+    """The point's record without its figures: the expanded matrix record, the run's
+    fields and the settings the measurements used (was bench/run's jq)."""
+    last = ms[-1] if ms else {}
+    psize = last.get("psize") or rec["size"]
+    p = {k: rec.get(k, "") for k in ("point", "index", "program", "mode", "source", "path", "bs",
+                                      "numjobs", "ioengine", "iodepth", "direct", "threads",
+                                      "privilege", "pipe_max_size", "verify", "gro", "replica",
+                                      "group", "rounds")}
+    for a in rec.get("own_axes") or {}:
+        p[a] = rec.get(a, "")
+    for a in ("pipes", "pipe_size"):  # points.csv's fixed columns ("" where not an axis)
+        p.setdefault(a, rec.get(a, ""))
+    p["own_axes"] = rec.get("own_axes") or {}
+    p.update({"run_id": run.get("run_id", ""), "env": run.get("env", ""),
+              "kernel": run.get("kernel", ""), "variant": run.get("variant", ""),
+              "verify_seed": rec["seed"], "verify_granule": rec["granule"],
+              "size_scale": last.get("size_scale", 1), "cpu_method": run.get("cpu_method", ""),
+              "cpu_softirq_in_parts": run.get("softirq_in_parts", 0),
+              "baseline_gbps": run.get("baseline_gbps", ""), "round_order": rec.get("order", "")})
+    cost = bool(run.get("cost"))
+    p["settings"] = {
+        "size_per_job": psize, "size_asked": rec["size"], "runtime_s": rec["runtime"],
+        "time_based": rec["direct"] == 1 and not cost and (rec["runtime"] > 0 or rec["min_seconds"] > 0),
+        "rounds": rec["rounds"], "order": rec.get("order", ""), "cv_target": rec["cv_target"],
+        "min_seconds": rec["min_seconds"], "warmup": rec["warmup"], "max_read": rec["max_read"],
+        "readahead": rec["readahead"], "file_size": psize * rec["numjobs"], "seed": rec["seed"],
+        "granule": rec["granule"], "daemon_args": run.get("daemon_args", ""),
+        "enable_uring": next((m.get("uring_before") for m in ms if m.get("uring_before")), ""),
+        "measurement": "one daemon start per measurement (warm-up, one timed repeat, "
+                       "verification), the group's points interleaved round by round"}
+    return p
+
+
+def aggregate(rec, run, ms):
+    """A point from its measurements (one per round, bench/run's measurements.jsonl)."""
+    ms = sorted(ms, key=lambda m: m.get("round", 0))
+    p = spec_of(rec, run, ms)
+    status, reason = "ok", ""
+    for m in ms:
+        if m.get("status") == "skipped":
+            status, reason = "skipped", m.get("reason", "")
+            break
+    if status == "ok":
+        for m in ms:
+            if m.get("status") == "failed":
+                status, reason = "failed", "round %s: %s" % (m.get("round"), m.get("reason", ""))
+                break
+    if status == "ok":
+        notes = sorted({m.get("reason") for m in ms if m.get("reason")})
+        reason = "; ".join(notes)
+    reps = []
+    for m in ms:
+        if isinstance(m.get("rep"), dict):
+            reps.append(dict(m["rep"], round=m.get("round"), position=m.get("position"),
+                             started=m.get("started", "")))
     p["status"] = status
-    p["reason"] = o.get("reason", "").replace(",", ";").replace("\n", " ").strip()
-    p["started"] = o.get("started", "")
-    p["ended"] = o.get("ended", "")
+    p["reason"] = reason.replace(",", ";").replace("\n", " ").strip()
+    p["started"] = ms[0].get("started", "") if ms else ""
+    p["ended"] = ms[-1].get("ended", "") if ms else ""
     p["runs"] = reps
     p["repeats"] = len(reps)
-    stats = {}
-    if o.get("stats"):
-        try:
-            with open(o["stats"]) as f:
-                stats = json.load(f)
-        except (OSError, ValueError):
-            stats = {}
+    stats = merge_stats([m.get("stats") for m in ms])
     p["daemon_stats"] = stats
     for k in ("bytes_spliced", "bytes_copied", "fallbacks") + COUNTERS:
         p[k] = stats.get(k, "")
@@ -531,17 +691,30 @@ def cmd_point(args):
     nbytes = stats.get("bytes")
     p["spliced_share"] = (stats.get("bytes_spliced", 0) / nbytes
                           if isinstance(nbytes, (int, float)) and nbytes > 0 else "")
-    # the verification pass
-    ver = {}
-    if o.get("verify"):
-        try:
-            with open(o["verify"]) as f:
-                ver = json.load(f)
-        except (OSError, ValueError):
-            ver = {}
-    for k in ("verify_bytes", "verify_status", "verify_first_bad_offset", "verify_s"):
-        p[k] = ver.get(k, "")
-    p["verify_detail"] = {k: ver.get(k, "") for k in ("tool", "message")}
+    # the verification passes (one per measurement): all must pass
+    vers = [m.get("verify") or {} for m in ms if (m.get("verify") or {}).get("verify_status")]
+    bad = next((v for v in vers if v.get("verify_status") != "ok"), None)
+    v0 = bad or (vers[-1] if vers else {})
+    p["verify_status"] = v0.get("verify_status", "")
+    p["verify_first_bad_offset"] = v0.get("verify_first_bad_offset", "")
+    p["verify_bytes"] = sum(v.get("verify_bytes") or 0 for v in vers) if vers else ""
+    vs = [v.get("verify_s") for v in vers if isinstance(v.get("verify_s"), (int, float))]
+    p["verify_s"] = sum(vs) if vs else ""
+    p["verify_detail"] = {k: v0.get(k, "") for k in ("tool", "message")}
+    p["verify_detail"]["passes"] = len(vers)
+    cw = [dict(w, repeat=i, round=m.get("round")) for i, (m, w) in enumerate(
+        ((m, w) for m in ms for w in (m.get("costwin") or [])), 1)]
+    if cw:
+        p["cost_windows"] = cw
+    nw = next((m["netwin"] for m in ms if m.get("netwin")), None)
+    if nw:
+        p["cost_net_windows"] = nw
+    figures(p, reps)
+    return p
+
+
+def figures(p, reps):
+    """The point's figures over its rounds (medians; CPU per GB over all rounds)."""
     for k in ("gbps_median", "gbps_min", "gbps_max", "gbps_stdev", "gbps_cv", "lat_p50_us",
               "lat_p99_us", "window_s"):
         p[k] = ""
@@ -550,6 +723,7 @@ def cmd_point(args):
              "kthreads", "softirq", "parts", "total", "rest", "capacity"}
     for c in names:
         p["cpu_%s_s_per_gb" % c] = ""
+    status = p["status"]
     if status == "ok" and reps:
         s = spread([r["gbps"] for r in reps])
         p["gbps_values"] = [r["gbps"] for r in reps]
@@ -572,8 +746,117 @@ def cmd_point(args):
         p["ctxt_per_gb"] = tot["ctxt"] / gb if gb else ""
     elif status == "ok":
         p["status"] = "failed"
-        p["reason"] = p["reason"] or "no repeat completed"
-    print(json.dumps(p, sort_keys=True))
+        p["reason"] = p["reason"] or "no round completed"
+
+
+def cmd_point(args):
+    if len(args) != 3:
+        die("usage: sbrun.py point RECORD.json MEASUREMENTS.jsonl RUN.json")
+    try:
+        with open(args[0]) as f:
+            rec = json.load(f)
+        with open(args[2]) as f:
+            run = json.load(f)
+    except (OSError, ValueError) as e:
+        die("cannot read the point's files: %s" % e)
+    ms = [m for m in read_jsonl(args[1]) if m.get("point") == rec["point"]]
+    # a measurement redone after --resume: the later line wins
+    by_round = {}
+    for m in ms:
+        by_round[m.get("round")] = m
+    print(json.dumps(aggregate(rec, run, list(by_round.values())), sort_keys=True))
+
+
+# ---------------------------------------------------------------- meta.json
+
+def _first_line(cmd):
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+        return ((r.stdout or r.stderr).splitlines() or [""])[0].strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def _num(v):
+    try:
+        x = float(v)
+        return x if math.isfinite(x) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def meta_of(state, plan, matrix_path, top, overrides):
+    """meta.json from the run's state (bench/run's KEY=VALUE pairs), the plan (the point
+    records) and what this machine says about itself (was bench/run's jq and probes)."""
+    import hashlib
+    with open(matrix_path, "rb") as f:
+        mbytes = f.read()
+    modes, programs = [], {}
+    for p in plan:
+        if p["mode"] not in modes:
+            modes.append(p["mode"])
+        if p.get("program") and p["mode"] not in programs.setdefault(p["program"], []):
+            programs[p["program"]].append(p["mode"])
+    cpu_model, mem_kib = "", None
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu_model = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), "")
+        with open("/proc/meminfo") as f:
+            mem_kib = next((int(ln.split()[1]) for ln in f if ln.startswith("MemTotal")), None)
+    except (OSError, ValueError):
+        pass
+    git = lambda *a: subprocess.run(["git", "-C", top] + list(a), capture_output=True, text=True)
+    try:
+        commit = git("rev-parse", "HEAD").stdout.strip() or "unknown"
+        dirty = bool(git("status", "--porcelain").stdout.strip())
+    except OSError:
+        commit, dirty = "unknown", False
+    st = state
+    m = {"run_id": st.get("run_id", ""), "matrix": os.path.basename(matrix_path),
+         "matrix_file": matrix_path, "matrix_sha256": hashlib.sha256(mbytes).hexdigest(),
+         "matrix_text": mbytes.decode("utf-8", "replace"), "kernel": st.get("kernel", ""),
+         "fuse_out_splices": st.get("fuse_out_splices", ""), "probe": st.get("probe", ""),
+         "variant": st.get("variant", ""), "env": st.get("env", ""), "cpu_model": cpu_model,
+         "cores": len(os.sched_getaffinity(0)), "mem_kib": mem_kib,
+         "versions": {"libfuse": _first_line(["pkg-config", "--modversion", "fuse3"]),
+                      "fio": _first_line(["fio", "--version"]),
+                      "iperf3": _first_line(["iperf3", "--version"]),
+                      "qemu": _first_line(["qemu-system-x86_64", "--version"]),
+                      "gcc": _first_line(["gcc", "-dumpfullversion"])},
+         "git_commit": commit, "git_dirty": dirty, "start": st.get("start", ""),
+         "end": st.get("end", ""), "complete": st.get("complete") == "true",
+         "limits": {"tmpfs_read_gbps": _num(st.get("tmpfs_read_gbps")),
+                    "dd_zero_null_gbps": _num(st.get("dd_zero_null_gbps"))},
+         "clk_tck": int(st.get("clk_tck") or 100), "baseline": st.get("baseline", ""),
+         "line_rate_gbps": 12.5, "daemon_args": st.get("daemon_args", ""),
+         "cpu_method": st.get("cpu_method", ""),
+         "cpu_softirq_in_parts": int(st.get("cpu_softirq_in_parts") or 0),
+         "modes": modes, "programs": programs, "rounds": plan[0]["rounds"] if plan else None,
+         "round_order": plan[0].get("order", "") if plan else "", "overrides": list(overrides)}
+    if st.get("cost") == "1":
+        # what was done, never a figure this run did not measure
+        m["cost"] = {"plugin": "sbcost (kernel/cost), kernel/vm --cost: one vCPU, single-threaded TCG, icount",
+                     "method": "per round two sbcost windows: the measured fio run (SIZE per job) and a short "
+                               "one before it (SIZE/4 rounded down to bs, at least bs); each window opens in "
+                               "the first job exec_prerun and closes in the last job exec_postrun; cost = "
+                               "(big - small) / (io_bytes big - io_bytes small); median over rounds"}
+    return m
+
+
+def cmd_meta(args):
+    """meta PLAN.jsonl MATRIX TOP KEY=VALUE... [-- OVERRIDE...]"""
+    if len(args) < 3:
+        die("usage: sbrun.py meta PLAN.jsonl MATRIX TOP KEY=VALUE... [-- OVERRIDE...]")
+    rest = args[3:]
+    over = rest[rest.index("--") + 1:] if "--" in rest else []
+    kv = rest[:rest.index("--")] if "--" in rest else rest
+    state = {}
+    for a in kv:
+        k, sep, v = a.partition("=")
+        if not sep:
+            die("meta: '%s' is not KEY=VALUE" % a)
+        state[k] = v
+    print(json.dumps(meta_of(state, read_jsonl(args[0]), args[1], args[2], over), indent=1))
 
 
 def main():
@@ -583,7 +866,7 @@ def main():
         sys.stdout.write(__doc__)
         sys.exit(0 if len(sys.argv) >= 2 else 2)
     cmds = {"modes": cmd_modes, "expand": cmd_expand, "repeat": cmd_repeat,
-            "enough": cmd_enough, "point": cmd_point}
+            "point": cmd_point, "meta": cmd_meta}
     if sys.argv[1] not in cmds:
         die("unknown subcommand '%s' (see --help)" % sys.argv[1])
     cmds[sys.argv[1]](sys.argv[2:])

@@ -61,6 +61,11 @@ def csv_text(points):
     opt = [c for c in OPTIONAL_COLUMNS
            if any(not isinstance(p.get(c), (dict, list)) and c in p for p in points)]
     cols = CSV_COLUMNS + opt
+    # a mode's own axes (from its --list options) that no fixed column names yet
+    for p in points:
+        for a in (p.get("own_axes") or {}):
+            if a not in cols:
+                cols.append(a)
     lines = [",".join(cols + ["%s_%s" % c for c in extra])]
     for p in points:
         row = [fmt(p.get(c, "")) for c in cols]
@@ -86,7 +91,8 @@ def compare_pair(a, b, target, emulated, copy_modes):
            "n_b": b.get("repeats") or 0, "label_a": R.mode_label(a, copy_modes),
            "label_b": R.mode_label(b, copy_modes), "axes": "", "gbps_a": "", "gbps_b": "",
            "gbps_delta_pct": "", "gbps_verdict": "", "gbps_why": "", "cpu_a": "", "cpu_b": "",
-           "cpu_delta_pct": "", "cpu_verdict": "", "reason": ""}
+           "cpu_delta_pct": "", "cpu_verdict": "", "reason": "", "pairs": "", "gbps_ratio": "",
+           "gbps_ratio_lo": "", "gbps_ratio_hi": "", "cpu_ratio": "", "cpu_why": ""}
     for k, _ in COST_KEYS:
         row.update({k + "_a": "", k + "_b": "", k + "_verdict": "", k + "_why": ""})
     if not ok:
@@ -97,11 +103,17 @@ def compare_pair(a, b, target, emulated, copy_modes):
     if emulated:
         row["gbps_verdict"], row["gbps_why"] = "", "emulated (TCG): not ranked by time"
     else:
-        row["gbps_verdict"], row["gbps_why"] = R.verdict(a, b, target, True)
+        d = R.paired(a, b, "gbps", True)  # the one rule (bench/sbverdict.py)
+        row.update(gbps_verdict=d["verdict"], gbps_why=d["reason"], pairs=d["n"],
+                   gbps_ratio=d["median"] if d["median"] is not None else "",
+                   gbps_ratio_lo=d["lo"] if d["lo"] is not None else "",
+                   gbps_ratio_hi=d["hi"] if d["hi"] is not None else "")
         ca, cb = R.cpu_mode_cost(a), R.cpu_mode_cost(b)
         if ca is not None and cb is not None:
             row.update(cpu_a=ca, cpu_b=cb, cpu_delta_pct=_pct(ca, cb))
-            row["cpu_verdict"], _ = R.spread_verdict(spread(R.run_cpu_values(a)), spread(R.run_cpu_values(b)), target, False)
+            c = R.paired(a, b, "cpu", False)
+            row.update(cpu_verdict=c["verdict"], cpu_why=c["reason"],
+                       cpu_ratio=c["median"] if c["median"] is not None else "")
     for (k, name), (_, get) in zip(COST_KEYS, R.COST_METRICS):
         va, vb = get(a), get(b)
         if va is not None and vb is not None:
@@ -115,7 +127,8 @@ COST_KEYS = [("cost_moved", "bytes moved per byte delivered"),
 CMP_COLS = (["point", "status_a", "status_b", "n_a", "n_b", "gbps_a", "gbps_b", "gbps_delta_pct",
              "gbps_verdict", "cpu_a", "cpu_b", "cpu_delta_pct", "cpu_verdict", "reason",
              "label_a", "label_b", "axes", "gbps_why"]
-            + [k + s for k, _ in COST_KEYS for s in ("_a", "_b", "_verdict", "_why")])
+            + [k + s for k, _ in COST_KEYS for s in ("_a", "_b", "_verdict", "_why")]
+            + ["pairs", "gbps_ratio", "gbps_ratio_lo", "gbps_ratio_hi", "cpu_ratio", "cpu_why"])
 
 
 def sentence(r, emulated, base_name="A", new_name="B"):
@@ -134,12 +147,16 @@ def sentence(r, emulated, base_name="A", new_name="B"):
             return "%s: no cost figures, and emulated (TCG) timings rank nothing." % head
         return "%s: %s." % (head, "; ".join(parts))
     why = " (%s)" % r["gbps_why"] if r["gbps_why"] else ""
-    s = "%s: %.3f vs %.3f GB/s (%.2fx, %+.1f %%): %s%s" % (
-        head, r["gbps_b"], r["gbps_a"], r["gbps_b"] / r["gbps_a"] if r["gbps_a"] else float("nan"),
-        r["gbps_delta_pct"] if r["gbps_delta_pct"] != "" else 0, r["gbps_verdict"], why)
+    if r["gbps_ratio"] != "":
+        iv = (", interval %.2f-%.2f" % (r["gbps_ratio_lo"], r["gbps_ratio_hi"])) if r["gbps_ratio_lo"] != "" else ""
+        ratio = "median ratio %.2fx over %d paired rounds%s" % (r["gbps_ratio"], r["pairs"], iv)
+    else:
+        ratio = "no paired rounds"
+    s = "%s: %.3f vs %.3f GB/s (%s): %s%s" % (head, r["gbps_b"], r["gbps_a"], ratio, r["gbps_verdict"], why)
     if r["cpu_a"] != "":
         s += "; CPU %.3f vs %.3f s/GB (daemon, server, fio, softirq, kernel threads)%s" % (
-            r["cpu_b"], r["cpu_a"], (": " + r["cpu_verdict"]) if r["cpu_verdict"] else "")
+            r["cpu_b"], r["cpu_a"], (": " + r["cpu_verdict"] + (" (%s)" % r["cpu_why"] if r["cpu_why"] else ""))
+            if r["cpu_verdict"] else "")
     return s + "; ".join([""] + parts) + "."
 
 
@@ -218,9 +235,12 @@ def cmd_compare(a):
               "delivered, lower is better); GB/s columns are emulated timings and rank nothing")
         print("# " + R.COST_RULE + " (cv_target %g)" % target)
     else:
-        print("# GB/s = median over repeats (1e9 B/s); CPU = the mode's own CPU s/GB "
+        print("# GB/s = median over rounds (1e9 B/s); CPU = the mode's own CPU s/GB "
               "(rest of machine left out)")
-    print("# " + R.RULE + "; beyond noise: better/worse (cv_target %g)" % target)
+        print("# rule: " + R.RULE)
+        if not a.by:
+            print("# two sets: round i of A is paired with round i of B (the same place in the "
+                  "turning order when both ran the same matrix)")
     w = max([len(r["point"]) for r in rows] + [5])
     gl = "emul. GB/s" if emulated else "GB/s"
     print("%-*s %10s %10s %8s %-12s %8s %8s %-12s" % (w, "point", gl + " A", gl + " B", "delta%", "verdict",

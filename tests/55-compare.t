@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# bench/compare verdicts on known inputs: better, worse, within noise (overlapping
-# ranges, n < 3, CV over the matrix's cv_target), a fallen-back point labelled with
-# its reason, every sentence naming the axes, and TCG sets ranked by cost only.
+# bench/compare verdicts on known inputs, by the paired rule (bench/sbverdict.py): better,
+# worse, within noise (n < 3, high CV, an interval reaching into the band), a drift both
+# sides share cancelling, A/A, a fallen-back point labelled with its reason, every sentence
+# naming the axes, and TCG sets never compared by time (cost only).
 . "$(dirname "$0")/lib.sh"
 T_NAME=compare
 _require_cmd python3 awk
@@ -9,29 +10,51 @@ _require_cmd python3 awk
 CMP=$T_TOP/bench/compare
 A=$T_TMP/a B=$T_TMP/b TA=$T_TMP/tcg-a TB=$T_TMP/tcg-b
 mkdir -p "$A" "$B" "$TA" "$TB"
-H=status,env,mode,source,path,bs,numjobs,direct,repeats,gbps_median,gbps_min,gbps_max,gbps_stdev,gbps_cv,bytes_spliced,bytes_copied,fallbacks,fallback_grow,reason
+export PYTHONDONTWRITEBYTECODE=1
 
-# A and B: the same five points; bs names the case.
-#   4K better, 8K worse, 16K overlapping, 32K n=2 on B, 64K CV 0.2 on B, 1M splice fell back on B.
-cat >"$A/points.csv" <<EOF
-$H
-ok,native,copy,mem,mem,4096,1,1,5,1.00,0.98,1.02,0.01,0.01,0,100,0,,
-ok,native,copy,mem,mem,8192,1,1,5,2.00,1.97,2.03,0.02,0.01,0,100,0,,
-ok,native,copy,mem,mem,16384,1,1,5,3.00,2.90,3.10,0.05,0.017,0,100,0,,
-ok,native,copy,mem,mem,32768,1,1,5,3.00,2.97,3.03,0.02,0.007,0,100,0,,
-ok,native,copy,mem,mem,65536,1,1,5,3.00,2.97,3.03,0.02,0.007,0,100,0,,
-ok,native,splice,mem,mem,1048576,1,1,5,4.00,3.96,4.04,0.02,0.005,1000,0,0,0,
-EOF
-cat >"$B/points.csv" <<EOF
-$H
-ok,native,copy,mem,mem,4096,1,1,5,1.50,1.48,1.52,0.01,0.007,0,100,0,,
-ok,native,copy,mem,mem,8192,1,1,5,1.50,1.48,1.52,0.01,0.007,0,100,0,,
-ok,native,copy,mem,mem,16384,1,1,5,3.05,2.95,3.15,0.05,0.016,0,100,0,,
-ok,native,copy,mem,mem,32768,1,1,2,4.00,3.99,4.01,0.01,0.003,0,100,0,,
-ok,native,copy,mem,mem,65536,1,1,5,4.50,4.00,5.00,0.9,0.2,0,100,0,,
-ok,native,splice,mem,mem,1048576,1,1,5,3.00,2.97,3.03,0.01,0.003,20,980,9,9,
-EOF
-echo '{"env":"native","matrix_text":"cv_target = 0.05\n"}' >"$A/meta.json"
+# mkset DIR: points.jsonl (per-round GB/s and CPU, as bench/run writes them) from lines
+# "MODE BS GBPS,GBPS,... [SPLICED COPIED FALLBACKS GROW]" on stdin, then points.csv by
+# bench/sbstat.py csv.  CPU s/GB of a round = 1 / GB/s (so a faster round costs less).
+mkset() {
+	python3 -c '
+import json, statistics, sys
+out = []
+for i, line in enumerate(sys.stdin.read().strip().splitlines(), 1):
+    w = line.split()
+    mode, bs, vals = w[0], int(w[1]), [float(x) for x in w[2].split(",")]
+    spl, cop, fb, grow = [int(x) for x in w[3:7]] if len(w) > 3 else (0, 100, 0, 0)
+    runs = [{"round": r, "position": 1 + (r + i) % 2, "gbps": g, "io_bytes": int(g * 1e9),
+             "cpu_s": {"parts": 1.0, "cores": 2}} for r, g in enumerate(vals, 1)]
+    m = statistics.median(vals)
+    sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
+    out.append({"point": "%s/mem/bs=%d/nj=1/psync/qd=1/direct=1/t=1" % (mode, bs), "status": "ok",
+                "env": "native", "mode": mode, "source": "mem", "path": "mem", "bs": bs, "numjobs": 1,
+                "ioengine": "psync", "iodepth": 1, "direct": 1, "threads": 1, "privilege": "root",
+                "repeats": len(vals), "runs": runs, "gbps_median": m, "gbps_min": min(vals),
+                "gbps_max": max(vals), "gbps_stdev": sd, "gbps_cv": sd / statistics.mean(vals),
+                "cpu_parts_s_per_gb": statistics.median(1 / g for g in vals), "cpu_daemon_usr_s_per_gb": 0.5, "cpu_daemon_sys_s_per_gb": 0.1,
+                "bytes_spliced": spl, "bytes_copied": cop, "fallbacks": fb, "fallback_grow": grow, "reason": ""})
+with open(sys.argv[1] + "/points.jsonl", "w") as f:
+    for p in out:
+        f.write(json.dumps(p) + "\n")
+' "$1" || return 1
+	python3 "$T_TOP/bench/sbstat.py" csv "$1/points.jsonl" >"$1/points.csv"
+}
+# B against A, five rounds each, bs names the case:
+#   4K better in every round, 8K worse, 16K ratios straddling 1, 32K n=2 on B, 64K high CV
+#   (0.6x-2.0x), 128K a drift both sides share (ratio 1 every round), 256K 10 % better in
+#   every round under that drift (each side's own range 1-5 GB/s: no unpaired rule sees it),
+#   1M splice fell back on B (and is slower: worse)
+printf '%s\n' "copy 4096 1.0,1.02,0.98,1.0,1.01" "copy 8192 2.0,2.03,1.97,2.0,2.01" \
+	"copy 16384 3.0,3.0,3.0,3.0,3.0" "copy 32768 3.0,3.0,3.0,3.0,3.0" "copy 65536 3.0,3.0,3.0,3.0,3.0" \
+	"copy 131072 5,4,3,2,1" "copy 262144 5,4,3,2,1" "splice 1048576 4.0,4.02,3.98,4.0,4.01 1000 0 0 0" |
+	mkset "$A" || t_fail mkset.A
+printf '%s\n' "copy 4096 1.5,1.52,1.48,1.5,1.51" "copy 8192 1.5,1.52,1.48,1.5,1.51" \
+	"copy 16384 2.7,3.3,3.0,3.6,2.85" "copy 32768 4.0,4.01" "copy 65536 1.8,6.0,3.9,4.2,5.1" \
+	"copy 131072 5.05,3.95,3.02,2.01,0.99" "copy 262144 5.5,4.4,3.3,2.2,1.1" \
+	"splice 1048576 3.0,3.02,2.98,3.0,3.01 20 980 9 9" |
+	mkset "$B" || t_fail mkset.B
+echo '{"env":"native"}' >"$A/meta.json"
 cp "$A/meta.json" "$B/meta.json"
 
 out=$("$CMP" "$A" "$B" --csv "$T_TMP/ab.csv" 2>&1)
@@ -41,41 +64,53 @@ t_log "$(echo "$out" | grep -v '^copy\|^splice' | head -n 3)"
 # verdict BS: the gbps_verdict of the CSV row at that bs (columns by name).
 verdict() {
 	awk -F, -v bs="$1" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-		$c["point"] ~ ("bs=" bs) && $c["point"] !~ ("bs=" bs "[0-9]") { print $c["gbps_verdict"] "|" $c["gbps_why"] }' "$T_TMP/ab.csv"
+		$c["point"] ~ ("bs=" bs "/") { print $c["gbps_verdict"] "|" $c["gbps_why"] }' "$T_TMP/ab.csv"
 }
 check() { # NAME BS EXPECTED-VERDICT [WHY-SUBSTRING]
 	local got
 	got=$(verdict "$2")
 	[ "${got%%|*}" = "$3" ] && [[ "${got#*|}" == *"${4:-}"* ]] && t_pass "$1" || t_fail "$1" "got '$got', want '$3' ${4:+($4)}"
 }
-check "B better: ranges apart, > 2 stdev, n >= 3, CV under target" 4K better
-check "B worse" 8K worse
-check "overlapping ranges: within noise" 16K "within noise" "ranges overlap"
-check "n=2 on one side: within noise, says n" 32K "within noise" "n=2 < 3"
-check "CV 0.2 over cv_target 0.05: within noise, says CV" 64K "within noise" "CV 0.200 >= target 0.05"
-check "fallen-back point still ranked by its figures" 1M worse
+check "B better in every round: better" 4096 better
+check "B worse in every round: worse" 8192 worse
+check "ratios straddling 1: within noise, the interval reaches into the band" 16384 "within noise" "reaches into"
+check "n=2 on one side: within noise, says n" 32768 "within noise" "n = 2 < 3"
+check "high CV (0.6x-2.0x): within noise" 65536 "within noise" "interval"
+check "a drift both sides share cancels: within noise" 131072 "within noise"
+check "10 % better in every round under a shared drift: better (paired)" 262144 better
+check "fallen-back point still ranked by its figures" 1048576 worse
 sent=$(echo "$out" | grep -F "splice (copied 98 %, pipe could not grow) against splice at")
 [ -n "$sent" ] && t_pass "the fallen-back point says so in the sentence, with its reason" ||
 	t_fail "fallback label" "$(echo "$out" | grep '^splice' | head -n1)"
 t_check "every sentence names the axes (source, bs, numjobs, direct)" bash -c \
-	"[ \$(echo \"\$1\" | sed -n '/^# Verdicts/,\$p' | grep -c ' at mem, bs=[0-9]*[KM], numjobs=1, direct=1') -eq 6 ]" _ "$out"
-t_check "the rule is printed (n >= 3, cv_target from the matrix)" bash -c \
-	"echo \"\$1\" | grep -q 'n >= 3 repeats and CV under the matrix.s cv_target' && echo \"\$1\" | grep -q 'cv_target 0.05'" _ "$out"
-# a stricter target from the matrix text turns 'better' into 'within noise'
-echo '{"env":"native","matrix_text":"cv_target = 0.005\n"}' >"$B/meta.json"
-"$CMP" "$A" "$B" --csv "$T_TMP/ab.csv" >/dev/null 2>&1
-check "cv_target read from the matrix (0.005): the 4K point is within noise" 4K "within noise" "CV"
-cp "$A/meta.json" "$B/meta.json"
+	"[ \$(echo \"\$1\" | sed -n '/^# Verdicts/,\$p' | grep -c ' at mem, bs=[0-9]*[KM], numjobs=1, psync, iodepth=1, direct=1') -eq 8 ]" _ "$out"
+t_check "every sentence gives the median ratio and its paired rounds" bash -c \
+	"echo \"\$1\" | grep -F 'copy against copy at mem, bs=4K' | grep -qF 'median ratio 1.50x over 5 paired rounds, interval 1.49-1.51'" _ "$out"
+rule=$(cd "$T_TOP/bench" && python3 -c 'import sbverdict; print(sbverdict.rule_text())')
+t_check "the rule is printed, the text generated by bench/sbverdict.py" bash -c \
+	"echo \"\$1\" | grep -qF \"# rule: \$2\" && echo \"\$2\" | grep -q '+-5 %' && echo \"\$2\" | grep -q '90 %'" _ "$out" "$rule"
+t_check "CPU judged by the same rule (lower is better: B's faster rounds cost less)" bash -c \
+	"awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[\$i] = i; next } \$c[\"point\"] ~ /bs=4096\\// { print \$c[\"cpu_verdict\"] }' '$T_TMP/ab.csv' | grep -qx better"
+
+# A/A: a set against itself: within noise everywhere
+"$CMP" "$A" "$A" --csv "$T_TMP/aa.csv" >/dev/null 2>&1
+n=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } $c["gbps_verdict"] != "within noise" { n++ } END { print n + 0 }' "$T_TMP/aa.csv")
+[ "$n" = 0 ] && t_pass "A/A: every comparison of a set with itself is within noise" || t_fail "A/A" "$n verdicts"
+
+# a set run under TCG is never compared by time, even when its rounds would say so
+cp -r "$B" "$T_TMP/b-tcg"
+echo '{"env":"tcg"}' >"$T_TMP/b-tcg/meta.json"
+"$CMP" "$A" "$T_TMP/b-tcg" --csv "$T_TMP/atcg.csv" >/dev/null 2>&1
+t_check "a TCG side: no GB/s or CPU verdict at all" bash -c "awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[\$i] = i; next } \$c[\"gbps_verdict\"] != \"\" || \$c[\"cpu_verdict\"] != \"\" { bad = 1 } END { exit bad }' '$T_TMP/atcg.csv'"
 
 # --by mode within one set: verdicts against the base mode, axes named
-cat >>"$A/points.csv" <<EOF
-ok,native,copy,mem,mem,1048576,1,1,5,3.00,2.97,3.03,0.02,0.007,0,100,0,,
-EOF
+printf '%s\n' "copy 1048576 3.0,3.02,2.98,3.0,3.01" "splice 1048576 4.0,4.02,3.98,4.0,4.01 1000 0 0 0" | mkset "$A"
 out=$("$CMP" "$A" --by mode --base copy --csv "$T_TMP/by.csv" 2>&1)
-echo "$out" | grep -qF "splice against copy at mem, bs=1M, numjobs=1, direct=1: 4.000 vs 3.000 GB/s (1.33x, +33.3 %): better" &&
+echo "$out" | grep -qF "splice against copy at mem, bs=1M, numjobs=1, psync, iodepth=1, direct=1, threads=1, privilege=root: 4.000 vs 3.000 GB/s (median ratio 1.33x over 5 paired rounds, interval 1.33-1.34): better" &&
 	t_pass "--by mode: splice against copy, better, axes named" || t_fail "--by mode" "$(echo "$out" | tail -n 3)"
 
 # TCG: verdicts are cost ratios, never timings
+H=status,env,mode,source,path,bs,numjobs,direct,repeats,gbps_median,gbps_min,gbps_max,gbps_stdev,gbps_cv,bytes_spliced,bytes_copied,fallbacks,fallback_grow,reason
 HT=$H,cost_bytes_moved_per_byte,cost_instr_per_byte_kernel,cost_repeats
 cat >"$TA/points.csv" <<EOF
 $HT

@@ -1,0 +1,117 @@
+"""bench/sbverdict.py on known inputs: the one verdict rule (paired rounds, an interval
+for the median ratio, a threshold)."""
+import os
+import random
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+import sbverdict as V  # noqa: E402
+import sbrun  # noqa: E402
+
+
+class Interval(unittest.TestCase):
+    def test_known_order_statistics(self):
+        # n = 5: only min..max reaches 90 % (1 - 2/32 = 0.9375)
+        self.assertEqual(V.median_interval([5, 1, 4, 2, 3]), (1, 5, 1 - 2 / 32))
+        # n = 20: x(6)..x(15), coverage 1 - 2 P(Bin(20, 1/2) <= 5) = 0.9586...
+        lo, hi, cov = V.median_interval(list(range(20)))
+        self.assertEqual((lo, hi), (5, 14))
+        self.assertAlmostEqual(cov, 1 - 2 * 21700 / 2 ** 20, places=12)
+        # n = 4 cannot reach 90 % (min..max covers 0.875)
+        self.assertIsNone(V.median_interval([1, 2, 3, 4]))
+        self.assertEqual(V.rounds_needed(), 5)
+
+    def test_deterministic(self):
+        xs = [random.Random(7).uniform(0.8, 1.2) for _ in range(9)]
+        self.assertEqual(V.paired_verdict(xs), V.paired_verdict(list(xs)))
+        self.assertEqual(V.paired_verdict(xs), V.paired_verdict(list(reversed(xs))))
+
+
+class Verdicts(unittest.TestCase):
+    def test_too_few_rounds(self):
+        d = V.paired_verdict([1.5, 1.6])
+        self.assertEqual(d["verdict"], "within noise")
+        self.assertIn("n = 2 < 3", d["reason"])
+        d = V.paired_verdict([1.5, 1.6, 1.7, 1.55])
+        self.assertEqual(d["verdict"], "within noise")
+        self.assertIn("too few rounds", d["reason"])
+
+    def test_better_worse_and_direction(self):
+        up = [1.20, 1.25, 1.18, 1.22, 1.30]
+        self.assertEqual(V.paired_verdict(up)["verdict"], "better")
+        self.assertEqual(V.paired_verdict(up, higher_is_better=False)["verdict"], "worse")
+        down = [1 / x for x in up]
+        self.assertEqual(V.paired_verdict(down)["verdict"], "worse")
+        self.assertEqual(V.paired_verdict(down, higher_is_better=False)["verdict"], "better")
+
+    def test_threshold(self):
+        # every ratio 3-4 % up: consistent, but inside the +-5 % band
+        d = V.paired_verdict([1.03, 1.04, 1.035, 1.03, 1.04])
+        self.assertEqual(d["verdict"], "within noise")
+        self.assertIn("reaches into", d["reason"])
+        self.assertEqual(V.paired_verdict([1.03, 1.04, 1.035, 1.03, 1.04], threshold=0.02)["verdict"], "better")
+
+    def test_high_cv(self):
+        # a 20 % median gain, but rounds from 0.7x to 1.9x: the interval spans the band
+        d = V.paired_verdict([0.7, 1.9, 1.2, 1.25, 1.1, 0.9, 1.6])
+        self.assertEqual(d["verdict"], "within noise")
+        self.assertLess(d["lo"], 1.05)
+
+    def test_a_a(self):
+        """The same configuration twice, 20 comparisons of 5 rounds each, with 30 % noise
+        and a first-position bonus: at least 19 of 20 within noise."""
+        rng = random.Random(19)
+        calls = 0
+        for _ in range(20):
+            ratios = []
+            for r in range(5):
+                a = rng.lognormvariate(0, 0.3) * (1.25 if r % 2 == 0 else 1.0)
+                b = rng.lognormvariate(0, 0.3) * (1.25 if r % 2 == 1 else 1.0)
+                ratios.append(b / a)
+            calls += V.paired_verdict(ratios)["verdict"] != "within noise"
+        self.assertLessEqual(calls, 1)
+
+    def test_rule_text_from_parameters(self):
+        t = V.rule_text()
+        self.assertIn("+-5 %", t)
+        self.assertIn("90 %", t)
+        self.assertIn("it needs 5", t)
+        t = V.rule_text(threshold=0.1, confidence=0.95)
+        self.assertIn("+-10 %", t)
+        self.assertIn("95 %", t)
+        self.assertIn("it needs 6", t)
+
+    def test_paired_ratios(self):
+        self.assertEqual(V.paired_ratios({1: 2.0, 2: 4.0, 3: 1.0}, {1: 3.0, 3: 2.0, 4: 9.0}), [1.5, 2.0])
+
+
+class Drift(unittest.TestCase):
+    """A and B equally fast on a machine that slows down linearly over the run: the
+    rounds bench/run plans (expand --schedule: a group's points interleaved, the order
+    turning) cancel the drift in the per-round ratios; the mode-blocked order of the
+    old runner (all of A's repeats, then all of B's) calls B worse."""
+
+    def measure(self, order):
+        # order: [(point, round)] in run order; speed falls 4 % per measurement
+        return {(p, r): 10.0 * (1 - 0.04 * t) for t, (p, r) in enumerate(order)}
+
+    def test_rounds_cancel_drift(self):
+        pts = [{"point": "A", "group": "g", "rounds": 6, "order": "rotate"},
+               {"point": "B", "group": "g", "rounds": 6, "order": "rotate"}]
+        order = [(m["point"], m["round"]) for m in sbrun.schedule(pts)]
+        v = self.measure(order)
+        ratios = [v[("B", r)] / v[("A", r)] for r in range(1, 7)]
+        d = V.paired_verdict(ratios)
+        self.assertEqual(d["verdict"], "within noise", d)
+        self.assertAlmostEqual(d["median"], 1.0, delta=0.01)
+
+    def test_blocked_order_is_fooled(self):
+        order = [("A", r) for r in range(1, 7)] + [("B", r) for r in range(1, 7)]
+        v = self.measure(order)
+        d = V.paired_verdict([v[("B", r)] / v[("A", r)] for r in range(1, 7)])
+        self.assertEqual(d["verdict"], "worse")
+
+
+if __name__ == "__main__":
+    unittest.main()
