@@ -158,7 +158,8 @@ def write_set(name, env, variant, kernel, scale_of, sources, numjobs, cost=False
             "start": "2026-11-25T18:02:11Z", "end": "2026-11-25T18:41:53Z", "complete": True,
             "limits": {"tmpfs_read_gbps": 17.9 if env != "tcg" else 0.61, "dd_zero_null_gbps": 21.4 if env != "tcg" else 0.74},
             "clk_tck": 100, "baseline": "paths: " + ("loopback" if any(s.startswith("tcp") for s in sources) else "none"),
-            "line_rate_gbps": 12.5}
+            "line_rate_gbps": 12.5,
+            "modes": list(modes)}  # the modes in run order (plots take their order from here)
     with open(os.path.join(d, "meta.json"), "w") as f:
         json.dump(meta, f, indent=2)
         f.write("\n")
