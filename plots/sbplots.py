@@ -1138,21 +1138,17 @@ def headline_tables(rs):
 
 def headline_legend(rs):
     if rs.emulated:
-        return ("Emulated (TCG): each figure is a cost per byte delivered (lower is better), from the QEMU "
-                "plugin; nothing is ranked by time. bytes moved / B: bytes the CPU moved per byte delivered; "
-                "x network's own: that cost as a multiple of a plain TCP reader's on the same path; "
-                "instructions / B: kernel + user. ")
-    return ("GB/s: median over the repeats (10^9 B/s). "
-            "of iperf3: share of the path's iperf3 single-stream baseline; of 12.5 GB/s: share of 100G "
-            "line rate. ")
+        return ("Emulated (TCG): every figure is a cost per byte delivered from the QEMU plugin (lower is "
+                "better); nothing is ranked by time. x network's own: bytes moved as a multiple of a plain TCP "
+                "reader's on the same path. ")
+    return ("GB/s: median over the repeats (10^9 B/s); the shares are of the path's iperf3 single-stream "
+            "baseline and of 100G line rate. ")
 
 
 def marks_legend(base):
-    return (f"x {base}: the mode against the base mode at the same axes (the first splicefs mode that "
-            f"never spliced), with the noise rule's verdict: {MARK['better']} better, {MARK['worse']} worse, "
-            f"{MARK['within noise']} within noise, its reason in the numbered note (and on hover in "
-            f"report.html). spliced: the share of bytes a splicing mode spliced (the rest it copied; why in a "
-            "note). Block sizes largest first.")
+    return (f"x {base}: against {base} at the same axes, {MARK['better']} better, {MARK['worse']} worse, "
+            f"{MARK['within noise']} within noise (why: the numbered note; on hover in report.html). spliced: "
+            "the share of its bytes a splicing mode spliced. Largest block size first.")
 
 
 def fallbacks_hidden(r):
@@ -1275,33 +1271,54 @@ def cost_table(rs):
     return head, rows
 
 
-def reference_sentences(rs):
-    """splicefs's modes against the reference programs' (e.g. libfuse-ref), per bs."""
+def reference_tables(rs):
+    """splicefs's modes against the reference programs' (e.g. libfuse-ref): per path at its
+    smallest numjobs, per block size (largest first) and pair, B / A with the noise rule's
+    mark; bytes moved per byte under TCG.  Returns [{title, const, head, rows, notes}]."""
     pairs = R.reference_pairs(rs.programs, rs.modes)
     out = []
     if not pairs:
         return out
-    target = rs.cv_target
+    skip = {"mode", "source", "path", "direct", "bs"} | set(R.MODE_OWN_AXES)
+    axes = [a for a in rs.match_axes() if a not in skip]
+    name, get = R.COST_METRICS[0]
     for key, rows in rs.groups().items():
-        for axes, at, notes in kept_rows(rs, rows):
+        nj = min(r["numjobs"] for r in rows)
+        sel = [r for r in rows if r["numjobs"] == nj]
+        vary = [a for a in axes if a != "numjobs" and len({r.get(a) for r in sel}) > 1]
+        notes, trows = Notes(), []
+        unit = "bytes moved / B" if rs.emulated else "GB/s"
+        for bs in sorted({r["bs"] for r in sel}, reverse=True):
+            first = True
             for ours, ref in pairs:
-                if ours not in at or ref not in at:
-                    continue
-                a, b = at[ref], at[ours]
-                where = where_words(axes)
-                if rs.emulated:
-                    parts = []
-                    for name, get in R.COST_METRICS:
-                        if get(a) and get(b) is not None:
-                            vd, why = R.cost_verdict(a, b, name, get, target)
-                            parts.append(f"{name} {get(b):.3g} vs {get(a):.3g} ({get(b) / get(a):.2f}x, "
-                                         f"{vd}{': ' + why if why and vd == 'within noise' else ''})")
-                    if parts:
-                        out.append(f"{label(rs, b)} against {label(rs, a)} at {where}: " + "; ".join(parts) + ".")
-                    continue
-                vd, why = R.verdict(a, b, target)
-                out.append(f"{label(rs, b)} against {label(rs, a)} at {where}: {b['gbps_median'] / a['gbps_median']:.2f}x "
-                           f"({g2(b['gbps_median'])} vs {g2(a['gbps_median'])} GB/s; {vd}{': ' + why if why else ''}).")
+                for b in [r for r in sel if r["mode"] == ours and r["bs"] == bs]:
+                    a = next((r for r in sel if r["mode"] == ref and r["bs"] == bs
+                              and all(r.get(x) == b.get(x) for x in vary)), None)
+                    if a is None:
+                        continue
+                    lab = f"{ours} / {ref}" + "".join(f", {x}={axis_value(b, x)}" for x in vary)
+                    if rs.emulated:
+                        va, vb = get(a), get(b)
+                        if not va or vb is None:
+                            continue
+                        vd, why = _verdict(a, b, "cost", metric=name, get=get)
+                        cell = verdict_cell(vb / va, vd, why, notes, f"{ours} against {ref}, {name}")
+                        trows.append([bs_label(bs) if first else "", lab, cell, fig(vb), fig(va),
+                                      spliced_cell(rs, b, notes), spliced_cell(rs, a, notes)])
+                    else:
+                        vd, why = _verdict(a, b, "gbps")
+                        cell = verdict_cell(b["gbps_median"] / a["gbps_median"], vd, why, notes,
+                                            f"{ours} against {ref}")
+                        shown = lambda r: f"{r['gbps_median']:.2f}" if int(r.get("repeats") or 0) >= 3 else \
+                            f"n={int(r.get('repeats') or 0)}"  # noqa: E731
+                        trows.append([bs_label(bs) if first else "", lab, cell, shown(b), shown(a),
+                                      spliced_cell(rs, b, notes), spliced_cell(rs, a, notes)])
+                    first = False
+        if trows:
+            out.append({"title": group_name(key), "head": ["bs", "splicefs / reference", "ratio",
+                                                           f"splicefs {unit}", f"reference {unit}",
+                                                           "splicefs spliced", "reference spliced"],
+                        "rows": trows, "notes": notes.lines()})
     return out
 
 
@@ -1345,45 +1362,68 @@ def pipe_sentences(rs):
         if probe:
             s += f"; the socket-to-pipe probe measured {statistics.median(probe):.0f} bytes per slot"
         out.append(s + ".")
-        for axes, at, notes in kept_rows(rs, rows):
-            where = where_words(axes)
-            shares = []
-            for m in [m for m in rs.modes if m in at and m not in rs.copy_modes]:
-                r = at[m]
-                tot = (r.get("bytes_spliced") or 0) + (r.get("bytes_copied") or 0)
-                if not tot or m in R.COST_BASELINE_MODES:
-                    continue
-                sh = r.get("spliced_share")
-                sh = 100 * sh if isinstance(sh, (int, float)) else 100 * (r.get("bytes_spliced") or 0) / tot
-                why = R.fallback_reasons(r)
-                if fallbacks_hidden(r):
-                    shares.append(f"{m} asked libfuse to splice {sh:.0f} % of its bytes (what libfuse "
-                                  "really spliced cannot be seen)")
-                    continue
-                shares.append(f"{m} spliced {sh:.0f} % of its bytes" + (
-                    "" if sh >= 100 else f" (fell back: {why})" if why else " (no fallback reason in the counters)"))
+        nocap, nonet = set(), False
+        for axes, at, _ in kept_rows(rs, rows):
             # privilege=root does not say whether pipes may grow: root in a container
             # may lack CAP_SYS_RESOURCE, and then pipe-max-size binds it as it binds a user
-            nocap = sorted(m for m in at if str(at[m].get("cap_sys_resource", "")).lower() in ("false", "0"))
-            if shares and nocap and axes.get("privilege", "root") == "root":
-                shares.append(f"the daemon ran as root without CAP_SYS_RESOURCE ({', '.join(nocap)}), so "
-                              "its pipes obeyed pipe-max-size as an unprivileged daemon's do")
-            if shares:
-                out.append(f"At {where}: " + "; ".join(shares) + ".")
-            nb, nbsrc = _net_cost_baseline(rs, axes, at)
-            for name, get in R.COST_METRICS:
-                vals = [(m, get(at[m])) for m in rs.modes if m in at and get(at[m]) is not None
-                        and m not in R.COST_BASELINE_MODES]
-                if not vals:
-                    continue
-                txt = ", ".join(f"{label(rs, at[m])} {v:.3g}" + (f" ({v / nb:.2f}x the network's own {nb:.3g})"
-                                                                 if nb and name.startswith("bytes moved") else "")
-                                for m, v in vals)
-                out.append(f"At {where}, {name}: {txt}.")
-            if nb is None and any(get(at[m]) is not None for m in at for _, get in R.COST_METRICS):
-                out.append(f"At {where}: no network cost baseline in the data (a plain TCP reader counted the "
-                           "same way), so no multiple of the network's own cost.")
+            if axes.get("privilege", "root") == "root" and any(m not in rs.copy_modes for m in at):
+                nocap |= {m for m in at if str(at[m].get("cap_sys_resource", "")).lower() in ("false", "0")}
+            nb, _ = _net_cost_baseline(rs, axes, at)
+            nonet |= nb is None and any(get(at[m]) is not None for m in at for _, get in R.COST_METRICS)
+        if nocap:
+            out.append(f"On {src}: the daemon ran as root without CAP_SYS_RESOURCE ({', '.join(sorted(nocap))}), "
+                       "so its pipes obeyed pipe-max-size as an unprivileged daemon's do.")
+        if nonet:
+            out.append(f"On {src}: no network cost baseline in the data (a plain TCP reader counted the same "
+                       "way), so no multiple of the network's own cost: bytes moved per byte in the table.")
     return out
+
+
+def pipe_table(rs):
+    """'Where one pipe is not enough' as one table: a row per path, privilege (and whatever
+    else varies) and block size; per mode its bytes moved per byte delivered as a multiple of
+    the network's own (or the bytes moved where there is no baseline), and how much a
+    splicing mode spliced, with the reason it copied.  (head, rows, notes) or None."""
+    nj = {src: min(r["numjobs"] for r in rs.ok if r["source"] == src) for src in {r["source"] for r in rs.ok}}
+    vary = [a for a in ("privilege", "pipe_max_size", "gro", "ioengine", "iodepth")
+            if a in rs.header and (a == "privilege" or len({r.get(a) for r in rs.ok}) > 1)]
+    modes = [m for m in rs.modes if m not in R.COST_BASELINE_MODES and any(r["mode"] == m for r in rs.ok)]
+    notes, rows = Notes(), []
+    keys = {}
+    for r in rs.ok:
+        if r["mode"] in R.COST_BASELINE_MODES or r["numjobs"] != nj[r["source"]]:
+            continue  # each path at its smallest numjobs, as the headline tables
+        k = (r["source"],) + tuple(r.get(a) for a in vary) + (r["bs"],)
+        keys.setdefault(k, []).append(r)
+    if not any(isinstance(r.get("bytes_per_slot"), (int, float)) or r.get(R.COST_MOVED) is not None for r in rs.ok):
+        return None
+    for k in sorted(keys, key=lambda k: ((k[0] != "mem", k[0]) + tuple(str(v) for v in k[1:-1]) + (-k[-1],))):
+        rr = keys[k]
+        peers = [p for p in rs.ok if p["source"] == k[0] and p["bs"] == k[-1] and p["numjobs"] == nj[k[0]]
+                 and all(p.get(a) == v for a, v in zip(vary, k[1:-1]))]
+        nets = [v for v in (row_cost_net(rs, r, peers) for r in rr) if v]
+        net = statistics.median(nets) if nets else None
+        slot = [r["bytes_per_slot"] for r in rr if isinstance(r.get("bytes_per_slot"), (int, float))
+                and r["bytes_per_slot"] > 0]
+        cells = [k[0]] + [axis_value(dict(zip(vary, k[1:-1])), a) for a in vary] + [bs_label(k[-1]),
+                 (f"{statistics.median(slot):.0f} B" if slot else "-")]
+        for m in modes:
+            r = next((r for r in rr if r["mode"] == m), None)
+            if r is None:
+                cells.append("")
+                continue
+            v = r.get(R.COST_MOVED)
+            c = (f"{v / net:.2f}x" if net and v is not None else fig(v) if v is not None else "")
+            sp = spliced_cell(rs, r, notes)
+            if sp:
+                c += (", " if c else "") + ("all spliced" if sp == "100 %" else
+                                           sp if sp.startswith("not visible") else f"spliced {sp}")
+            cells.append(c)
+        cells.append(fig(net) if net else "-")
+        rows.append(cells)
+    head = ["path"] + vary + ["reads", "bytes per pipe slot"] + modes + ["network's own (bytes moved / B)"]
+    keep = [i for i in range(len(head)) if i < 2 + len(vary) or any(cell_text(c[i]) not in ("", "-") for c in rows)]
+    return [head[i] for i in keep], [[c[i] for i in keep] for c in rows], notes.lines()
 
 
 def medians_table(rs):
@@ -1495,16 +1535,21 @@ def write_report(rs, rb, pairs, ch, outdir, sections=None):
         d.table(t["head"], t["rows"])
         d.small(t["notes"])
         nj = min(r["numjobs"] for r in rs.groups()[t["key"]])
-        show(f"cost-{group_slug(t['key'])}-j{nj}")
+        show(f"cost-{group_slug(t['key'])}-j{nj}")  # the path's chart under its table (emulated: cost)
+        show(f"gbps-bs-{group_slug(t['key'])}-j{nj}")
     for sec in list(SECTIONS) + list(sections or []):
         (sec[1] if isinstance(sec, tuple) else sec)(d, rs, ch)
-    ref = reference_sentences(rs)
-    if ref:
+    reft = reference_tables(rs)
+    if reft:
         d.h(2, "splicefs against the reference daemons")
         d.p("Each splicefs mode against the reference mode named after it (from the programs' --list), "
-            "per block size, same axes, same run; " + ("cost ratios (emulated run)." if rs.emulated else
-                                                        "GB/s ratios under the noise rule."))
-        d.ul(ref)
+            "at the same axes in the same run, each path at its smallest numjobs; ratio: splicefs / reference, "
+            + ("bytes moved per byte delivered (emulated run; lower is better)" if rs.emulated else "GB/s")
+            + f", {MARK['better']} better, {MARK['worse']} worse, {MARK['within noise']} within noise.")
+        for t in reft:
+            d.h(3, t["title"])
+            d.table(t["head"], t["rows"])
+            d.small(t["notes"])
     ps = pipe_sentences(rs)
     if any(r.get("bytes_per_slot") is not None or r.get("pipe_slots") is not None for r in rs.ok) or rs.cost_cols:
         d.h(2, "Where one pipe is not enough")
@@ -1513,6 +1558,13 @@ def write_report(rs, rb, pairs, ch, outdir, sections=None):
             "network's own cost where the data has a baseline.")
         show("pipe-cost")
         d.ul(ps)
+        pt = pipe_table(rs)
+        if pt:
+            d.p("Per mode: bytes moved per byte delivered as a multiple of the network's own cost (a plain TCP "
+                "reader's on the same path, last column; where the data has none, the bytes moved themselves), "
+                "and how much of its bytes a splicing mode spliced.")
+            d.table(pt[0], pt[1])
+            d.small(pt[2])
     d.h(2, "CPU")
     ch_, cr, bad = cpu_table(rs)
     for b in bad:

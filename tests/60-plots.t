@@ -227,11 +227,12 @@ read -r slot nb cpm mpm < <(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] =
 		if ($c["mode"] == "multipipe") s = $c["bytes_per_slot"] }
 	END { printf "%d %.3g %.2f %.2f\n", s, nb, v["copy"] / nb, v["multipipe"] / nb }' "$ST/points.csv")
 t_check "pipe section: bytes per slot on the NIC path" md_has "$TCG/report.md" "On tcp-nic: $slot bytes per pipe slot"
-t_check "pipe section: splice's share with its reason" md_has "$TCG/report.md" \
-	"splice spliced 0 % of its bytes (fell back: pipe full of fragments); multipipe spliced 100 % of its bytes."
-t_check "pipe section: bytes moved as a multiple of the network's own" bash -c \
-	"grep -F 'At tcp-nic, bs=1M' '$TCG/report.md' | grep -F 'bytes moved per byte delivered' | grep -F 'copy' | grep -qF '(${cpm}x the network'\''s own $nb)' &&
-	 grep -F 'At tcp-nic, bs=1M' '$TCG/report.md' | grep -qF 'multipipe' "
+prow=$(grep -F "| tcp-nic | root | 1M | $slot B |" "$TCG/report.md")
+t_log "pipe table row: $prow"
+pn=$(echo "$prow" | sed -n 's/.*| [0-9.]*x, spliced 0 %\[\([0-9]*\)\] |.*/\1/p')
+t_check "pipe table: splice's share, its reason in a note" bash -c "[ -n '$pn' ] && grep -qF '[$pn] splice fell back to copying the rest: pipe full of fragments' '$TCG/report.md'"
+t_check "pipe table: bytes moved as a multiple of the network's own (copy, multipipe all spliced, the network's own)" test "$prow" = \
+	"| tcp-nic | root | 1M | $slot B | ${cpm}x | $(echo "$prow" | awk -F' [|] ' '{ print $6 }') | ${mpm}x, all spliced | $(fig3 "$nb") |"
 t_log "NIC at 1M: $slot B/slot, network's own $nb, copy ${cpm}x, multipipe ${mpm}x"
 # root without CAP_SYS_RESOURCE (a container): the pipe section says so
 t_check "pipe section: nothing about CAP_SYS_RESOURCE when the data does not say" bash -c \
@@ -279,8 +280,14 @@ awk -F, 'BEGIN { OFS = "," } NR == 1 { for (i = 1; i <= NF; i++) if ($i == "reas
 read -r rc1 vd1 < <(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 	$c["status"] == "ok" && $c["source"] == "mem" && $c["bs"] == 262144 && $c["numjobs"] == 1 { g[$c["mode"]] = $c["gbps_median"] }
 	END { printf "%.2f\n", g["splice"] / g["libfuse-splice"] }' "$csv")
-t_check "reference section: splice against libfuse-splice at 256K, its ratio and verdict" md_has "$md" \
-	"splice against libfuse-splice at mem, bs=256K, numjobs=1, psync, iodepth=1, direct=1, threads=1, privilege=root: ${rc1}x"
+sed -n '/^## splicefs against the reference daemons/,$p' "$md" >"$T_TMP/ref.md"
+row=$(hl_row "$T_TMP/ref.md" mem 256K "splice / libfuse-splice")
+t_log "reference row at mem, 256K: $row"
+t_check "reference table: splice against libfuse-splice at 256K, its ratio, verdict and how much each spliced" bash -c \
+	"echo '$row' | grep -q '^splice / libfuse-splice|${rc1}x [▲▼≈]\(\[[0-9]*\]\)\?|[0-9.]*|[0-9.]*|100 %|not visible\[[0-9]*\]$'"
+row=$(hl_row "$T_TMP/ref.md" mem 1M "splice / libfuse-splice")
+t_check "reference table: two copying daemons are shown as such (splice 0 % spliced, libfuse-splice not visible)" bash -c \
+	"echo '$row' | grep -q '|0 %\[[0-9]*\]|not visible\[[0-9]*\]$'"
 t_check "libfuse-splice: its unseen fallbacks are said, not reported as spliced" md_has "$md" \
 	"libfuse-splice: whether it fell back to copying cannot be seen"
 t_check "reference modes on the same GB/s chart" svg_has "$R/gbps-bs-mem-j$nj1.svg" "libfuse-copy" "libfuse-splice" "multipipe"
