@@ -929,27 +929,10 @@ def base_mode(rs, modes):
 
 
 def kept_rows(rs, rows):
-    """Comparable groups of ok rows (same axes but mode) -> [(axes dict, {mode: row}, notes)],
-    one row per mode chosen by sbresults.pick_row (named in notes)."""
-    out = []
-    for key, g in R.comparable_groups(rows, rs.match_axes(), vary="mode").items():
-        at, notes = {}, []
-        for m, mrows in g.items():
-            if m is None:
-                continue
-            at[m], n = R.pick_row(mrows, rs.cv_target)
-            if n:
-                notes.append(f"{m} {n}")
-        out.append((g[None], at, notes))
-    return out
-
-
-def where_words(axes):
-    return R.axes_words(axes, skip=("mode",) + tuple(R.MODE_OWN_AXES))
-
-
-def label(rs, r):
-    return R.mode_label(r, rs.copy_modes)
+    """Comparable groups of ok rows (same axes but mode) -> [(axes dict, {mode: [rows]})]:
+    every row of a mode's own settings (pipes, pipe_size) kept, none picked as its best."""
+    return [(g[None], {m: mrows for m, mrows in g.items() if m is not None})
+            for g in R.comparable_groups(rows, rs.match_axes(), vary="mode").values()]
 
 
 class Notes:
@@ -1028,6 +1011,8 @@ def verdict_cell(ratio, vd, why, notes, what):
     txt = f"{ratio:.2f}x {MARK.get(vd, '?')}"
     if vd in ("better", "worse"):
         return (txt, f"{vd}: beyond noise")
+    if vd == "not compared":  # one reason for the whole table (no per-repeat figures, emulated)
+        return (txt + notes.ref(f"not compared: {why}"), f"{vd}: {why}")
     return (txt + notes.ref(f"{what}: {vd}" + (f" ({why})" if why else "")), f"{vd}: {why}")
 
 
@@ -1226,21 +1211,24 @@ def cpu_summary(rs):
     the per-repeat figures.  None under TCG (CPU seconds there rank nothing)."""
     if rs.emulated:
         return None
-    head = ["path", "bs", "mode", "s/GB", "x base"]
+    head = ["path", "bs", "mode", "s/GB", "x base", "spliced"]
     rows, notes = [], Notes()
     for key, okrows in rs.groups().items():
         nj = min(r["numjobs"] for r in okrows)
         sel = [r for r in okrows if r["numjobs"] == nj and R.cpu_mode_cost(r) is not None]
         if not sel:
             continue
-        vary = [a for a in short_axes(rs, sel) if a != "numjobs"]
+        vary = [a for a in short_axes(rs, sel, skip=("mode", "source", "path", "direct", "bs", "numjobs")
+                                      + tuple(R.MODE_OWN_AXES))]
+        own = {m: [a for a in R.MODE_OWN_AXES if len({r.get(a) for r in sel if r["mode"] == m}) > 1]
+               for m in {r["mode"] for r in sel}}
         bss = sorted({r["bs"] for r in sel})
         for bs in sorted({bss[0], bss[-1]}, reverse=True):
             at = [r for r in sel if r["bs"] == bs]
             base = base_mode(rs, {r["mode"] for r in at})
             first = True
             for r in sorted(at, key=lambda r: (mode_key(r["mode"]), str([r.get(a) for a in vary]))):
-                lab = r["mode"] + "".join(f", {a}={axis_value(r, a)}" for a in vary)
+                lab = r["mode"] + "".join(f", {a}={axis_value(r, a)}" for a in vary + own[r["mode"]])
                 c = R.cpu_mode_cost(r)
                 b = next((p for p in at if p["mode"] == base and all(p.get(a) == r.get(a) for a in vary)), None)
                 if r["mode"] == base:
@@ -1249,9 +1237,9 @@ def cpu_summary(rs):
                     x = "-"
                 else:
                     vd, why = _verdict(b, r, "cpu")
-                    x = verdict_cell(c / R.cpu_mode_cost(b), vd, why, notes,
-                                     f"{lab} against {base} at {group_name(key)}, {bs_label(bs)}, CPU s/GB")
-                rows.append([group_name(key) if first else "", bs_label(bs) if first else "", lab, fig(c), x])
+                    x = verdict_cell(c / R.cpu_mode_cost(b), vd, why, notes, f"{lab} against {base}, CPU s/GB")
+                rows.append([group_name(key) if first else "", bs_label(bs) if first else "", lab, fig(c), x,
+                             spliced_cell(rs, r, notes)])
                 first = False
     if not rows:
         return None
@@ -1363,13 +1351,16 @@ def pipe_sentences(rs):
             s += f"; the socket-to-pipe probe measured {statistics.median(probe):.0f} bytes per slot"
         out.append(s + ".")
         nocap, nonet = set(), False
-        for axes, at, _ in kept_rows(rs, rows):
+        for axes, allat in kept_rows(rs, rows):
             # privilege=root does not say whether pipes may grow: root in a container
             # may lack CAP_SYS_RESOURCE, and then pipe-max-size binds it as it binds a user
-            if axes.get("privilege", "root") == "root" and any(m not in rs.copy_modes for m in at):
-                nocap |= {m for m in at if str(at[m].get("cap_sys_resource", "")).lower() in ("false", "0")}
+            if axes.get("privilege", "root") == "root" and any(m not in rs.copy_modes for m in allat):
+                nocap |= {m for m, rr in allat.items()
+                          if any(str(r.get("cap_sys_resource", "")).lower() in ("false", "0") for r in rr)}
+            at = {m: rr[0] for m, rr in allat.items()}
             nb, _ = _net_cost_baseline(rs, axes, at)
-            nonet |= nb is None and any(get(at[m]) is not None for m in at for _, get in R.COST_METRICS)
+            nonet |= nb is None and any(get(r) is not None for rr in allat.values() for r in rr
+                                        for _, get in R.COST_METRICS)
         if nocap:
             out.append(f"On {src}: the daemon ran as root without CAP_SYS_RESOURCE ({', '.join(sorted(nocap))}), "
                        "so its pipes obeyed pipe-max-size as an unprivileged daemon's do.")
