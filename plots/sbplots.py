@@ -14,6 +14,7 @@ import html
 import json
 import math
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -656,7 +657,8 @@ class Charts:
                 continue
             k = (r["source"], r.get("path"), r.get("direct")) + tuple(r.get(a) for a in vary_axes)
             keys.setdefault(k, []).append(r)
-        for k, rows in sorted(keys.items(), key=lambda kv: (kv[0][0],) + tuple(
+        srcs = source_order(rs)
+        for k, rows in sorted(keys.items(), key=lambda kv: (srcs.index(kv[0][0]),) + tuple(
                 (0, v, "") if isinstance(v, (int, float)) else (1, 0, str(v)) for v in kv[0][3:])):
             peers = [p for p in rs.ok if p["source"] == k[0] and all(p.get(a) == v for a, v in zip(vary_axes, k[3:]))]
             nets = [v for v in (row_cost_net(rs, r, peers) for r in rows) if v]
@@ -1006,9 +1008,12 @@ def spliced_cell(rs, r, notes):
     return share(sh) + notes.ref(f"{r['mode']} fell back to copying the rest: {why}")
 
 
-def verdict_cell(ratio, vd, why, notes, what):
-    """'1.21x ▲' / '0.98x ≈[2]' (the reason in a note and on hover)."""
+def verdict_cell(ratio, vd, why, notes, what, sides=None):
+    """'1.21x ▲' / '0.98x ≈[2]' (the reason in a note and on hover); sides (A, B) names the
+    rule's 'A:' and 'B:' in the reason."""
     txt = f"{ratio:.2f}x {MARK.get(vd, '?')}"
+    if sides and why:
+        why = re.sub(r"\bA:", sides[0] + ":", re.sub(r"\bB:", sides[1] + ":", why))
     if vd in ("better", "worse"):
         return (txt, f"{vd}: beyond noise")
     if vd == "not compared":  # one reason for the whole table (no per-repeat figures, emulated)
@@ -1086,7 +1091,7 @@ def headline_tables(rs):
                                 cells.append("-")
                             else:
                                 vd, why = _verdict(b, r, "cost", metric=name, get=get)
-                                cells.append(verdict_cell(v / get(b), vd, why, notes, f"{what}, {name}"))
+                                cells.append(verdict_cell(v / get(b), vd, why, notes, f"{what}, {name}", (base, lab)))
                             if name.startswith("bytes moved"):
                                 nc = row_cost_net(rs, r, [p for p in rs.rows if p["status"] == "ok"
                                                           and p["bs"] == bs and p["source"] == r["source"]
@@ -1099,14 +1104,14 @@ def headline_tables(rs):
                             cells.append(f"n={n}" + notes.ref(f"fewer than 3 repeats: no figure here (no absolute "
                                                               "headline below n = 3); the medians table has it"))
                         else:
-                            cells.append(f"{g:.2f}")
+                            cells.append(fig(g))
                         if m == base:
                             cells.append("base")
                         elif b is None or not b.get("gbps_median"):
                             cells.append("-")
                         else:
                             vd, why = _verdict(b, r, "gbps")
-                            cells.append(verdict_cell(g / b["gbps_median"], vd, why, notes, what))
+                            cells.append(verdict_cell(g / b["gbps_median"], vd, why, notes, what, (base, lab)))
                         if nb:
                             cells.append(share(100 * g / nb) if n >= 3 else "-")
                         cells.append(share(100 * g / rs.line_rate) if n >= 3 else "-")
@@ -1237,7 +1242,8 @@ def cpu_summary(rs):
                     x = "-"
                 else:
                     vd, why = _verdict(b, r, "cpu")
-                    x = verdict_cell(c / R.cpu_mode_cost(b), vd, why, notes, f"{lab} against {base}, CPU s/GB")
+                    x = verdict_cell(c / R.cpu_mode_cost(b), vd, why, notes, f"{lab} against {base}, CPU s/GB",
+                                     (base, lab))
                 rows.append([group_name(key) if first else "", bs_label(bs) if first else "", lab, fig(c), x,
                              spliced_cell(rs, r, notes)])
                 first = False
@@ -1290,14 +1296,14 @@ def reference_tables(rs):
                         if not va or vb is None:
                             continue
                         vd, why = _verdict(a, b, "cost", metric=name, get=get)
-                        cell = verdict_cell(vb / va, vd, why, notes, f"{ours} against {ref}, {name}")
+                        cell = verdict_cell(vb / va, vd, why, notes, f"{ours} against {ref}, {name}", (ref, ours))
                         trows.append([bs_label(bs) if first else "", lab, cell, fig(vb), fig(va),
                                       spliced_cell(rs, b, notes), spliced_cell(rs, a, notes)])
                     else:
                         vd, why = _verdict(a, b, "gbps")
                         cell = verdict_cell(b["gbps_median"] / a["gbps_median"], vd, why, notes,
-                                            f"{ours} against {ref}")
-                        shown = lambda r: f"{r['gbps_median']:.2f}" if int(r.get("repeats") or 0) >= 3 else \
+                                            f"{ours} against {ref}", (ref, ours))
+                        shown = lambda r: fig(r['gbps_median']) if int(r.get("repeats") or 0) >= 3 else \
                             f"n={int(r.get('repeats') or 0)}"  # noqa: E731
                         trows.append([bs_label(bs) if first else "", lab, cell, shown(b), shown(a),
                                       spliced_cell(rs, b, notes), spliced_cell(rs, a, notes)])
@@ -1370,6 +1376,15 @@ def pipe_sentences(rs):
     return out
 
 
+def source_order(rs):
+    """The data sources in the order the run measured them (mem first)."""
+    seen = []
+    for r in rs.rows:
+        if r.get("source") and r["source"] not in seen:
+            seen.append(r["source"])
+    return sorted(seen, key=lambda x: (x != "mem", seen.index(x)))
+
+
 def pipe_table(rs):
     """'Where one pipe is not enough' as one table: a row per path, privilege (and whatever
     else varies) and block size; per mode its bytes moved per byte delivered as a multiple of
@@ -1388,7 +1403,8 @@ def pipe_table(rs):
         keys.setdefault(k, []).append(r)
     if not any(isinstance(r.get("bytes_per_slot"), (int, float)) or r.get(R.COST_MOVED) is not None for r in rs.ok):
         return None
-    for k in sorted(keys, key=lambda k: ((k[0] != "mem", k[0]) + tuple(str(v) for v in k[1:-1]) + (-k[-1],))):
+    srcs = source_order(rs)
+    for k in sorted(keys, key=lambda k: ((srcs.index(k[0]),) + tuple(str(v) for v in k[1:-1]) + (-k[-1],))):
         rr = keys[k]
         peers = [p for p in rs.ok if p["source"] == k[0] and p["bs"] == k[-1] and p["numjobs"] == nj[k[0]]
                  and all(p.get(a) == v for a, v in zip(vary, k[1:-1]))]

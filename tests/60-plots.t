@@ -127,11 +127,11 @@ bsl=$(awk -v t="$bsmax" 'BEGIN { if (t >= 1048576) print t / 1048576 "M"; else p
 base=$(awk -F, -v a="$c_src" -v bb="$c_base" 'NR > 1 && $a ~ /^tcp/ && $bb != "" { print $bb; exit }' "$csv")
 gc=$(gb tcp-loopback copy "$bsmax" "$nj1") gm=$(gb tcp-loopback multipipe "$bsmax" "$nj1") gs=$(gb tcp-loopback splice "$bsmax" "$nj1")
 t_log "expect at tcp-loopback, bs=$bsl, $nj1 job(s): copy $gc, splice $gs, multipipe $gm GB/s; iperf3 $base"
-want_c="copy|$(printf %.2f "$gc")|base|$(share "$(awk -v g="$gc" -v b="$base" 'BEGIN { print 100 * g / b }')")|$(share "$(awk -v g="$gc" 'BEGIN { print 100 * g / 12.5 }')")|"
+want_c="copy|$(fig3 "$gc")|base|$(share "$(awk -v g="$gc" -v b="$base" 'BEGIN { print 100 * g / b }')")|$(share "$(awk -v g="$gc" 'BEGIN { print 100 * g / 12.5 }')")|"
 t_check "headline table: copy's row (GB/s, base, share of iperf3 and of 12.5 GB/s)" test "$(hl_row "$md" "TCP loopback" "$bsl" copy)" = "$want_c"
 row=$(hl_row "$md" "TCP loopback" "$bsl" multipipe)
 t_check "headline table: multipipe's row (GB/s, x copy beyond noise, shares, spliced 100 %)" test "$row" = \
-	"multipipe|$(printf %.2f "$gm")|$(awk -v a="$gm" -v b="$gc" 'BEGIN { printf "%.2fx", a / b }') ▲|$(share "$(awk -v g="$gm" -v b="$base" 'BEGIN { print 100 * g / b }')")|$(share "$(awk -v g="$gm" 'BEGIN { print 100 * g / 12.5 }')")|100 %"
+	"multipipe|$(fig3 "$gm")|$(awk -v a="$gm" -v b="$gc" 'BEGIN { printf "%.2fx", a / b }') ▲|$(share "$(awk -v g="$gm" -v b="$base" 'BEGIN { print 100 * g / b }')")|$(share "$(awk -v g="$gm" 'BEGIN { print 100 * g / 12.5 }')")|100 %"
 row=$(hl_row "$md" "TCP loopback" "$bsl" splice)
 nref=$(echo "$row" | sed -n 's/.*|0 %\[\([0-9]*\)\]$/\1/p')
 t_log "splice row: $row"
