@@ -1055,11 +1055,12 @@ def headline_tables(rs):
                 cw += f"; {m}: " + ", ".join(f"{a}={bs_label(r0[a]) if a == 'pipe_size' else r0[a]}" for a in fixed)
         notes = Notes()
         nb = None if rs.emulated else rs.baseline_of(okrows, key[1])
+        bname = base or "base"
         if rs.emulated:
-            head = ["bs", "mode", "bytes moved / B", f"x {base}", "x network's own", "instructions / B",
-                    f"x {base}", "spliced"]
+            head = ["bs", "mode", "bytes moved / B", f"x {bname}", "x network's own", "instructions / B",
+                    f"x {bname}", "spliced"]
         else:
-            head = ["bs", "mode", "GB/s", f"x {base}"] + ([f"of iperf3 {key[1]}"] if nb else []) + \
+            head = ["bs", "mode", "GB/s", f"x {bname}"] + ([f"of iperf3 {key[1]}"] if nb else []) + \
                    [f"of {rs.line_rate:g} GB/s", "spliced"]
         rows = []
         for bs in sorted({r["bs"] for r in allr}, reverse=True):

@@ -324,6 +324,15 @@ awk -F, 'BEGIN { OFS = "," } NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; prin
 "$P/report" "$CV" >/dev/null 2>&1
 t_check "CPU: parts + rest of machine above cores x wall flagged" grep -q 'VIOLATED: CPU parts plus rest of machine' "$CV/report/report.md"
 t_check "CPU: sbstat summary flags it too" bash -c "python3 '$T_TOP/bench/sbstat.py' summary '$CV' | grep -q 'CPU CHECK FAILED'"
+# --- a section added by another part of the project (the sections hook), right after the headlines
+python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import sbplots as P
+P.SECTIONS.append(lambda d, rs, ch: (d.h(2, "Why (hook)"), d.p("added by a hook: " + rs.name)))
+sys.exit(P.main("report", [sys.argv[2], "--out", sys.argv[3]]))' "$P" "$S" "$T_TMP/hook" >/dev/null 2>&1
+t_check "sections hook: its section follows the headline tables" bash -c "
+	grep -q '^added by a hook: sample$' '$T_TMP/hook/report.md' &&
+	[ \$(grep -n '^## Why (hook)' '$T_TMP/hook/report.md' | cut -d: -f1) -gt \$(grep -n '^## Headlines' '$T_TMP/hook/report.md' | cut -d: -f1) ] &&
+	[ \$(grep -n '^## Why (hook)' '$T_TMP/hook/report.md' | cut -d: -f1) -lt \$(grep -n '^## splicefs against' '$T_TMP/hook/report.md' | cut -d: -f1) ]"
+
 # --- CPU: short row labels, 3 significant digits
 t_check "CPU table: 3 significant digits at most, short row labels" bash -c '
 	sed -n "/^## CPU per point/,/^## [^#]/p" "$1" | grep "^| " | tail -n +2 | awk -F"|" "
