@@ -1013,7 +1013,7 @@ def verdict_cell(ratio, vd, why, notes, what, sides=None):
     rule's 'A:' and 'B:' in the reason."""
     txt = f"{ratio:.2f}x {MARK.get(vd, '?')}"
     if sides and why:
-        why = re.sub(r"\bA:", sides[0] + ":", re.sub(r"\bB:", sides[1] + ":", why))
+        why = re.sub(r"\bA(:| has\b)", sides[0] + r"\1", re.sub(r"\bB(:| has\b)", sides[1] + r"\1", why))
     if vd in ("better", "worse"):
         return (txt, f"{vd}: beyond noise")
     if vd == "not compared":  # one reason for the whole table (no per-repeat figures, emulated)

@@ -142,8 +142,8 @@ t_check "headline table: constant axes stated once, not in the rows" md_has "$md
 t_check "headline table: no row label repeats a constant axis" bash -c "! sed -n '/^## Headlines/,/^## [^#]/p' '$md' | grep '^| ' | grep -q 'psync\|iodepth\|privilege'"
 t_check "headline table: the rule's text and the marks' legend" bash -c "grep -q '▲ better, ▼ worse, ≈ within noise' '$md' && grep -qF 'a verdict needs n >= 3 repeats' '$md'"
 # within noise: the reason in a note and on hover
-t_check "headline table: a verdict within noise has its reason in a note" bash -c "grep -q '^\[[0-9]*\] libfuse-copy against copy: within noise (ranges overlap)' '$md'"
-t_check "headline table: report.html shows the reason on hover" grep -q '<td title="within noise: ranges overlap">' "$R/report.html"
+t_check "headline table: a verdict within noise has its reason in a note" bash -c "grep -q '^\[[0-9]*\] libfuse-copy against copy: within noise (..*)' '$md'"
+t_check "headline table: report.html shows the reason on hover" grep -q '<td title="within noise: [^"]' "$R/report.html"
 # No absolute headline figure below n = 3 repeats.
 N2=$T_TMP/n2
 mkdir -p "$N2" && cp "$S/meta.json" "$S/baseline.jsonl" "$N2/"
