@@ -140,7 +140,9 @@ t_check "headline table: the note gives the fallback's reason" md_has "$md" "[$n
 t_check "headline table: libfuse-splice's fallbacks are 'not visible'" bash -c "echo '$(hl_row "$md" "TCP loopback" "$bsl" libfuse-splice)' | grep -q '|not visible\[[0-9]*\]$'"
 t_check "headline table: constant axes stated once, not in the rows" md_has "$md" "Every row: numjobs=$nj1 (numjobs 2, 4: the medians table and the scaling chart), psync, iodepth=1, threads=1, privilege=root"
 t_check "headline table: no row label repeats a constant axis" bash -c "! sed -n '/^## Headlines/,/^## [^#]/p' '$md' | grep '^| ' | grep -q 'psync\|iodepth\|privilege'"
-t_check "headline table: the rule's text and the marks' legend" bash -c "grep -q '▲ better, ▼ worse, ≈ within noise' '$md' && grep -qF 'a verdict needs n >= 3 repeats' '$md'"
+rule=$(python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import sbresults as R; print(R.RULE)' "$T_TOP/bench")
+t_check "headline table: the marks' legend" md_has "$md" "▲ better, ▼ worse, ≈ within noise"
+t_check "headline table: the noise rule's text, as bench/ writes it" bash -c '[ -n "$1" ] && grep -qF -- "$1" "$2"' _ "$rule" "$md"
 # within noise: the reason in a note and on hover
 t_check "headline table: a verdict within noise has its reason in a note" bash -c "grep -q '^\[[0-9]*\] libfuse-copy against copy: within noise (..*)' '$md'"
 t_check "headline table: report.html shows the reason on hover" grep -q '<td title="within noise: [^"]' "$R/report.html"
