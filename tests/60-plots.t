@@ -95,30 +95,74 @@ t_check "SVG comparison names both sets" svg_has "$R/compare-mem-j$nj1.svg" "A (
 # shellcheck disable=SC2046
 t_check "SVG comparison labels each mode's group" svg_has "$R/compare-mem-j$nj1.svg" $(for m in $modes; do echo ">$m<"; done)
 
-# --- headline sentences, computed independently
+# --- headline tables, computed independently
 md=$R/report.md
 miss=
 for e in "${expect[@]}"; do grep -qF "\"$e.png\"" "$R/report.html" && grep -qF "($e.png)" "$md" || miss="$miss $e"; done
 [ -z "$miss" ] && t_pass "report.md and report.html show or link every chart" || t_fail "report charts" "missing:$miss"
-bsmax=$(awk -F, -v s="$c_status" -v b="$c_bs" -v n="$c_nj" -v j="$nj1" -v a="$c_src" 'NR > 1 && $s == "ok" && $n == j && $a ~ /^tcp/ && $b > m { m = $b } END { print m }' "$csv")
-pct_of_base() {
-	awk -F, -v s="$c_status" -v b="$c_bs" -v n="$c_nj" -v j="$nj1" -v a="$c_src" -v mo="$c_mode" -v g="$c_g" \
-		-v bb="$c_base" -v want="$1" -v bs="$bsmax" \
-		'NR > 1 && $s == "ok" && $a ~ /^tcp/ && $n == j && $b == bs && $mo == want { printf "%.1f", 100 * $g / $bb }' "$csv"
+t_check "report.md links the charts, embeds none (pastes into a post as is)" bash -c "! grep -q '!\[' '$md' && ! grep -qi '<img\|<br\|<table' '$md'"
+
+# hl_row FILE SECTION BS MODE: the cells of MODE's row in block size BS of the headline
+# table under '### SECTION', '|'-separated and trimmed ('' when there is none).
+hl_row() {
+	awk -v sec="### $2" -v bs="$3" -v mode="$4" '
+		$0 == sec { on = 1; next }
+		on && /^##/ { exit }
+		on && /^\| / && !/^\| bs \|/ && !/^\|---/ {
+			n = split($0, c, "|"); for (i = 2; i < n; i++) gsub(/^ +| +$/, "", c[i])
+			if (c[2] != "") cur = c[2]
+			if (cur == bs && c[3] == mode) { out = c[3]; for (i = 4; i < n; i++) out = out "|" c[i]; print out; exit }
+		}' "$1"
 }
-pm=$(pct_of_base multipipe) pc=$(pct_of_base copy) ps=$(pct_of_base splice)
-base=$(awk -F, -v a="$c_src" -v bb="$c_base" 'NR > 1 && $a ~ /^tcp/ && $bb != "" { printf "%.2f", $bb; exit }' "$csv")
-t_log "expect at bs=$bsmax, $nj1 job(s): multipipe $pm %, splice $ps %, copy $pc % of $base GB/s"
+# share X: "35 %" / "4.4 %" as the report writes a share of 100.
+share() { awk -v x="$1" 'BEGIN { if (x >= 9.95 || x == 0) printf "%.0f %%", x; else printf "%.1f %%", x }'; }
+# fig3 X: 3 significant digits, no exponent.
+fig3() { awk -v x="$1" 'BEGIN { a = x < 0 ? -x : x; d = 2 - int(log(a) / log(10) + (a < 1 ? -0.999999 : 0)); if (d < 0) d = 0; printf "%." d "f", x }'; }
+gb() { # gb SOURCE MODE BS NJ: gbps_median of that point
+	awk -F, -v s="$c_status" -v a="$c_src" -v mo="$c_mode" -v b="$c_bs" -v n="$c_nj" -v g="$c_g" \
+		-v A="$1" -v M="$2" -v B="$3" -v N="$4" 'NR > 1 && $s == "ok" && $a == A && $mo == M && $b == B && $n == N { print $g }' "$csv"
+}
+bsmax=$(awk -F, -v s="$c_status" -v b="$c_bs" 'NR > 1 && $s == "ok" && $b > m { m = $b } END { print m }' "$csv")
 bsl=$(awk -v t="$bsmax" 'BEGIN { if (t >= 1048576) print t / 1048576 "M"; else print t / 1024 "K" }')
-hl=$(grep -F "At tcp-loopback, bs=$bsl, numjobs=$nj1," "$md" | grep -F "single-stream baseline")
-t_check "headline: every mode against the TCP baseline, axes named" bash -c '
-	echo "$1" | grep -qF "copy delivers $2 % of the iperf3 TCP loopback single-stream baseline ($5 GB/s)" &&
-	echo "$1" | grep -qF "; splice (copied 100 %, pipe could not grow) $3 %" && echo "$1" | grep -qF "; multipipe $4 %"' _ "$hl" "$pc" "$ps" "$pm" "$base"
-t_check "headline: the fallen-back point says so with its reason, and the row kept is named" md_has "$md" \
-	"splice (copied 100 %, pipe could not grow) 0.97x (worse), multipipe"
-t_check "headline: the rule for the row kept per mode" md_has "$md" "Row kept per mode: the same axes for every mode"
-lr=$(awk -F, -v s="$c_status" -v mo="$c_mode" -v g="$c_g" 'NR > 1 && $s == "ok" && $mo == "multipipe" && $g > m { m = $g } END { printf "%.1f", 100 * m / (100e9 / 8 / 1e9) }' "$csv")
-t_check "headline: multipipe against 100G line rate" md_has "$md" "multipipe reaches $lr % of 100G line rate"
+base=$(awk -F, -v a="$c_src" -v bb="$c_base" 'NR > 1 && $a ~ /^tcp/ && $bb != "" { print $bb; exit }' "$csv")
+gc=$(gb tcp-loopback copy "$bsmax" "$nj1") gm=$(gb tcp-loopback multipipe "$bsmax" "$nj1") gs=$(gb tcp-loopback splice "$bsmax" "$nj1")
+t_log "expect at tcp-loopback, bs=$bsl, $nj1 job(s): copy $gc, splice $gs, multipipe $gm GB/s; iperf3 $base"
+want_c="copy|$(fig3 "$gc")|base|$(share "$(awk -v g="$gc" -v b="$base" 'BEGIN { print 100 * g / b }')")|$(share "$(awk -v g="$gc" 'BEGIN { print 100 * g / 12.5 }')")|"
+t_check "headline table: copy's row (GB/s, base, share of iperf3 and of 12.5 GB/s)" test "$(hl_row "$md" "TCP loopback" "$bsl" copy)" = "$want_c"
+row=$(hl_row "$md" "TCP loopback" "$bsl" multipipe)
+t_check "headline table: multipipe's row (GB/s, x copy beyond noise, shares, spliced 100 %)" test "$row" = \
+	"multipipe|$(fig3 "$gm")|$(awk -v a="$gm" -v b="$gc" 'BEGIN { printf "%.2fx", a / b }') ▲|$(share "$(awk -v g="$gm" -v b="$base" 'BEGIN { print 100 * g / b }')")|$(share "$(awk -v g="$gm" 'BEGIN { print 100 * g / 12.5 }')")|100 %"
+row=$(hl_row "$md" "TCP loopback" "$bsl" splice)
+nref=$(echo "$row" | sed -n 's/.*|0 %\[\([0-9]*\)\]$/\1/p')
+t_log "splice row: $row"
+t_check "headline table: the fallen-back point's cell says it spliced 0 %, with a note" test -n "$nref"
+t_check "headline table: the note gives the fallback's reason" md_has "$md" "[$nref] splice fell back to copying the rest: pipe could not grow"
+t_check "headline table: libfuse-splice's fallbacks are 'not visible'" bash -c "echo '$(hl_row "$md" "TCP loopback" "$bsl" libfuse-splice)' | grep -q '|not visible\[[0-9]*\]$'"
+t_check "headline table: constant axes stated once, not in the rows" md_has "$md" "Every row: numjobs=$nj1 (numjobs 2, 4: the medians table and the scaling chart), psync, iodepth=1, threads=1, privilege=root"
+t_check "headline table: no row label repeats a constant axis" bash -c "! sed -n '/^## Headlines/,/^## [^#]/p' '$md' | grep '^| ' | grep -q 'psync\|iodepth\|privilege'"
+rule=$(python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import sbresults as R; print(R.RULE)' "$T_TOP/bench")
+t_check "headline table: the marks' legend" md_has "$md" "▲ better, ▼ worse, ≈ within noise"
+t_check "headline table: the noise rule's text, as bench/ writes it" bash -c '[ -n "$1" ] && grep -qF -- "$1" "$2"' _ "$rule" "$md"
+# within noise: the reason in a note and on hover
+t_check "headline table: a verdict within noise has its reason in a note" bash -c "grep -q '^\[[0-9]*\] libfuse-copy against copy: within noise (..*)' '$md'"
+t_check "headline table: report.html shows the reason on hover" grep -q '<td title="within noise: [^"]' "$R/report.html"
+# No absolute headline figure below n = 3 repeats.
+N2=$T_TMP/n2
+mkdir -p "$N2" && cp "$S/meta.json" "$S/baseline.jsonl" "$N2/"
+awk -F, -v OFS=, -v s="$c_status" -v a="$c_src" -v mo="$c_mode" -v b="$c_bs" -v n="$c_nj" -v rp="$(col "$csv" repeats)" -v B="$bsmax" -v N="$nj1" \
+	'NR > 1 && $s == "ok" && $a == "tcp-loopback" && $mo == "multipipe" && $b == B && $n == N { $rp = 2 } { print }' "$csv" >"$N2/points.csv"
+"$P/report" "$N2" >/dev/null 2>&1
+row=$(hl_row "$N2/report/report.md" "TCP loopback" "$bsl" multipipe)
+t_log "n=2 row: $row"
+t_check "n < 3: no GB/s, no share of iperf3 or 100G in the headline, the ratio within noise" bash -c \
+	"echo '$row' | grep -q '^multipipe|n=2\[[0-9]*\]|[0-9.]*x ≈\[[0-9]*\]|-|-|100 %$'"
+# Mode order from meta.json's modes (the run order), not from a list in plots/.
+MO=$T_TMP/modeorder
+mkdir -p "$MO" && cp "$S/points.csv" "$S/baseline.jsonl" "$MO/"
+jq '.modes = ["libfuse-splice", "multipipe", "copy", "splice", "libfuse-copy"]' "$S/meta.json" >"$MO/meta.json"
+"$P/report" "$MO" >/dev/null 2>&1
+order=$(awk '/^### mem/ { on = 1; next } on && /^\| / && !/^\| bs/ && !/^\|---/ { split($0, c, "|"); gsub(/ /, "", c[3]); printf "%s ", c[3]; if (++k == 5) exit }' "$MO/report/report.md")
+t_check "mode order follows meta.json's modes" test "$order" = "libfuse-splice multipipe copy splice libfuse-copy "
 read -r nfb nall thr < <(awk -F, -v s="$c_status" -v mo="$c_mode" -v b="$c_bs" -v cp="$c_cp" '
 	NR > 1 && $s == "ok" && $mo == "splice" { bs[NR] = $b; if ($cp > 0) { f++; if (t == "" || $b < t) t = $b } }
 	END { for (i in bs) if (bs[i] >= t) m++; print f, m, t }' "$csv")
@@ -148,32 +192,49 @@ t_check "TCG cost chart" png_ok "$TCG/cost-mem-j1.png"
 t_check "TCG: no chart ranks by time (no GB/s, scaling, latency, CPU or compare chart)" \
 	test -z "$(ls "$TCG" | grep -E '^(gbps-bs|scaling|latency|cpu|compare)-')"
 t_check "TCG: timings only in a table labelled emulated" md_has "$TCG/report.md" "## Emulated timings (TCG)"
-hl=$(sed -n '/^## Headlines/,/^## /p' "$TCG/report.md")
-if echo "$hl" | grep -q '^- ' && ! echo "$hl" | grep -E '^- ' | grep -qiE 'GB/s|line rate|latency|s/GB'; then
+hl=$(sed -n '/^## Headlines/,/^## [^#]/p' "$TCG/report.md" | sed '$d')
+if echo "$hl" | grep -q '^| ' && ! echo "$hl" | grep -qiE 'GB/s|line rate|latency|s/GB'; then
 	t_pass "TCG: no time-ranked headline (no GB/s, line rate, latency or s/GB in the headlines)"
 else
-	t_fail "TCG: no time-ranked headline" "$(echo "$hl" | grep -E '^- ' | grep -iE 'GB/s|line rate|latency|s/GB' | head -n1)"
+	t_fail "TCG: no time-ranked headline" "$(echo "$hl" | grep -iE 'GB/s|line rate|latency|s/GB' | head -n1)"
 fi
-t_check "TCG cost chart SVG names the cost columns" svg_has "$TCG/cost-mem-j1.svg" "bytes moved per byte delivered" "instructions (kernel) per byte delivered"
-read -r cc cs cmp < <(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+t_check "TCG cost chart SVG: bytes moved and instructions per byte, the network's own line" svg_has "$TCG/cost-tcp-nic-j1.svg" \
+	"bytes moved per byte delivered" "instructions per byte delivered" "network's own" "fell back to copying"
+read -r cc cs cmp nb < <(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 	$c["status"] == "ok" && $c["bs"] > bs { bs = $c["bs"] }
-	$c["source"] == "mem" { v[$c["mode"] "/" $c["bs"]] = $c["cost_bytes_moved_per_byte"] }
-	END { printf "%.3g %.3g %.3g\n", v["copy/" bs], v["splice/" bs], v["multipipe/" bs] }' "$ST/points.csv")
-t_check "TCG headline: bytes moved per byte delivered, ranked as a cost ratio" md_has "$TCG/report.md" \
-	"At mem, bs=1M, numjobs=1, psync, iodepth=1, direct=1, threads=1, privilege=root, bytes moved per byte delivered: copy $cc, splice (copied 100 %, pipe could not grow) $cs, multipipe $cmp; against copy: splice 1.00x (within noise"
-t_check "TCG headline: multipipe's cost ratio beyond noise" md_has "$TCG/report.md" \
-	"multipipe $(awk -v a="$cmp" -v b="$cc" 'BEGIN { printf "%.2f", a / b }')x (better)"
+	$c["source"] == "tcp-nic" { v[$c["mode"] "/" $c["bs"]] = $c["cost_bytes_moved_per_byte"]; nb = $c["cost_baseline_bytes_moved_per_byte"] }
+	END { print v["copy/" bs], v["splice/" bs], v["multipipe/" bs], nb }' "$ST/points.csv")
+row=$(hl_row "$TCG/report.md" "TCP nic" 1M multipipe)
+t_log "TCG multipipe row: $row (copy $cc, multipipe $cmp, network $nb)"
+t_check "TCG headline table: multipipe's bytes moved per byte, x copy beyond noise, x the network's own" bash -c \
+	"echo '$row' | grep -q '^multipipe|$(fig3 "$cmp")|$(awk -v a="$cmp" -v b="$cc" 'BEGIN { printf "%.2fx", a / b }') ▲|$(awk -v a="$cmp" -v b="$nb" 'BEGIN { printf "%.2fx", a / b }')|'"
+t_check "TCG headline table: splice within noise of copy, its note says why" bash -c \
+	"echo '$(hl_row "$TCG/report.md" "TCP nic" 1M splice)' | grep -q '^splice|$(fig3 "$cs")|1.00x ≈\[[0-9]*\]|' && grep -q 'splice against copy, bytes moved per byte delivered: within noise' '$TCG/report.md'"
+t_check "TCG: the 'where one pipe is not enough' chart" png_ok "$TCG/pipe-cost.png"
+t_check "TCG: that chart has the bytes per pipe slot and the network's own line" svg_has "$TCG/pipe-cost.svg" \
+	"1440 B per pipe slot" "network's own cost = 1x" "tcp-nic, root" "copy" "splice" "multipipe"
+# Never compared by time: a TCG set against a copy with GB/s x 1.5
+TB=$T_TMP/tcg-b
+mkdir -p "$TB" && cp "$ST/meta.json" "$ST/baseline.jsonl" "$TB/"
+awk -F, -v OFS=, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print; next }
+	{ for (k in c) if (k ~ /^gbps_(median|min|max|stdev)$/ && $c[k] != "") $c[k] = $c[k] * 1.5; print }' "$ST/points.csv" >"$TB/points.csv"
+"$P/report" "$ST" --compare "$TB" --out "$T_TMP/tcgcmp" >/dev/null 2>&1
+t_check "TCG --compare: nothing compared by time (0 differ, no GB/s change, no GB/s in compare.csv)" bash -c "
+	grep -q ' 0 differ significantly in bytes moved per byte delivered' '$T_TMP/tcgcmp/report.md' &&
+	! grep -q '+50' '$T_TMP/tcgcmp/report.md' && ! sed '/^## Emulated timings/,/^## [^#]/d' '$T_TMP/tcgcmp/report.md' | grep -q 'GB/s [0-9]\|[0-9] GB/s' &&
+	! cut -d, -f3-5 '$T_TMP/tcgcmp/compare.csv' | grep -q '[0-9]'"
 # "Where one pipe is not enough" on the NIC path, against the network's own cost
 read -r slot nb cpm mpm < <(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 	$c["source"] == "tcp-nic" && $c["bs"] == 1048576 { v[$c["mode"]] = $c["cost_bytes_moved_per_byte"]; nb = $c["cost_baseline_bytes_moved_per_byte"]
 		if ($c["mode"] == "multipipe") s = $c["bytes_per_slot"] }
 	END { printf "%d %.3g %.2f %.2f\n", s, nb, v["copy"] / nb, v["multipipe"] / nb }' "$ST/points.csv")
 t_check "pipe section: bytes per slot on the NIC path" md_has "$TCG/report.md" "On tcp-nic: $slot bytes per pipe slot"
-t_check "pipe section: splice's share with its reason" md_has "$TCG/report.md" \
-	"splice spliced 0 % of its bytes (fell back: pipe full of fragments); multipipe spliced 100 % of its bytes."
-t_check "pipe section: bytes moved as a multiple of the network's own" bash -c \
-	"grep -F 'At tcp-nic, bs=1M' '$TCG/report.md' | grep -F 'bytes moved per byte delivered' | grep -F 'copy' | grep -qF '(${cpm}x the network'\''s own $nb)' &&
-	 grep -F 'At tcp-nic, bs=1M' '$TCG/report.md' | grep -qF 'multipipe' "
+prow=$(grep -F "| tcp-nic | root | 1M | $slot B |" "$TCG/report.md")
+t_log "pipe table row: $prow"
+pn=$(echo "$prow" | sed -n 's/.*| [0-9.]*x, spliced 0 %\[\([0-9]*\)\] |.*/\1/p')
+t_check "pipe table: splice's share, its reason in a note" bash -c "[ -n '$pn' ] && grep -qF '[$pn] splice fell back to copying the rest: pipe full of fragments' '$TCG/report.md'"
+t_check "pipe table: bytes moved as a multiple of the network's own (copy, multipipe all spliced, the network's own)" test "$prow" = \
+	"| tcp-nic | root | 1M | $slot B | ${cpm}x | $(echo "$prow" | awk -F' [|] ' '{ print $6 }') | ${mpm}x, all spliced | $(fig3 "$nb") |"
 t_log "NIC at 1M: $slot B/slot, network's own $nb, copy ${cpm}x, multipipe ${mpm}x"
 # root without CAP_SYS_RESOURCE (a container): the pipe section says so
 t_check "pipe section: nothing about CAP_SYS_RESOURCE when the data does not say" bash -c \
@@ -221,8 +282,14 @@ awk -F, 'BEGIN { OFS = "," } NR == 1 { for (i = 1; i <= NF; i++) if ($i == "reas
 read -r rc1 vd1 < <(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 	$c["status"] == "ok" && $c["source"] == "mem" && $c["bs"] == 262144 && $c["numjobs"] == 1 { g[$c["mode"]] = $c["gbps_median"] }
 	END { printf "%.2f\n", g["splice"] / g["libfuse-splice"] }' "$csv")
-t_check "reference section: splice against libfuse-splice at 256K, its ratio and verdict" md_has "$md" \
-	"splice against libfuse-splice at mem, bs=256K, numjobs=1, psync, iodepth=1, direct=1, threads=1, privilege=root: ${rc1}x"
+sed -n '/^## splicefs against the reference daemons/,$p' "$md" >"$T_TMP/ref.md"
+row=$(hl_row "$T_TMP/ref.md" mem 256K "splice / libfuse-splice")
+t_log "reference row at mem, 256K: $row"
+t_check "reference table: splice against libfuse-splice at 256K, its ratio, verdict and how much each spliced" bash -c \
+	"echo '$row' | grep -q '^splice / libfuse-splice|${rc1}x [▲▼≈]\(\[[0-9]*\]\)\?|[0-9.]*|[0-9.]*|100 %|not visible\[[0-9]*\]$'"
+row=$(hl_row "$T_TMP/ref.md" mem 1M "splice / libfuse-splice")
+t_check "reference table: two copying daemons are shown as such (splice 0 % spliced, libfuse-splice not visible)" bash -c \
+	"echo '$row' | grep -q '|0 %\[[0-9]*\]|not visible\[[0-9]*\]$'"
 t_check "libfuse-splice: its unseen fallbacks are said, not reported as spliced" md_has "$md" \
 	"libfuse-splice: whether it fell back to copying cannot be seen"
 t_check "reference modes on the same GB/s chart" svg_has "$R/gbps-bs-mem-j$nj1.svg" "libfuse-copy" "libfuse-splice" "multipipe"
@@ -259,4 +326,81 @@ awk -F, 'BEGIN { OFS = "," } NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; prin
 "$P/report" "$CV" >/dev/null 2>&1
 t_check "CPU: parts + rest of machine above cores x wall flagged" grep -q 'VIOLATED: CPU parts plus rest of machine' "$CV/report/report.md"
 t_check "CPU: sbstat summary flags it too" bash -c "python3 '$T_TOP/bench/sbstat.py' summary '$CV' | grep -q 'CPU CHECK FAILED'"
+# --- a section added by another part of the project (the sections hook), right after the headlines
+python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import sbplots as P
+P.SECTIONS.append(lambda d, rs, ch: (d.h(2, "Why (hook)"), d.p("added by a hook: " + rs.name)))
+sys.exit(P.main("report", [sys.argv[2], "--out", sys.argv[3]]))' "$P" "$S" "$T_TMP/hook" >/dev/null 2>&1
+t_check "sections hook: its section follows the headline tables" bash -c "
+	grep -q '^added by a hook: sample$' '$T_TMP/hook/report.md' &&
+	[ \$(grep -n '^## Why (hook)' '$T_TMP/hook/report.md' | cut -d: -f1) -gt \$(grep -n '^## Headlines' '$T_TMP/hook/report.md' | cut -d: -f1) ] &&
+	[ \$(grep -n '^## Why (hook)' '$T_TMP/hook/report.md' | cut -d: -f1) -lt \$(grep -n '^## splicefs against' '$T_TMP/hook/report.md' | cut -d: -f1) ]"
+
+# --- CPU: short row labels, 3 significant digits
+t_check "CPU table: 3 significant digits at most, short row labels" bash -c '
+	sed -n "/^## CPU per point/,/^## [^#]/p" "$1" | grep "^| " | tail -n +2 | awk -F"|" "
+		{ if (length(\$2) > 24) { print \"long label: \" \$2; bad = 1 }
+		  for (i = 2; i < NF; i++) { v = \$i; gsub(/ /, \"\", v); if (v !~ /^[0-9.]+$/) continue
+			d = v; sub(/^[0.]*/, \"\", d); gsub(/\\./, \"\", d); if (length(d) > 3) { print \"more than 3 digits: \" v; bad = 1 } } }
+		END { exit bad }"' _ "$md"
+
+# --- the charts' data against their axes (gnuplot's own ranges, printed while drawing)
+t_check "cost chart is one readable figure (not stacked panels)" bash -c "h=\$(od -An -tu1 -j20 -N4 '$TCG/cost-tcp-nic-j1.png' | awk '{ print \$1 * 16777216 + \$2 * 65536 + \$3 * 256 + \$4 }'); [ \"\$h\" -le 1000 ]"
+for d in "$R" "$TCG"; do
+	t_check "chart check: every point inside its axes, none squashed ($(basename "$d"))" python3 "$P/sbplots.py" check "$d"
+done
+CC=$T_TMP/chk
+cp -r "$TCG" "$CC"
+python3 - "$CC/src/cost-tcp-nic-j1.check.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["panels"][0]["ys"].append(c["panels"][0]["axis"]["ymax"] * 2)  # a value the axis does not reach
+json.dump(c, open(sys.argv[1], "w"))
+PY
+out=$(python3 "$P/sbplots.py" check "$CC" 2>&1)
+[ $? -ne 0 ] && echo "$out" | grep -q 'cost-tcp-nic-j1 \[moved\]: 1 value(s) outside the y axis' &&
+	t_pass "chart check fails on a value outside its axis" || t_fail "chart check: value outside" "$(echo "$out" | tail -n 2)"
+cp "$TCG/src/cost-tcp-nic-j1.check.json" "$CC/src/"
+python3 - "$CC/src/cost-tcp-nic-j1.check.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+p = c["panels"][0]
+p["ys"] = [p["axis"]["ymax"] * 0.05, p["axis"]["ymax"] * 0.06]  # bars a twentieth of the plot tall
+json.dump(c, open(sys.argv[1], "w"))
+PY
+out=$(python3 "$P/sbplots.py" check "$CC" 2>&1)
+[ $? -ne 0 ] && echo "$out" | grep -q 'cost-tcp-nic-j1 \[moved\]: the data span .* squashed' &&
+	t_pass "chart check fails on data squashed into a tenth of the plot" || t_fail "chart check: squashed" "$(echo "$out" | tail -n 2)"
+rm -f "$CC/src/pipe-cost.check.json"
+out=$(python3 "$P/sbplots.py" check "$CC" 2>&1)
+[ $? -ne 0 ] && echo "$out" | grep -q 'pipe-cost: no readable check file' &&
+	t_pass "chart check fails on a chart drawn without its ranges" || t_fail "chart check: no ranges" "$(echo "$out" | tail -n 2)"
+
+# --- a real browser: report.html renders, images load, links resolve, fits a laptop's width
+RES=${SB_TEST_RESULTS:-$T_TOP/build/test-results}/60-plots
+if command -v chromium >/dev/null 2>&1; then
+	mkdir -p "$RES"
+	for d in "$R" "$TCG"; do
+		n=$(basename "$d")
+		out=$("$P/browsercheck" "$d" --screenshot "$RES/report-$n.png" 2>&1)
+		[ $? -eq 0 ] && t_pass "browser: report.html of $n (${out##*browsercheck: })" ||
+			t_fail "browser: report.html of $n" "$(echo "$out" | head -n 3 | tr '\n' ' ')"
+	done
+	BR=$T_TMP/broken
+	cp -r "$R" "$BR"
+	gone=$(ls "$BR"/gbps-bs-*.png | head -n1)
+	rm -f "$gone"
+	out=$("$P/browsercheck" "$BR" 2>&1)
+	[ $? -eq 1 ] && echo "$out" | grep -qF "image does not load: $(basename "$gone")" &&
+		t_pass "browser: fails when an image is removed ($(basename "$gone"))" ||
+		t_fail "browser: removed image" "$(echo "$out" | tail -n 2 | tr '\n' ' ')"
+	cp "$R/$(basename "$gone")" "$BR/"
+	gone=$(ls "$BR"/cpu-*.svg | head -n1)
+	rm -f "$gone"
+	out=$("$P/browsercheck" "$BR" 2>&1)
+	[ $? -eq 1 ] && echo "$out" | grep -qF "broken link: $(basename "$gone")" &&
+		t_pass "browser: fails on a broken link ($(basename "$gone"))" ||
+		t_fail "browser: broken link" "$(echo "$out" | tail -n 2 | tr '\n' ' ')"
+else
+	t_skip "browser: report.html in headless Chromium" "needs 'chromium' (scripts/deps test installs it)"
+fi
 exit $((T_FAILED > 0))

@@ -6,6 +6,7 @@ output is committed).  The numbers are invented but shaped like real runs:
                1,2,4 x sources mem and tcp-loopback; one skipped and one failed
                point; splice at 1 MiB falls back to copying (pipe could not grow),
                libfuse-splice too (invisibly: libfuse-ref cannot count it).
+  Each set has points.jsonl: the per-round figures (GB/s and CPU of 5 rounds) of every point.
   sample-b/    the same matrix, variant seed (an older patch): for comparisons.
   sample-tcg/  env tcg, sources mem and tcp-nic, numjobs 1, with the cost_* columns
                (3 cost windows per point), bytes per pipe slot and fallback reasons
@@ -143,6 +144,20 @@ def write_set(name, env, variant, kernel, scale_of, sources, numjobs, cost=False
         w.writeheader()
         for row in rows:
             w.writerow({c: row.get(c, "") for c in cols})
+    # points.jsonl: per-round figures of each measured point (round i of every point measured
+    # in the same round), GB/s from the min through the median to the max, CPU alike.
+    with open(os.path.join(d, "points.jsonl"), "w") as f:
+        for row in rows:
+            if row["status"] != "ok":
+                continue
+            lo, med, hi = row["gbps_min"], row["gbps_median"], row["gbps_max"]
+            gs = [lo, (lo + med) / 2, med, (med + hi) / 2, hi]
+            io = (row["bytes_spliced"] or 0) + (row["bytes_copied"] or 0)
+            cpu = row["cpu_parts_s_per_gb"]
+            f.write(json.dumps({"point": row["point"], "runs": [
+                {"round": i + 1, "gbps": r(g, 5), "io_bytes": io // 5,
+                 "cpu_s": {"parts": r(cpu * (0.99 + 0.005 * i) * io / 5 / 1e9, 5)}}
+                for i, g in enumerate(gs)]}) + "\n")
     # The keys bench/run writes (bench/run write_meta), with made-up values.
     matrix = "quick" if env != "tcg" else "cost"
     meta = {"run_id": f"{name}-20261125", "matrix": matrix, "matrix_file": f"bench/matrices/{matrix}",
@@ -158,7 +173,8 @@ def write_set(name, env, variant, kernel, scale_of, sources, numjobs, cost=False
             "start": "2026-11-25T18:02:11Z", "end": "2026-11-25T18:41:53Z", "complete": True,
             "limits": {"tmpfs_read_gbps": 17.9 if env != "tcg" else 0.61, "dd_zero_null_gbps": 21.4 if env != "tcg" else 0.74},
             "clk_tck": 100, "baseline": "paths: " + ("loopback" if any(s.startswith("tcp") for s in sources) else "none"),
-            "line_rate_gbps": 12.5}
+            "line_rate_gbps": 12.5,
+            "modes": list(modes)}  # the modes in run order (plots take their order from here)
     with open(os.path.join(d, "meta.json"), "w") as f:
         json.dump(meta, f, indent=2)
         f.write("\n")
