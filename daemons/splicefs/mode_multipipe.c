@@ -274,12 +274,13 @@ static int multipipe_reply(struct worker *w, const struct read_req *rq)
 					fprintf(
 					    stderr,
 					    "splicefs[%d]: multipipe: a %u-byte reply filled "
-					    "%d pipes of %zu bytes (%u slots each, bound: --pipes-max, "
-					    "16 with v2) at byte %zu (%.0f bytes per slot): raise "
-					    "--pipes-max or --pipe-size\n",
-					    w->id, rq->size, pipes_max, m->pool[0].size,
-					    m->pool[0].slots, done,
-					    (double)done / (m->npipes * (double)m->pool[0].slots));
+					    "%s %d pipes of %zu bytes (%u slots each) at "
+					    "byte %zu (%.0f bytes per slot): raise --pipes-max or "
+					    "--pipe-size\n",
+					    w->id, rq->size,
+					    pipes_max < o->pipes_max ? "the v2 bound of" : "--pipes-max",
+					    pipes_max, m->pool[0].size, m->pool[0].slots, done,
+					    (double)done / (pipes_max * (double)m->pool[0].slots));
 				err = -EMSGSIZE;
 				break;
 			}
