@@ -15,10 +15,7 @@
 #    create_pipe_files undefined), checked by linking fs/fuse alone (XFAIL)
 #  - kernel/vm kills a hanging guest at --timeout and leaves no QEMU behind
 #  - a host fio and a libfuse3 file system run inside the guest
-#  - v2 (kernel/patches/6.12-v2, the FUSE_DEV_IOC_SPLICE_REPLY ioctl): the probe says
-#    v2, the selftest passes (relayed as v2/NAME); the same on the debug build of v2
-#    (lockdep, KASAN, DEBUG_VM: kernel/build --debug), whose console must show no
-#    report (SPLICEBENCH_KERNEL_DEBUG=0 skips that build)
+#  - v2 and its debug build: tests/21-kernel-v2.t (a time limit of its own)
 #  - with SPLICEBENCH_KERNEL_61=1 the 6.1 ports build too and the selftest runs on both
 . "$(dirname "$0")/lib.sh"
 T_NAME=20-kernel
@@ -140,7 +137,6 @@ build() { # VAR BASE VARIANT
 }
 build fixed 6.12 fixed
 build seed 6.12 seed
-build v2 6.12 v2
 # The module kernel: fuse.ko next to its bzImage.
 start=$SECONDS
 if fixedmod=$(kernel/build --module 2>"$T_TMP/build-module.err" | tail -n 1) && [ -f "$fixedmod" ] &&
@@ -285,50 +281,6 @@ if [ -n "$seed" ]; then
 	fi
 else
 	t_skip seed/selftest "no seed kernel"
-fi
-
-# ---- v2 6.12 (the ioctl series) and its debug build ------------------------------
-v2_selftest() { # TAG IMAGE [VMOPTS...]: the probe and the selftest in a v2 guest
-	local tag=$1 img=$2
-	shift 2
-	vm_run "$tag" "$img" --timeout 600 "$@" "$img" -- \
-		sh -c "'$pr'; echo probe-rc=\$?; '$st' --variant v2"
-	rc=$?
-	grep -q '^splice reply: v2$' "$T_TMP/$tag.out" && grep -q '^probe-rc=0$' "$T_TMP/$tag.out" &&
-		grep -q '^FUSE_OUT_SPLICES: no' "$T_TMP/$tag.out" &&
-		t_pass "$tag/probe-v2" || t_fail "$tag/probe-v2" "$(head -n 2 "$T_TMP/$tag.out" | tr '\n' ' ')"
-	relay "$tag" "$T_TMP/$tag.out"
-	if [ $rc -eq 0 ] && [ "$relayed" -ge 20 ]; then
-		t_pass "$tag/vm-run"
-	else
-		t_fail "$tag/vm-run" "kernel/vm rc $rc, $relayed cases: $(grep kernel/vm: "$T_TMP/$tag.err" | tail -n 2 | tr '\n' ' ')"
-	fi
-	grep 'kernel/vm: QEMU ran' "$T_TMP/$tag.err" | sed "s/^/# $tag: /"
-}
-if [ -n "$v2" ]; then
-	v2_selftest v2 "$v2"
-else
-	t_skip v2/selftest "no v2 kernel"
-fi
-if [ "${SPLICEBENCH_KERNEL_DEBUG:-1}" = 1 ]; then
-	start=$SECONDS
-	if v2dbg=$(kernel/build --variant v2 --debug 2>"$T_TMP/build-debug.err" | tail -n 1) && [ -f "$v2dbg" ]; then
-		t_pass build-6.12-v2-debug
-		t_log "kernel/build --variant v2 --debug: $v2dbg ($((SECONDS - start)) s)"
-		v2_selftest v2-debug "$v2dbg" --mem 3072
-		# The checkers must have been on, and said nothing (kernel/vm fails on WARNING:/BUG:).
-		con=$T_TMP/v2-debug.console
-		if grep -q 'KernelAddressSanitizer initialized' "$con" && ! grep -Eq \
-			'BUG: KASAN|possible (recursive|circular) locking|WARNING: |BUG: |INFO: task .* blocked' "$con"; then
-			t_pass v2-debug/no-lockdep-kasan-vm-report
-		else
-			t_fail v2-debug/no-lockdep-kasan-vm-report "$(grep -m1 -E 'KASAN|locking|WARNING|BUG|blocked' "$con" || echo 'KASAN did not say it was initialized')"
-		fi
-	else
-		t_fail build-6.12-v2-debug "$(tail -n 3 "$T_TMP/build-debug.err" | tr '\n' ' ')"
-	fi
-else
-	t_skip v2-debug/selftest "SPLICEBENCH_KERNEL_DEBUG=0"
 fi
 
 # ---- the module kernel ------------------------------------------------------
