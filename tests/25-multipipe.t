@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # multipipe end to end on the patched kernels, booted under QEMU (kernel/vm):
 # tests/vm/multipipe.sh runs inside and reports; the seed variant must show
-# its known bugs as XFAIL, the fixed variant must pass everything.
+# its known bugs as XFAIL, the fixed variant must pass everything; v2 (the
+# FUSE_DEV_IOC_SPLICE_REPLY series) runs the quick scope and must pass it, its
+# stats naming splice_protocol v2-ioctl.
 # Then, where kernel/vm offers --net, the NIC path: sbserver on the host,
 # tests/vm/multipipe-nic.sh in the fixed guest reading it through virtio-net.
-# SPLICEBENCH_KERNEL_FIXED / SPLICEBENCH_KERNEL_SEED override the images,
+# SPLICEBENCH_KERNEL_FIXED / _SEED / _V2 override the images,
 # SPLICEBENCH_VM the kernel/vm script.
 . "$(dirname "$0")/lib.sh"
 T_NAME=multipipe
@@ -14,7 +16,7 @@ _require_cmd qemu-system-x86_64 fio jq python3
 
 vm=${SPLICEBENCH_VM:-$T_TOP/kernel/vm}
 fixed_img=
-for variant in fixed seed; do
+for variant in fixed seed v2; do
 	var=SPLICEBENCH_KERNEL_${variant^^}
 	img=${!var:-}
 	if [ -z "$img" ]; then

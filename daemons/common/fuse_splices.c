@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/fuse.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -36,4 +37,42 @@ int fuse_splices_probe(int fuse_fd)
 	default:
 		return -err;
 	}
+}
+
+int fuse_splice_reply(int fuse_fd, uint64_t unique, uint32_t size, const uint32_t *fds,
+                      uint32_t nr_fds)
+{
+	struct fuse_splice_reply r = {
+	    .unique = unique,
+	    .size = size,
+	    .nr_fds = nr_fds,
+	    .fds_ptr = (uint64_t)(uintptr_t)fds,
+	};
+	int ret;
+
+	do
+		ret = ioctl(fuse_fd, FUSE_DEV_IOC_SPLICE_REPLY, &r);
+	while (ret < 0 && errno == EINTR);
+	return ret < 0 ? -errno : 0;
+}
+
+int fuse_splices_v2_probe(int fuse_fd)
+{
+	int r = fuse_splice_reply(fuse_fd, FUSE_SPLICES_PROBE_UNIQUE, 0, NULL, 0);
+
+	return r == -ENOTTY ? 0 : 1;
+}
+
+const char *fuse_splices_kind(int fuse_fd)
+{
+	int r;
+
+	if (fuse_splices_v2_probe(fuse_fd))
+		return "v2";
+	r = fuse_splices_probe(fuse_fd);
+	if (r < 0) {
+		errno = -r;
+		return NULL;
+	}
+	return r ? "write" : "none";
 }

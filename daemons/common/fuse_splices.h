@@ -27,4 +27,46 @@
  */
 int fuse_splices_probe(int fuse_fd);
 
+/*
+ * v2 (kernel/patches/6.12-v2): the reply is an ioctl on /dev/fuse, offered in
+ * FUSE_INIT (flags2 bit FUSE_SPLICE_REPLY, protocol 7.42).  The daemon sets the
+ * bit in its INIT reply to use it.  The pipes must hold exactly `size` bytes;
+ * fds are the caller's own.  Every error but one met while copying leaves the
+ * request pending and the pipes untouched.  The write() form above is refused
+ * there (EINVAL), and a kernel without v2 answers the ioctl ENOTTY.
+ */
+#include <linux/ioctl.h>
+
+#ifndef FUSE_SPLICE_REPLY
+#define FUSE_SPLICE_REPLY (1ULL << 48)
+#define FUSE_SPLICE_REPLY_MAX_FDS 16
+struct fuse_splice_reply {
+	uint64_t unique;
+	uint32_t size;
+	uint32_t nr_fds;
+	uint32_t flags;
+	uint32_t padding;
+	uint64_t fds_ptr;
+};
+#define FUSE_DEV_IOC_SPLICE_REPLY _IOW(229, 3, struct fuse_splice_reply)
+#endif
+#define FUSE_SPLICE_REPLY_FLAGS2 ((uint32_t)(FUSE_SPLICE_REPLY >> 32))
+
+/* The ioctl: 0 or -errno. */
+int fuse_splice_reply(int fuse_fd, uint64_t unique, uint32_t size, const uint32_t *fds,
+                      uint32_t nr_fds);
+
+/*
+ * Does the kernel know FUSE_DEV_IOC_SPLICE_REPLY?  1: yes (any answer but
+ * ENOTTY to a reply for no request), 0: no (ENOTTY).
+ */
+int fuse_splices_v2_probe(int fuse_fd);
+
+/*
+ * What a bare probe can tell: "v2" (the ioctl), "write" (the write() form of
+ * the seed or fixed series: no request-free probe tells them apart, both
+ * answer ENOENT), or "none".  NULL if the probe failed (errno set).
+ */
+const char *fuse_splices_kind(int fuse_fd);
+
 #endif

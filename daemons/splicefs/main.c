@@ -654,6 +654,10 @@ int main(int argc, char **argv)
 			printf("FUSE_OUT_SPLICES: %s\n", r ? "yes" : "no (kernel answers EINVAL)");
 		else
 			fprintf(stderr, "splicefs: probe failed: %s\n", strerror(-r));
+		if (r >= 0 && fuse_splices_v2_probe(fs.fuse_fd)) /* v2 refuses the write() */
+			r = 1;
+		if (r >= 0) /* v2 | write (seed or fixed: no bare probe tells them apart) | none */
+			printf("splice reply: %s\n", fuse_splices_kind(fs.fuse_fd));
 		rc = r > 0 ? 0 : r == 0 ? 1 : 2;
 		goto out_unmount;
 	}

@@ -14,6 +14,13 @@
  * the message names the bound.  Each reply counts the pipes (pipes_used) and
  * slots (pipe_slots) it used.
  *
+ * Two protocols (--splice-protocol): v2, the FUSE_DEV_IOC_SPLICE_REPLY ioctl
+ * of kernel/patches/6.12-v2 (taken where FUSE_INIT offers FUSE_SPLICE_REPLY:
+ * the reply names the expected size, at most 16 pipes), and write, the
+ * FUSE_OUT_SPLICES header + fds written to /dev/fuse (the seed and fixed
+ * series).  auto takes v2 where offered; the stats field splice_protocol
+ * says which one ran (v2-ioctl or write).
+ *
  * It never copies silently: on a kernel without the patch splicefs refuses
  * to start (probe), and a reply the kernel rejects at run time (EMSGSIZE,
  * EBADF, ...) is drained, counted and answered with EIO.
@@ -42,6 +49,7 @@ struct multipipe_opts {
 	int pipes_max;
 	int fault_every;
 	const char *fault_kind;
+	const char *splice_protocol; /* auto|v2|write; after INIT: v2-ioctl|write */
 	int npipes; /* pipes resolved from --pipes (0: auto) */
 	bool emsgsize;
 };
@@ -61,6 +69,9 @@ static const struct opt_desc multipipe_options[] = {
 	 "testing: every Nth reply is one the kernel must refuse (see --fault-kind)", 0, 1 << 30},
 	{"fault-kind", 0, OPT_STR, O(fault_kind), "ebadf", "ebadf|emsgsize",
 	 "testing: ebadf names a non-pipe fd; emsgsize puts one byte more than asked"},
+	{"splice-protocol", 0, OPT_STR, O(splice_protocol), "auto", "auto|v2|write",
+	 "v2: the FUSE_DEV_IOC_SPLICE_REPLY ioctl (where INIT offers it); write: the "
+	 "FUSE_OUT_SPLICES write(); auto: v2 where offered (stats: splice_protocol)"},
 };
 // clang-format on
 #undef O
@@ -100,12 +111,53 @@ static int multipipe_check(const struct sfs_opts *o, char *err, size_t errlen)
 		return -1;
 	}
 	m->emsgsize = !strcmp(m->fault_kind, "emsgsize");
+	if (strcmp(m->splice_protocol, "auto") && strcmp(m->splice_protocol, "v2") &&
+	    strcmp(m->splice_protocol, "write")) {
+		snprintf(err, errlen, "--splice-protocol '%s': use auto, v2 or write",
+		         m->splice_protocol);
+		return -1;
+	}
 	return 0;
+}
+
+static bool use_v2(const struct multipipe_opts *m)
+{
+	return !strcmp(m->splice_protocol, "v2-ioctl");
+}
+
+/* Take v2 where the kernel offers it and the option allows it. */
+static void multipipe_init(struct sfs *fs, const struct fuse_init_in *in,
+                           struct fuse_init_out *out)
+{
+	struct multipipe_opts *m = fs->o.mode_opts;
+
+	if (!strcmp(m->splice_protocol, "write"))
+		return;
+	if ((in->flags & FUSE_INIT_EXT) && (in->flags2 & FUSE_SPLICE_REPLY_FLAGS2)) {
+		out->flags2 |= FUSE_SPLICE_REPLY_FLAGS2;
+		m->splice_protocol = "v2-ioctl";
+	}
 }
 
 static int multipipe_probe(struct sfs *fs)
 {
-	int r = fuse_splices_probe(fs->fuse_fd);
+	struct multipipe_opts *m = fs->o.mode_opts;
+	int r;
+
+	if (use_v2(m))
+		return 0;
+	if (!strcmp(m->splice_protocol, "v2")) {
+		fprintf(stderr, "splicefs: kernel does not offer FUSE_SPLICE_REPLY in FUSE_INIT "
+		                "(v2: kernel/build --variant v2): use --splice-protocol "
+		                "write|auto\n");
+		return -EOPNOTSUPP;
+	}
+	r = fuse_splices_probe(fs->fuse_fd);
+	if (r == 0 && fuse_splices_v2_probe(fs->fuse_fd)) {
+		fprintf(stderr, "splicefs: kernel has FUSE_DEV_IOC_SPLICE_REPLY (v2), which refuses "
+		                "the write() form: use --splice-protocol auto|v2\n");
+		return -EOPNOTSUPP;
+	}
 
 	if (r == 0) {
 		fprintf(stderr,
@@ -118,6 +170,7 @@ static int multipipe_probe(struct sfs *fs)
 		fprintf(stderr, "splicefs: probing FUSE_OUT_SPLICES failed: %s\n", strerror(-r));
 		return r;
 	}
+	m->splice_protocol = "write";
 	return 0;
 }
 
@@ -198,12 +251,16 @@ static int multipipe_reply(struct worker *w, const struct read_req *rq)
 	struct iovec iov[2] = {{&oh, sizeof(oh)}, {m->fds, 0}};
 	bool swap = w->fs->o.fault_swap && rq->size >= 8192;
 	bool fault = o->fault_every && (w->c.reads % o->fault_every) == 0;
+	bool v2 = use_v2(o);
+	int pipes_max = v2 && o->pipes_max > FUSE_SPLICE_REPLY_MAX_FDS ? FUSE_SPLICE_REPLY_MAX_FDS
+	                                                               : o->pipes_max;
 	unsigned slots = 0;
 	size_t done = 0;
 	int i = 0, used = 0, err;
 
 	if (!rq->size) /* EOF: an empty reply needs no pipe */
-		return sfs_send(w, iov, 1);
+		return v2 ? fuse_splice_reply(w->fuse_fd, rq->unique, 0, NULL, 0)
+		          : sfs_send(w, iov, 1);
 
 	err = src->begin(w, rq);
 	while (!err && done < rq->size) {
@@ -211,18 +268,19 @@ static int multipipe_reply(struct worker *w, const struct read_req *rq)
 		size_t stop = swap && i < 2 ? 4096 * (size_t)(i + 1) : rq->size;
 		ssize_t r;
 
-		if (i == m->npipes) {
-			if (m->npipes >= o->pipes_max) {
+		if (i == m->npipes || i == pipes_max) {
+			if (i >= pipes_max) {
 				if (!m->warned++)
 					fprintf(
 					    stderr,
 					    "splicefs[%d]: multipipe: a %u-byte reply filled "
-					    "--pipes-max %d pipes of %zu bytes (%u slots each) at "
+					    "%s %d pipes of %zu bytes (%u slots each) at "
 					    "byte %zu (%.0f bytes per slot): raise --pipes-max or "
 					    "--pipe-size\n",
-					    w->id, rq->size, m->npipes, m->pool[0].size,
-					    m->pool[0].slots, done,
-					    (double)done / (m->npipes * (double)m->pool[0].slots));
+					    w->id, rq->size,
+					    pipes_max < o->pipes_max ? "the v2 bound of" : "--pipes-max",
+					    pipes_max, m->pool[0].size, m->pool[0].slots, done,
+					    (double)done / (pipes_max * (double)m->pool[0].slots));
 				err = -EMSGSIZE;
 				break;
 			}
@@ -270,7 +328,7 @@ static int multipipe_reply(struct worker *w, const struct read_req *rq)
 			w->c.faults_injected++;
 			if (!o->emsgsize) {
 				m->fds[used - 1] = (uint32_t)w->fuse_fd; /* not a pipe: EBADF */
-			} else if (used < m->npipes || (used < o->pipes_max && !pool_add(w, m))) {
+			} else if (used < m->npipes || (used < pipes_max && !pool_add(w, m))) {
 				/* One byte more than the request asked, in a pipe of its own:
 				 * EMSGSIZE */
 				static const char extra = 'x';
@@ -283,10 +341,16 @@ static int multipipe_reply(struct worker *w, const struct read_req *rq)
 				}
 			}
 		}
-		oh.len = sizeof(oh) + used * sizeof(uint32_t);
-		oh.error = FUSE_OUT_SPLICES;
-		iov[1].iov_len = used * sizeof(uint32_t);
-		err = sfs_send(w, iov, 2);
+		if (v2) {
+			/* the size the request asked, the fault's extra byte not counted */
+			err = fuse_splice_reply(w->fuse_fd, rq->unique, (uint32_t)done, m->fds,
+			                        (uint32_t)used);
+		} else {
+			oh.len = sizeof(oh) + used * sizeof(uint32_t);
+			oh.error = FUSE_OUT_SPLICES;
+			iov[1].iov_len = used * sizeof(uint32_t);
+			err = sfs_send(w, iov, 2);
+		}
 	}
 	src->end(w, err == 0);
 	if (err) {
@@ -308,8 +372,9 @@ static int multipipe_reply(struct worker *w, const struct read_req *rq)
 
 const struct reply_mode mode_multipipe = {
     .name = "multipipe",
-    .help = "data into a pool of pipes, one FUSE_OUT_SPLICES reply naming them (patched kernel)",
-    .needs = "FUSE_OUT_SPLICES (the patched kernel: kernel/build, kernel/vm)",
+    .help = "data into a pool of pipes, one reply naming them (FUSE_DEV_IOC_SPLICE_REPLY "
+            "or FUSE_OUT_SPLICES: patched kernel)",
+    .needs = "FUSE_SPLICE_REPLY (v2) or FUSE_OUT_SPLICES (seed/fixed): kernel/build, kernel/vm",
     .options = multipipe_options,
     .noptions = sizeof(multipipe_options) / sizeof(multipipe_options[0]),
     .opts_size = sizeof(struct multipipe_opts),
@@ -317,6 +382,7 @@ const struct reply_mode mode_multipipe = {
     .fault_flip = true, /* sfs_fill_pipe puts the flipped byte into a pipe */
     .check = multipipe_check,
     .probe = multipipe_probe,
+    .init = multipipe_init,
     .worker_init = multipipe_worker_init,
     .worker_fini = multipipe_worker_fini,
     .reply = multipipe_reply,

@@ -3,9 +3,12 @@
  * fuse_probe: does this kernel accept FUSE_OUT_SPLICES replies?
  *   fuse_probe [-q]
  * Mounts a bare FUSE file system on a temporary directory, writes a probe reply
- * (see probe.h), unmounts, and prints "FUSE_OUT_SPLICES: yes" (exit 0) or
- * "FUSE_OUT_SPLICES: no (kernel answers EINVAL)" (exit 1).  Exit 2 when it
- * cannot tell (not root, no /dev/fuse, mount failed); -q prints nothing.
+ * (see probe.h), unmounts, and prints "FUSE_OUT_SPLICES: yes" or
+ * "FUSE_OUT_SPLICES: no (kernel answers EINVAL)" (the write() form), then
+ * "splice reply: v2|write|none" (v2: FUSE_DEV_IOC_SPLICE_REPLY, which refuses
+ * the write() form; write: the seed or fixed series, which no bare probe tells
+ * apart).  Exit 0 for v2 or write, 1 for none, 2 when it cannot tell (not
+ * root, no /dev/fuse, mount failed); -q prints nothing.
  */
 #include "probe.h"
 
@@ -19,6 +22,7 @@ int main(int argc, char **argv)
 {
 	char dir[] = "/tmp/fuse_probe.XXXXXX";
 	int quiet = argc > 1 && strcmp(argv[1], "-q") == 0;
+	const char *kind;
 	int fd, r;
 
 	if (argc > 2 || (argc == 2 && !quiet)) {
@@ -41,6 +45,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	r = fuse_splices_probe(fd);
+	kind = r >= 0 ? fuse_splices_kind(fd) : NULL;
 	fuse_out_splices_umount(dir, fd);
 	rmdir(dir);
 	if (r < 0) {
@@ -48,6 +53,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!quiet)
-		printf("FUSE_OUT_SPLICES: %s\n", r ? "yes" : "no (kernel answers EINVAL)");
-	return r ? 0 : 1;
+		printf("FUSE_OUT_SPLICES: %s\nsplice reply: %s\n",
+		       r ? "yes" : "no (kernel answers EINVAL)", kind ? kind : "?");
+	return r || (kind && !strcmp(kind, "v2")) ? 0 : 1;
 }

@@ -34,6 +34,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/select.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/utsname.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -50,7 +57,7 @@
 #define CACHED_SIZE  10000         /* size of "c" */
 #define MAX_WRITE    (128 * 1024)  /* what INIT announces */
 #define SRV_BUF      (MAX_WRITE + 8192)
-#define MAX_FDS      64
+#define MAX_FDS      1100 /* the fixed series' bound (1024) + 1, and more */
 #define HUGE_FDS     (4u << 20) /* fds claimed by huge_fd_array: a 16 MiB array */
 #define CASE_TIMEOUT 30         /* seconds before the watchdog fails a case */
 #define STR_(x)      #x
@@ -72,6 +79,7 @@ enum plan_kind {
 	PLAN_BAD_LEN, /* header + 6 bytes: a length that is not a multiple of 4 */
 	PLAN_HUGE,    /* header claiming HUGE_FDS fds, with a buffer that big */
 	PLAN_SPLICE,  /* header + fds[], written to /dev/fuse with splice(2) from a pipe */
+	PLAN_HOLD,    /* no answer: the unique is kept in plan.held for the case */
 };
 
 static struct {
@@ -79,7 +87,9 @@ static struct {
 	enum plan_kind kind;
 	int nfds;
 	int fds[MAX_FDS];
+	long size; /* v2: the size the ioctl names; -1: what the pipes hold (FIONREAD) */
 	/* results, for the case to check */
+	uint64_t held; /* PLAN_HOLD: the unique of the READ left unanswered */
 	int nreads;      /* READ requests seen */
 	int reply_errno; /* errno of the last FUSE_OUT_SPLICES write, 0 if it succeeded */
 	uint64_t read_off;
@@ -91,7 +101,9 @@ static struct {
 static int fuse_fd = -1;
 static char mnt[64];
 static const char *variant = "fixed";
+static bool v2; /* INIT offered FUSE_SPLICE_REPLY: READs are answered with the ioctl */
 static bool dangerous;
+static bool isolated; /* --isolated: this process runs one case for a parent */
 static const char *volatile current_case = "setup";
 static int failures;
 
@@ -228,10 +240,38 @@ static void do_read(const struct fuse_in_header *in, const struct fuse_read_in *
 	plan.nreads++;
 	plan.read_off = rd->offset;
 	plan.read_size = rd->size;
+	if (plan.kind == PLAN_HOLD) {
+		plan.held = in->unique;
+		pthread_mutex_unlock(&plan.lock);
+		return;
+	}
+	if (v2 && plan.kind == PLAN_FDS) {
+		long size = plan.size;
+
+		if (size < 0) {
+			size = 0;
+			for (i = 0; i < plan.nfds; i++) {
+				int n = 0;
+
+				if (ioctl(plan.fds[i], FIONREAD, &n) == 0 && n > 0)
+					size += n;
+			}
+		}
+		for (i = 0; i < plan.nfds; i++)
+			fds[i] = plan.fds[i];
+		err = -fuse_splice_reply(fuse_fd, in->unique, (uint32_t)size, fds,
+		                         (uint32_t)plan.nfds);
+		plan.reply_errno = err;
+		pthread_mutex_unlock(&plan.lock);
+		if (err) /* v2: every refusal leaves the request pending */
+			reply(in->unique, -EIO, NULL, 0);
+		return;
+	}
 	iov[0] = (struct iovec){&oh, sizeof(oh)};
 	switch (plan.kind) {
 	case PLAN_FDS:
 	case PLAN_SPLICE:
+	case PLAN_HOLD:
 		for (i = 0; i < plan.nfds; i++)
 			fds[i] = plan.fds[i];
 		iov[1] = (struct iovec){fds, plan.nfds * sizeof(uint32_t)};
@@ -283,7 +323,10 @@ static void do_read_script(const struct fuse_in_header *in, const struct fuse_re
 	}
 	fd = p[0];
 	oh.len = sizeof(oh) + sizeof(fd);
-	err = reply_raw(iov, 2);
+	if (v2)
+		err = -fuse_splice_reply(fuse_fd, in->unique, (uint32_t)len, &fd, 1);
+	else
+		err = reply_raw(iov, 2);
 	pthread_mutex_lock(&plan.lock);
 	if (err == EINVAL)
 		plan.script_refused++;
@@ -292,7 +335,7 @@ static void do_read_script(const struct fuse_in_header *in, const struct fuse_re
 	else
 		plan.script_other++;
 	pthread_mutex_unlock(&plan.lock);
-	/* EINVAL: still pending, answer it.  Other errors ended it (this gets ENOENT). */
+	/* EINVAL (v2: any error): still pending, answer it.  Else ended (ENOENT). */
 	if (err)
 		reply(in->unique, 0, script + off, len);
 out:
@@ -329,6 +372,11 @@ static void *server(void *arg)
 			};
 			if (ii->minor < io.minor)
 				io.minor = ii->minor;
+			if ((ii->flags & FUSE_INIT_EXT) && (ii->flags2 & FUSE_SPLICE_REPLY_FLAGS2)) {
+				io.flags |= FUSE_INIT_EXT;
+				io.flags2 |= FUSE_SPLICE_REPLY_FLAGS2;
+				v2 = true;
+			}
 			reply(in->unique, 0, &io, sizeof(io));
 			break;
 		}
@@ -397,6 +445,8 @@ static void set_plan(enum plan_kind kind, const int *fds, int nfds)
 		plan.fds[i] = fds[i];
 	plan.nreads = 0;
 	plan.reply_errno = -1;
+	plan.size = -1;
+	plan.held = 0;
 	pthread_mutex_unlock(&plan.lock);
 }
 
@@ -606,11 +656,14 @@ static void case_many_pipes(const char *name)
 	close_pipes(p, ARRAY_SIZE(sizes));
 }
 
-/* More fds than the inline array of the patch holds (8): 20 pipes of 3000 bytes. */
+/*
+ * More fds than the inline array of the patch holds (8): 20 pipes of 3000
+ * bytes (v2: 16, its bound).
+ */
 static void case_over_8_fds(const char *name)
 {
-	enum { N = 20, PER = 3000 };
-	int p[N][2], fds[N], i;
+	enum { MAXN = 20, PER = 3000 };
+	int p[MAXN][2], fds[MAXN], i, N = strcmp(variant, "v2") ? MAXN : FUSE_SPLICE_REPLY_MAX_FDS;
 	const char *why;
 
 	for (i = 0; i < N; i++) {
@@ -758,10 +811,12 @@ static void case_too_much_data(const char *name, bool check_pipe)
 	} else {
 		char msg[96];
 
+		int want = strcmp(variant, "v2") ? 6000 - 4096 : 6000; /* v2: untouched */
+
 		snprintf(msg, sizeof(msg), "the pipe holds %d bytes after EMSGSIZE, expected %d",
-		         left, 6000 - 4096);
+		         left, want);
 		/* The bug's signature: EMSGSIZE, EIO, the cut buffer still whole (3000). */
-		verdict_bug(name, !why && e == EMSGSIZE && left == 6000 - 4096,
+		verdict_bug(name, !why && e == EMSGSIZE && left == want,
 		            !why && e == EMSGSIZE && left == 3000,
 		            "bug 6, partly copied buffer left in the pipe after EMSGSIZE",
 		            why             ? why
@@ -1187,12 +1242,18 @@ out:
  * with an ordinary reply.  Then sh reads the script into user memory (spliced).
  * The script must run (exit 42), with at least one refusal and one spliced read.
  */
+static void case_exec_kernel_read(const char *name);
+
 static void case_exec_script(const char *name)
 {
 	char path[96];
 	int st = 0, refused, spliced, other;
 	pid_t pid;
 
+	if (!strcmp(variant, "v2")) { /* v2 serves kernel_read(): nothing is refused */
+		case_exec_kernel_read(name);
+		return;
+	}
 	pthread_mutex_lock(&plan.lock);
 	plan.script_refused = plan.script_spliced = plan.script_other = 0;
 	pthread_mutex_unlock(&plan.lock);
@@ -1256,6 +1317,16 @@ static void case_splice_reply(const char *name)
 		return;
 	}
 	set_plan(PLAN_SPLICE, &p[0][0], 1);
+	if (!strcmp(variant, "v2")) { /* the write() form, spliced, is refused too */
+		why = read_expect_eio(5000, 10000);
+		if (!why && last_reply_errno() != EINVAL)
+			why = "the spliced FUSE_OUT_SPLICES reply was not refused with EINVAL";
+		if (!why && pipe_bytes(p[0][0]) != 10000)
+			why = "the data pipe was touched";
+		why ? report("FAIL", name, "%s", why) : report("PASS", name, "refused (v2)");
+		close_pipes(p, 1);
+		return;
+	}
 	why = read_check("d", 5000, 10000, 0, 10000);
 	if (!why && last_reply_errno() != 0)
 		why = "the spliced reply failed";
@@ -1343,9 +1414,574 @@ static void case_huge_fd_array_guarded(const char *name)
 	case_huge_fd_array(name);
 }
 
+/* ---- issue 21: the second review's findings, and v2 ---------------------- */
+
+/*
+ * A case for a finding of the second review: on v2 it must pass; on seed and
+ * fixed (which have the finding) it is XFAIL when the failure has the
+ * finding's own signature (shown), FAIL otherwise.
+ */
+static void verdict_finding(const char *name, bool ok, bool shown, const char *finding,
+                            const char *why)
+{
+	if (ok && !strcmp(variant, "v2"))
+		report("PASS", name, NULL);
+	else if (ok)
+		report("PASS", name, "%s did not show on %s", finding, variant);
+	else if (strcmp(variant, "v2") && shown)
+		report("XFAIL", name, "%s: %s", finding, why);
+	else if (strcmp(variant, "v2"))
+		report("FAIL", name, "%s (not the signature of %s)", why, finding);
+	else
+		report("FAIL", name, "%s", why);
+}
+
+/* Wait for the server to hold a READ (PLAN_HOLD); its unique, 0 after 5 s. */
+static uint64_t wait_held(void)
+{
+	for (int i = 0; i < 500; i++) {
+		uint64_t u;
+
+		pthread_mutex_lock(&plan.lock);
+		u = plan.held;
+		pthread_mutex_unlock(&plan.lock);
+		if (u)
+			return u;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* A child that preads len bytes of "d" at off; its pid, and the result in *res_fd. */
+static pid_t reader_child(uint64_t off, size_t len, int *res_fd)
+{
+	int rp[2];
+	pid_t pid;
+
+	if (pipe(rp) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		char *b = abuf(len);
+		int fd = open_file("d");
+		long res[2] = {-1, 0};
+
+		if (b && fd >= 0) {
+			res[0] = pread(fd, b, len, off);
+			res[1] = res[0] < 0 ? errno : 0;
+		}
+		if (write(rp[1], res, sizeof(res)) < 0)
+			_exit(3);
+		_exit(0);
+	}
+	close(rp[1]);
+	*res_fd = rp[0];
+	return pid;
+}
+
+/* The reader's result: bytes (>= 0) or -errno; -10000 when none came within ms. */
+static long reader_result(int res_fd, int ms)
+{
+	long res[2];
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	fd_set set;
+
+	FD_ZERO(&set);
+	FD_SET(res_fd, &set);
+	if (select(res_fd + 1, &set, NULL, NULL, &tv) <= 0)
+		return -10000;
+	if (read(res_fd, res, sizeof(res)) != sizeof(res))
+		return -EPIPE;
+	return res[0] >= 0 ? res[0] : -res[1];
+}
+
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return '?';
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return '?';
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] && p[2] ? p[2] : '?';
+}
+
+/* v2: a FUSE_OUT_SPLICES reply by write() is refused (EINVAL), the pipe untouched. */
+static void case_v2_write_refused(const char *name)
+{
+	int p[1][2], left;
+	uint64_t u;
+	char msg[160] = "";
+
+	if (strcmp(variant, "v2")) {
+		report("SKIP", name, "the write() form is the protocol of %s", variant);
+		return;
+	}
+	if (pipe(p[0]) < 0 || pipe_put_write(p[0][1], 0, 4096) < 0) {
+		report("FAIL", name, "setting up the pipe: %s", strerror(errno));
+		return;
+	}
+	set_plan(PLAN_HOLD, NULL, 0);
+	{
+		int res_fd;
+		pid_t pid = reader_child(0, 4096, &res_fd);
+		struct fuse_out_header oh = {sizeof(oh) + 4, FUSE_OUT_SPLICES, 0};
+		uint32_t fd = p[0][0];
+		struct iovec iov[2] = {{&oh, sizeof(oh)}, {&fd, 4}};
+		int e;
+		long r;
+
+		u = wait_held();
+		oh.unique = u;
+		e = u ? reply_raw(iov, 2) : -1;
+		left = pipe_bytes(p[0][0]);
+		reply(u, -EIO, NULL, 0); /* still pending if refused */
+		r = reader_result(res_fd, 5000);
+		waitpid(pid, NULL, 0);
+		close(res_fd);
+		if (!u)
+			snprintf(msg, sizeof(msg), "the READ never reached the server");
+		else if (e != EINVAL)
+			snprintf(msg, sizeof(msg), "the write() got %s, expected EINVAL",
+			         e ? strerror(e) : "success");
+		else if (left != 4096)
+			snprintf(msg, sizeof(msg), "the pipe holds %d bytes, expected 4096", left);
+		else if (r != -EIO)
+			snprintf(msg, sizeof(msg), "the read got %ld, expected -EIO", r);
+	}
+	msg[0] ? report("FAIL", name, "%s", msg) : report("PASS", name, NULL);
+	close_pipes(p, 1);
+}
+
+/*
+ * Finding 2: fd numbers resolved in the table of whoever writes.  Another
+ * process (think of a setuid program whose stdout is an inherited /dev/fuse)
+ * writes a reply naming its own fd N, a pipe holding its secret: fixed drains
+ * the writer's pipe into the reader; v2 refuses the write() (fds come only
+ * through the ioctl, resolved in the ioctl caller's table).
+ */
+static void case_other_table(const char *name)
+{
+	int res_fd, st = 0, wp[2];
+	pid_t rpid, wpid;
+	uint64_t u;
+	long r;
+	char msg[200] = "";
+	int wres[2] = {-1, -1}; /* the writer's write() errno, bytes left in its pipe */
+
+	set_plan(PLAN_HOLD, NULL, 0);
+	rpid = reader_child(0, 4096, &res_fd);
+	u = wait_held();
+	if (!u || pipe(wp) < 0) {
+		report("FAIL", name, "the READ never reached the server");
+		return;
+	}
+	wpid = fork();
+	if (wpid == 0) {
+		int p[2];
+		char secret[4096];
+		struct fuse_out_header oh = {sizeof(oh) + 4, FUSE_OUT_SPLICES, u};
+		uint32_t fd;
+		struct iovec iov[2] = {{&oh, sizeof(oh)}, {&fd, 4}};
+
+		memset(secret, 'S', sizeof(secret));
+		if (pipe(p) < 0 || write(p[1], secret, sizeof(secret)) != sizeof(secret))
+			_exit(3);
+		fd = p[0];
+		wres[0] = writev(fuse_fd, iov, 2) < 0 ? errno : 0;
+		wres[1] = pipe_bytes(p[0]);
+		if (write(wp[1], wres, sizeof(wres)) < 0)
+			_exit(3);
+		_exit(0);
+	}
+	close(wp[1]);
+	if (wpid < 0 || read(wp[0], wres, sizeof(wres)) != sizeof(wres))
+		wres[0] = -1;
+	close(wp[0]);
+	if (wpid > 0)
+		waitpid(wpid, &st, 0);
+	reply(u, -EIO, NULL, 0); /* if the writer's reply was refused */
+	r = reader_result(res_fd, 5000);
+	waitpid(rpid, NULL, 0);
+	close(res_fd);
+	if (wres[0] == 0 || wres[1] == 0)
+		snprintf(msg, sizeof(msg),
+		         "the writer's own pipe was drained into the reader (write: %s, %d bytes "
+		         "left, read: %ld)",
+		         wres[0] ? strerror(wres[0]) : "accepted", wres[1], r);
+	else if (wres[0] != EINVAL || wres[1] != 4096 || r != -EIO)
+		snprintf(msg, sizeof(msg), "write: %s, %d bytes left, read: %ld; expected EINVAL, 4096, -EIO",
+		         wres[0] > 0 ? strerror(wres[0]) : "?", wres[1], r);
+	verdict_finding(name, !msg[0], wres[0] == 0 && wres[1] == 0 && r == 4096,
+	                "finding 2, fds resolved in the writer's table", msg);
+}
+
+/* Finding 5: execve's kernel_read() of a multipipe file is served, not refused. */
+static void case_exec_kernel_read(const char *name)
+{
+	char path[96], msg[160] = "";
+	int st = 0, refused, spliced, other;
+	pid_t pid;
+
+	pthread_mutex_lock(&plan.lock);
+	plan.script_refused = plan.script_spliced = plan.script_other = 0;
+	pthread_mutex_unlock(&plan.lock);
+	snprintf(path, sizeof(path), "%s/x", mnt);
+	pid = fork();
+	if (pid == 0) {
+		execl(path, "x", (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) < 0) {
+		report("FAIL", name, "fork/waitpid: %s", strerror(errno));
+		return;
+	}
+	pthread_mutex_lock(&plan.lock);
+	refused = plan.script_refused;
+	spliced = plan.script_spliced;
+	other = plan.script_other;
+	pthread_mutex_unlock(&plan.lock);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 42)
+		snprintf(msg, sizeof(msg), "the script did not exit 42 (wait status 0x%x)", st);
+	else if (refused || other || spliced < 2)
+		snprintf(msg, sizeof(msg),
+		         "%d replies refused with EINVAL, %d other errors, %d spliced (expected 0, "
+		         "0, >= 2: kernel_read and sh's read)",
+		         refused, other, spliced);
+	verdict_finding(name, !msg[0], refused > 0 && !other && WIFEXITED(st) && WEXITSTATUS(st) == 42,
+	                "finding 5, a read into a kernel buffer refused", msg);
+}
+
+/* Finding 6: two pipes holding 4096 + 8192 bytes for a read of 8192: EMSGSIZE, both whole. */
+static void case_emsgsize_atomic(const char *name)
+{
+	int p[2][2], fds[2], e, l0, l1;
+	const char *why;
+	char msg[200] = "";
+
+	if (pipe(p[0]) < 0 || pipe(p[1]) < 0 || pipe_put_write(p[0][1], 0, 4096) < 0 ||
+	    pipe_put_write(p[1][1], 4096, 8192) < 0) {
+		report("FAIL", name, "setting up the pipes: %s", strerror(errno));
+		return;
+	}
+	fds[0] = p[0][0];
+	fds[1] = p[1][0];
+	set_plan(PLAN_FDS, fds, 2);
+	why = read_expect_eio(0, 8192);
+	e = last_reply_errno();
+	l0 = pipe_bytes(p[0][0]);
+	l1 = pipe_bytes(p[1][0]);
+	if (why || e != EMSGSIZE || l0 != 4096 || l1 != 8192)
+		snprintf(msg, sizeof(msg),
+		         "%s%sreply %s, pipes hold %d and %d bytes (expected EMSGSIZE, 4096 and 8192)",
+		         why ? why : "", why ? "; " : "", e > 0 ? strerror(e) : "accepted", l0, l1);
+	verdict_finding(name, !msg[0], e == EMSGSIZE && l0 == 0,
+	                "finding 6, EMSGSIZE drains the pipes before the one that overflowed", msg);
+	close_pipes(p, 2);
+}
+
+/*
+ * Data spliced from a loopback TCP socket: the receive path hands out
+ * order-3 page fragments (sk_page_frag), so pipe buffers point into compound
+ * pages at offsets past PAGE_SIZE.  Every byte is checked.
+ */
+static void case_tcp_compound(const char *name)
+{
+	enum { LEN = 131072, SEND = 4 * LEN };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof(a);
+	int ls = -1, cs = -1, rs = -1, p[1][2] = {{-1, -1}}, big = 4 << 20, n = 0;
+	uint64_t off = 4096 * 3 + 100;
+	char *b = NULL;
+	const char *why = "setting up";
+	size_t got = 0;
+
+	ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cs = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (ls < 0 || cs < 0 || bind(ls, (void *)&a, sizeof(a)) < 0 || listen(ls, 1) < 0 ||
+	    getsockname(ls, (void *)&a, &alen) < 0)
+		goto out;
+	setsockopt(cs, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	if (connect(cs, (void *)&a, sizeof(a)) < 0 || (rs = accept(ls, NULL, NULL)) < 0)
+		goto out;
+	setsockopt(rs, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	b = malloc(SEND);
+	if (!b || pipe(p[0]) < 0 || fcntl(p[0][1], F_SETPIPE_SZ, 1 << 20) < 0)
+		goto out;
+	pattern_fill(&pat, 0, off, b, SEND);
+	for (size_t done = 0; done < SEND;) {
+		ssize_t w = write(cs, b + done, SEND - done);
+
+		if (w <= 0)
+			goto out;
+		done += w;
+	}
+	for (int i = 0; i < 200 && n < LEN; i++) { /* let the receive queue fill */
+		ioctl(rs, FIONREAD, &n);
+		usleep(10000);
+	}
+	while (got < LEN) {
+		ssize_t r = splice(rs, NULL, p[0][1], NULL, LEN - got, SPLICE_F_NONBLOCK);
+
+		if (r <= 0)
+			goto out;
+		got += r;
+	}
+	set_plan(PLAN_FDS, &p[0][0], 1);
+	why = read_check("d", off, LEN, 0, LEN);
+	if (!why && pipe_bytes(p[0][0]) != 0)
+		why = "the pipe was not drained";
+	why ? report("FAIL", name, "%s", why) : report("PASS", name, NULL);
+	why = NULL;
+out:
+	if (why)
+		report("FAIL", name, "%s: %s", why, strerror(errno));
+	free(b);
+	close_pipes(p, 1);
+	if (rs >= 0)
+		close(rs);
+	if (cs >= 0)
+		close(cs);
+	if (ls >= 0)
+		close(ls);
+}
+
+/* The fd-count bound itself: N fds answered, N + 1 refused (EINVAL), pipes untouched. */
+static void case_fd_count_boundary(const char *name)
+{
+	static int p[MAX_FDS][2], fds[MAX_FDS];
+	int bound = !strcmp(variant, "v2") ? FUSE_SPLICE_REPLY_MAX_FDS : 1024;
+	struct rlimit rl = {4096, 4096};
+	const char *why = NULL;
+	char msg[200] = "";
+	int i, made = 0, e = -1, left;
+
+	if (bound + 1 > MAX_FDS) {
+		report("FAIL", name, "MAX_FDS is below the bound %d", bound);
+		return;
+	}
+	setrlimit(RLIMIT_NOFILE, &rl);
+	for (i = 0; i <= bound; i++, made++) {
+		if (pipe(p[i]) < 0 || pipe_put_write(p[i][1], i, 1) < 0) {
+			report("FAIL", name, "pipe %d: %s", i, strerror(errno));
+			goto out;
+		}
+		fds[i] = p[i][0];
+	}
+	set_plan(PLAN_FDS, fds, bound); /* one byte each: a read of bound bytes */
+	why = read_check("d", 0, bound, 0, bound);
+	if (why) {
+		snprintf(msg, sizeof(msg), "%d fds: %s", bound, why);
+		goto verdict;
+	}
+	for (i = 0; i <= bound; i++) /* refill what was drained */
+		if (i < bound && pipe_put_write(p[i][1], i, 1) < 0)
+			goto out;
+	set_plan(PLAN_FDS, fds, bound + 1);
+	why = read_expect_eio(0, bound + 1);
+	e = last_reply_errno();
+	left = 0;
+	for (i = 0; i <= bound; i++)
+		left += pipe_bytes(p[i][0]) == 1;
+	if (why || e != EINVAL || left != bound + 1)
+		snprintf(msg, sizeof(msg), "%d fds: %s%sreply %s, %d of %d pipes untouched", bound + 1,
+		         why ? why : "", why ? "; " : "", e > 0 ? strerror(e) : "accepted", left,
+		         bound + 1);
+verdict:
+	if (!strcmp(variant, "seed")) /* the seed has no bound (bug 4): N + 1 accepted */
+		verdict_bug(name, !msg[0], e == 0, "bug 4, the fd array is not bounded", msg);
+	else
+		msg[0] ? report("FAIL", name, "%s", msg) : report("PASS", name, "bound %d", bound);
+out:
+	close_pipes(p, made);
+}
+
+/*
+ * A watch queue that holds a notification (a key linked into a watched
+ * keyring): refused with EBADF, the notification still there.  Needs
+ * CONFIG_KEY_NOTIFICATIONS (kernel/config/debug.config has it).
+ */
+static void case_watch_queue_notification(const char *name)
+{
+	int wq[2] = {-1, -1}, e, left, before;
+	long kr;
+	const char *why;
+
+	if (pipe2(wq, O_NOTIFICATION_PIPE | O_CLOEXEC) < 0) {
+		report("SKIP", name, "no CONFIG_WATCH_QUEUE (%s)", strerror(errno));
+		return;
+	}
+	if (ioctl(wq[0], _IO('W', 0x60), 16) < 0) { /* IOC_WATCH_QUEUE_SET_SIZE */
+		report("FAIL", name, "IOC_WATCH_QUEUE_SET_SIZE: %s", strerror(errno));
+		goto out;
+	}
+	kr = syscall(SYS_add_key, "keyring", "fuse_splices_test", NULL, 0, -2 /* process */);
+	if (kr < 0 || syscall(SYS_keyctl, 32 /* KEYCTL_WATCH_KEY */, kr, wq[0], 1) < 0) {
+		report("SKIP", name, "no key notifications (CONFIG_KEY_NOTIFICATIONS): %s",
+		       strerror(errno));
+		goto out;
+	}
+	if (syscall(SYS_add_key, "user", "k", "x", 1, kr) < 0 || (before = pipe_bytes(wq[0])) <= 0) {
+		report("FAIL", name, "no notification in the queue (%s)", strerror(errno));
+		goto out;
+	}
+	why = refused_untouched(&wq[0], 1, wq[0], before, &e, &left);
+	verdict_bug(name, !why, e == 0, "watch-queue pipes accepted", why);
+out:
+	close(wq[0]);
+	close(wq[1]);
+}
+
+/*
+ * Which protocol the kernel has, by behaviour alone: v2 answers the ioctl
+ * (anything but ENOTTY); seed and fixed take the write() form, and differ in
+ * what a short read at EOF reports (seed: the full size, bug 1).  The answer
+ * must match the variant this kernel was built as (uname -r: -sb-VARIANT).
+ */
+static void case_probe_kind(const char *name)
+{
+	struct utsname u;
+	const char *kind, *built = "?";
+	int p[1][2];
+
+	if (fuse_splices_v2_probe(fuse_fd)) {
+		kind = "v2";
+	} else if (pipe(p[0]) < 0 || pipe_put_write(p[0][1], DIRECT_SIZE - 100, 100) < 0) {
+		report("FAIL", name, "setting up the pipe: %s", strerror(errno));
+		return;
+	} else {
+		set_plan(PLAN_FDS, &p[0][0], 1);
+		read_check("d", DIRECT_SIZE - 100, 8192, 0, 100);
+		kind = last_read_n == 100 ? "fixed" : last_read_n == 8192 ? "seed" : "?";
+		close_pipes(p, 1);
+	}
+	if (uname(&u) == 0)
+		built = strstr(u.release, "-sb-v2")      ? "v2"
+		        : strstr(u.release, "-sb-fixed") ? "fixed"
+		        : strstr(u.release, "-sb-seed")  ? "seed"
+		                                         : "?";
+	if (!strcmp(built, "?"))
+		report("SKIP", name, "the probe says %s; the kernel (%s) names no variant", kind,
+		       u.release);
+	else if (strcmp(kind, built))
+		report("FAIL", name, "the probe says %s, the kernel was built as %s (%s)", kind,
+		       built, u.release);
+	else
+		report("PASS", name, "%s", kind);
+}
+
+/*
+ * Findings 3 and 1: the reply names a pipe that another thread holds locked
+ * (splice from an idle TCP socket into it), and the connection is aborted
+ * (fusectl) while the reply waits.  The reader must end within 3 s with an
+ * error, not sit in D state (fixed: the request is locked while the reply
+ * waits for the pipe's lock, so abort cannot end it), and must never get
+ * bytes nobody wrote.
+ */
+struct locker {
+	int sock, pipe_wr;
+	volatile ssize_t r;
+};
+
+static void *locker_thread(void *arg)
+{
+	struct locker *l = arg;
+
+	l->r = splice(l->sock, NULL, l->pipe_wr, NULL, 4096, 0);
+	return NULL;
+}
+
+static void case_abort_locked_pipe(const char *name)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof(a);
+	int ls, cs, p[1][2] = {{-1, -1}}, res_fd = -1, afd;
+	struct locker l = {.sock = -1, .r = -2};
+	char path[96], msg[240] = "", st1, st2 = '?';
+	struct stat sb;
+	pthread_t t;
+	pid_t pid;
+	long r1, r2 = -10000;
+
+	ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cs = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (ls < 0 || cs < 0 || bind(ls, (void *)&a, sizeof(a)) < 0 || listen(ls, 1) < 0 ||
+	    getsockname(ls, (void *)&a, &alen) < 0 || connect(cs, (void *)&a, sizeof(a)) < 0 ||
+	    (l.sock = accept(ls, NULL, NULL)) < 0 || pipe(p[0]) < 0 ||
+	    pipe_put_write(p[0][1], 0, 4096) < 0 || stat(mnt, &sb) < 0) {
+		report("FAIL", name, "setting up: %s", strerror(errno));
+		return;
+	}
+	snprintf(path, sizeof(path), "/sys/fs/fuse/connections/%u/abort", minor(sb.st_dev));
+	afd = open(path, O_WRONLY | O_CLOEXEC);
+	if (afd < 0) {
+		report("SKIP", name, "cannot open %s (fusectl): %s", path, strerror(errno));
+		goto out;
+	}
+	l.pipe_wr = p[0][1];
+	pthread_create(&t, NULL, locker_thread, &l);
+	usleep(200000); /* the locker now sleeps in tcp_splice_read(), the pipe locked */
+	pthread_mutex_lock(&plan.lock);
+	plan.kind = PLAN_FDS;
+	plan.nfds = 1;
+	plan.fds[0] = p[0][0];
+	plan.size = 4096; /* no FIONREAD: it would wait for the same lock */
+	pthread_mutex_unlock(&plan.lock);
+	pid = reader_child(0, 4096, &res_fd);
+	usleep(300000); /* the server's reply now waits for the pipe's lock */
+	if (write(afd, "1", 1) != 1)
+		snprintf(msg, sizeof(msg), "abort: %s", strerror(errno));
+	close(afd);
+	r1 = reader_result(res_fd, 3000);
+	st1 = proc_state(pid);
+	if (r1 == -10000) {
+		/* Killed, a reader whose request is locked waits uninterruptibly: D. */
+		kill(pid, SIGKILL);
+		usleep(500000);
+		st2 = proc_state(pid);
+	}
+	/* Release the pipe: data on the socket ends the locker's splice. */
+	if (write(cs, "release", 7) != 7)
+		shutdown(cs, SHUT_RDWR);
+	pthread_join(t, NULL);
+	if (r1 == -10000)
+		r2 = reader_result(res_fd, 5000);
+	waitpid(pid, NULL, 0);
+	if (!msg[0] && r1 == -10000)
+		snprintf(msg, sizeof(msg),
+		         "the reader did not end within 3 s of the abort (state %c; after SIGKILL: "
+		         "state %c)",
+		         st1, st2);
+	else if (!msg[0] && r1 >= 0) /* finding 1's outcome */
+		snprintf(msg, sizeof(msg), "the aborted read returned %ld bytes", r1);
+	else if (!msg[0] && r1 != -ECONNABORTED && r1 != -ENOTCONN)
+		snprintf(msg, sizeof(msg), "the aborted read failed with %s, expected ECONNABORTED",
+		         strerror((int)-r1));
+	verdict_finding(name, !msg[0], r1 == -10000 && st2 == 'D',
+	                "finding 3, the request locked while the reply waits for a pipe", msg);
+	if (r2 >= 0) /* finding 1's outcome, whatever the timing */
+		report("FAIL", name, "after the abort the read returned %ld bytes (finding 1)", r2);
+out:
+	if (res_fd >= 0)
+		close(res_fd);
+	close_pipes(p, 1);
+	close(l.sock);
+	close(cs);
+	close(ls);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(const char *name);
+	bool isolated; /* aborts its connection: runs in a child with a mount of its own */
 } cases[] = {
     {"one_pipe", case_one_pipe},
     {"many_pipes", case_many_pipes},
@@ -1369,8 +2005,39 @@ static const struct {
     {"no_leak_after_errors", case_no_leak_after_errors},
     {"too_much_pipe_state", case_too_much_pipe_state},
     {"sparse_memfd", case_sparse_memfd_guarded},   /* Bad page state on seed */
+    {"v2_write_refused", case_v2_write_refused},
+    {"other_table", case_other_table},
+    {"exec_kernel_read", case_exec_kernel_read},
+    {"emsgsize_atomic", case_emsgsize_atomic},
+    {"tcp_compound", case_tcp_compound},
+    {"fd_count_boundary", case_fd_count_boundary},
+    {"watch_queue_notification", case_watch_queue_notification},
+    {"probe_kind", case_probe_kind},
+    {"abort_locked_pipe", case_abort_locked_pipe, true},
     {"huge_fd_array", case_huge_fd_array_guarded}, /* last: WARNs on seed */
 };
+
+/* A case in a child: the same program with --case NAME --isolated (own mount). */
+static void run_isolated(const char *self, const char *name)
+{
+	int st = 0;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		execl("/proc/self/exe", self, "--variant", variant, "--case", name, "--isolated",
+		      dangerous ? "--dangerous" : (char *)NULL, (char *)NULL);
+		printf("FAIL %s: cannot run it in a child: %s\n", name, strerror(errno));
+		_exit(1);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		report("FAIL", name, "fork/waitpid: %s", strerror(errno));
+	else if (!WIFEXITED(st) || WEXITSTATUS(st) > 1)
+		report("FAIL", name, "the child ended with wait status 0x%x", st);
+	else if (WEXITSTATUS(st) == 1)
+		failures++; /* its FAIL line is already out */
+}
 
 static void usage(void)
 {
@@ -1390,11 +2057,12 @@ int main(int argc, char **argv)
 	for (int a = 1; a < argc; a++) {
 		if (strcmp(argv[a], "--variant") == 0 && a + 1 < argc) {
 			variant = argv[++a];
-			if (strcmp(variant, "seed") && strcmp(variant, "fixed")) {
-				fprintf(
-				    stderr,
-				    "fuse_splices_test: unknown variant '%s': use seed or fixed\n",
-				    variant);
+			if (strcmp(variant, "seed") && strcmp(variant, "fixed") &&
+			    strcmp(variant, "v2")) {
+				fprintf(stderr,
+				        "fuse_splices_test: unknown variant '%s': use seed, fixed "
+				        "or v2\n",
+				        variant);
 				return 2;
 			}
 		} else if (strcmp(argv[a], "--case") == 0 && a + 1 < argc) {
@@ -1408,6 +2076,8 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			only[nonly++] = argv[++a];
+		} else if (strcmp(argv[a], "--isolated") == 0) {
+			isolated = true;
 		} else if (strcmp(argv[a], "--dangerous") == 0) {
 			dangerous = true;
 		} else if (strcmp(argv[a], "--list") == 0) {
@@ -1434,7 +2104,7 @@ int main(int argc, char **argv)
 		rmdir(mnt);
 		return 0;
 	}
-	r = fuse_splices_probe(fuse_fd);
+	r = fuse_splices_v2_probe(fuse_fd) ? 1 : fuse_splices_probe(fuse_fd);
 	if (r <= 0) {
 		if (r == 0)
 			report("SKIP", "fuse_splices",
@@ -1459,6 +2129,10 @@ int main(int argc, char **argv)
 		if (!run)
 			continue;
 		current_case = cases[i].name;
+		if (cases[i].isolated && !isolated) {
+			run_isolated(argv[0], cases[i].name);
+			continue;
+		}
 		alarm(CASE_TIMEOUT);
 		cases[i].run(cases[i].name);
 		alarm(0);

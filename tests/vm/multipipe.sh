@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # multipipe end to end, run INSIDE a patched kernel (tests/25-multipipe.t boots
-# it with kernel/vm).  Usage: tests/vm/multipipe.sh fixed|seed [quick]
+# it with kernel/vm).  Usage: tests/vm/multipipe.sh fixed|seed|v2 [quick]
+# On v2 the reply is the FUSE_DEV_IOC_SPLICE_REPLY ioctl (stats: splice_protocol).
 # Prints PASS/FAIL/SKIP/XFAIL lines like every test here.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../fio-verify.sh"
@@ -106,7 +107,7 @@ fi
 # gets EIO for that read only, every other read gets correct data, and the
 # daemon exits and unmounts cleanly afterwards.
 kinds="ebadf"
-[ "$VARIANT" = fixed ] && kinds="ebadf emsgsize"
+[ "$VARIANT" != seed ] && kinds="ebadf emsgsize"
 for kind in $kinds; do
 	name=$T_NAME.refused-reply.$kind
 	if ! start 1048576 16M --direct-io --fault-every 4 --fault-kind "$kind"; then
@@ -173,6 +174,25 @@ PY
 	fi
 else
 	t_fail "$T_NAME.short-read-at-eof.mount" "$(tail -n 1 "$T_TMP/sfs.log")"
+fi
+# Which protocol ran: v2-ioctl on v2 (INIT offers it), write on seed and fixed.
+want=$([ "$VARIANT" = v2 ] && echo v2-ioctl || echo write)
+if start 1048576 4M --direct-io; then
+	t_fio_verify mp-proto "$MNT/data0" 1m 4M 0 >/dev/null
+	stop
+	got=$(st splice_protocol)
+	[ "$got" = "$want" ] && [ "$(st bytes_copied)" = 0 ] && [ "$(st bytes_spliced)" -ge $((4 << 20)) ] &&
+		t_pass "$T_NAME.splice-protocol.$want" ||
+		t_fail "$T_NAME.splice-protocol" "splice_protocol=$got (expected $want), copied=$(st bytes_copied)"
+else
+	t_fail "$T_NAME.splice-protocol.mount" "$(tail -n 1 "$T_TMP/sfs.log")"
+fi
+if [ "$VARIANT" = v2 ]; then # the write() form asked for on v2: refused at start, exit 3
+	"$SFS" "$MNT" --mode multipipe --splice-protocol write --file-size 1M >/dev/null 2>"$T_TMP/v2w.err"
+	rc=$?
+	[ $rc -eq 3 ] && grep -q 'refuses the write() form' "$T_TMP/v2w.err" && ! grep -q " $MNT " /proc/mounts &&
+		t_pass "$T_NAME.write-form-refused-at-start" ||
+		t_fail "$T_NAME.write-form-refused-at-start" "rc $rc: $(head -n 1 "$T_TMP/v2w.err")"
 fi
 [ "$VARIANT" = fixed ] && . "$(dirname "$0")/multipipe-pool.sh"
 t_finish

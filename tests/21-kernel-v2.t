@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# timeout: 3600
+# The v2 series (kernel/patches/6.12-v2: the FUSE_DEV_IOC_SPLICE_REPLY ioctl) and
+# its debug build (lockdep, KASAN, DEBUG_VM: kernel/build --debug):
+#  - kernel/build --variant v2 builds; in the guest the probe says "splice reply: v2"
+#    (and the write() form: no), the selftest passes (relayed as v2/NAME)
+#  - the same in the debug build (v2-debug/NAME); its console must show KASAN
+#    initialized and no lockdep, KASAN, DEBUG_VM or hung-task report (kernel/vm also
+#    fails the run on WARNING:/BUG:).  SPLICEBENCH_KERNEL_DEBUG=0 skips that build.
+# Its own script (and time limit): a cold v2 build plus a cold debug build do not fit
+# beside 20-kernel.t's three in 30 minutes on a loaded 2-core machine.
+. "$(dirname "$0")/lib.sh"
+T_NAME=21-kernel-v2
+cd "$T_TOP" || exit 1
+_require_cmd qemu-system-x86_64 busybox gcc make bc flex bison
+st=$T_BUILD/kernel/fuse_splices_test
+pr=$T_BUILD/kernel/fuse_probe
+if [ ! -x "$st" ] || [ ! -x "$pr" ]; then
+	make -s "$st" "$pr" >/dev/null 2>&1 || {
+		t_fail kernel-progs "make $st $pr failed"
+		exit 1
+	}
+fi
+
+# relay PREFIX FILE: the selftest's lines, case names prefixed; $relayed counts them.
+relay() {
+	local prefix=$1 file=$2 verdict name rest n=0
+	while IFS= read -r line; do
+		case $line in
+		PASS\ * | FAIL\ * | SKIP\ * | XFAIL\ *)
+			verdict=${line%% *}
+			rest=${line#* }
+			name=${rest%%:*}
+			name=${name%% *}
+			rest=${rest#"$name"}
+			rest=${rest#: }
+			case $verdict in
+			PASS) t_pass "$prefix/$name" ;;
+			FAIL) t_fail "$prefix/$name" "$rest" ;;
+			SKIP) t_skip "$prefix/$name" "$rest" ;;
+			XFAIL) t_xfail "$prefix/$name" "$rest" ;;
+			esac
+			n=$((n + 1))
+			;;
+		*) t_log "$prefix: $line" ;;
+		esac
+	done <"$file"
+	relayed=$n
+}
+
+vm_run() { # NAME KERNEL VMOPTS... -- CMD: runs kernel/vm, stdout to $T_TMP/NAME.out
+	local name=$1 img=$2
+	shift 2
+	kernel/vm --console "$T_TMP/$name.console" "$@" >"$T_TMP/$name.out" 2>"$T_TMP/$name.err" </dev/null
+}
+
+one_line() {
+	local name=$1 rc err
+	shift
+	"$@" >"$T_TMP/ol.out" 2>"$T_TMP/ol.err"
+	rc=$?
+	err=$(wc -l <"$T_TMP/ol.err")
+	if [ $rc -ne 0 ] && [ "$err" -eq 1 ] && [ ! -s "$T_TMP/ol.out" ]; then
+		t_pass "$name"
+	else
+		t_fail "$name" "rc $rc, $err stderr lines: $(head -c 300 "$T_TMP/ol.err" | tr '\n' ' ')"
+	fi
+}
+one_line build-module-and-debug kernel/build --variant v2 --module --debug
+
+start=$SECONDS
+if v2=$(kernel/build --variant v2 2>"$T_TMP/build-v2.err" | tail -n 1) && [ -f "$v2" ]; then
+	t_pass build-6.12-v2
+	t_log "kernel/build --variant v2: $v2 ($((SECONDS - start)) s)"
+else
+	t_fail build-6.12-v2 "$(tail -n 3 "$T_TMP/build-v2.err" | tr '\n' ' ')"
+	v2=
+fi
+timeout 20 qemu-system-x86_64 -machine none -accel tcg -nodefaults -display none -no-user-config \
+	-monitor stdio <<<quit >/dev/null 2>&1 || _t_skip_all "qemu-system-x86_64 cannot run here"
+
+v2_selftest() { # TAG IMAGE [VMOPTS...]: the probe and the selftest in a v2 guest
+	local tag=$1 img=$2
+	shift 2
+	vm_run "$tag" "$img" --timeout 600 "$@" "$img" -- \
+		sh -c "'$pr'; echo probe-rc=\$?; '$st' --variant v2"
+	rc=$?
+	grep -q '^splice reply: v2$' "$T_TMP/$tag.out" && grep -q '^probe-rc=0$' "$T_TMP/$tag.out" &&
+		grep -q '^FUSE_OUT_SPLICES: no' "$T_TMP/$tag.out" &&
+		t_pass "$tag/probe-v2" || t_fail "$tag/probe-v2" "$(head -n 2 "$T_TMP/$tag.out" | tr '\n' ' ')"
+	relay "$tag" "$T_TMP/$tag.out"
+	if [ $rc -eq 0 ] && [ "$relayed" -ge 20 ]; then
+		t_pass "$tag/vm-run"
+	else
+		t_fail "$tag/vm-run" "kernel/vm rc $rc, $relayed cases: $(grep kernel/vm: "$T_TMP/$tag.err" | tail -n 2 | tr '\n' ' ')"
+	fi
+	grep 'kernel/vm: QEMU ran' "$T_TMP/$tag.err" | sed "s/^/# $tag: /"
+}
+if [ -n "$v2" ]; then
+	v2_selftest v2 "$v2"
+else
+	t_skip v2/selftest "no v2 kernel"
+fi
+if [ "${SPLICEBENCH_KERNEL_DEBUG:-1}" = 1 ]; then
+	start=$SECONDS
+	if v2dbg=$(kernel/build --variant v2 --debug 2>"$T_TMP/build-debug.err" | tail -n 1) && [ -f "$v2dbg" ]; then
+		t_pass build-6.12-v2-debug
+		t_log "kernel/build --variant v2 --debug: $v2dbg ($((SECONDS - start)) s)"
+		v2_selftest v2-debug "$v2dbg" --mem 3072
+		# The checkers must have been on, and said nothing (kernel/vm fails on WARNING:/BUG:).
+		con=$T_TMP/v2-debug.console
+		if grep -q 'KernelAddressSanitizer initialized' "$con" && ! grep -Eq \
+			'BUG: KASAN|possible (recursive|circular) locking|WARNING: |BUG: |INFO: task .* blocked' "$con"; then
+			t_pass v2-debug/no-lockdep-kasan-vm-report
+		else
+			t_fail v2-debug/no-lockdep-kasan-vm-report "$(grep -m1 -E 'KASAN|locking|WARNING|BUG|blocked' "$con" || echo 'KASAN did not say it was initialized')"
+		fi
+	else
+		t_fail build-6.12-v2-debug "$(tail -n 3 "$T_TMP/build-debug.err" | tr '\n' ' ')"
+	fi
+else
+	t_skip v2-debug/selftest "SPLICEBENCH_KERNEL_DEBUG=0"
+fi
+
+t_finish
