@@ -8,7 +8,7 @@
 # one without iperf3: one line, exit 2, nothing created; after a SIGINT mid-point and
 # after the link is cut mid-point, nothing of the suite runs in the server namespace
 # and its temporary directory there is gone.
-# timeout: 900
+# timeout: 1500
 . "$(dirname "$0")/lib.sh"
 T_NAME=remote
 _require_root
@@ -25,6 +25,9 @@ SRV_NS=$NS-srv
 export TMPDIR=$T_TMP/tmp # bench/run's and scripts/remote's local files: checked below
 mkdir -p "$TMPDIR"
 t_cleanup_cmd scripts/netns down --name "$NS"
+# last out (cleanup runs backwards): whatever still runs in the server namespace (sshd's
+# session processes of a run this script's time limit cut short)
+t_cleanup_cmd 'for p in $(ip netns pids '"$NS-srv"' 2>/dev/null); do kill -KILL $p; done'
 if ! ADDR=$(scripts/netns up --name "$NS" 2>&1); then
 	ip netns add "sbcap$$" 2>/dev/null && ip netns del "sbcap$$" && t_fail netns.up "$ADDR"
 	_t_skip_all "network namespaces not available here: $ADDR"
@@ -63,7 +66,8 @@ Subsystem sftp internal-sftp
 LogLevel ERROR
 EOF
 [ -d /run/sshd ] || { mkdir -p /run/sshd && t_cleanup_cmd rmdir /run/sshd; } # privilege separation
-ip netns exec "$SRV_NS" /usr/sbin/sshd -D -f "$K/sshd_config" -E "$K/sshd.log" &
+# (its output to a file: a session process that outlived us must not hold tests/run's pipe)
+ip netns exec "$SRV_NS" /usr/sbin/sshd -D -f "$K/sshd_config" -E "$K/sshd.log" </dev/null >"$K/sshd.out" 2>&1 &
 SSHD=$!
 t_cleanup_pid $SSHD
 for _ in $(seq 100); do
@@ -103,10 +107,10 @@ local_left() { # local leftovers of bench/run and scripts/remote
 
 M=$T_TMP/remote.matrix
 cat >"$M" <<'EOF'
-# copy and splice from a server host, 128k and 1m
+# copy and splice from a server host at 128k (a 1 MiB pipe holds the reply)
 mode=copy splice
 source=tcp-remote
-bs=128k 1m
+bs=128k
 size=16m
 repeats=1
 warmup=1m
@@ -147,15 +151,15 @@ rc=$?
 t_log "$(tail -n 1 "$T_TMP/run.log")"
 n=$(jq -s '[.[] | select(.status == "ok" and .verify_status == "ok" and .verify_bytes == 16777216
 	and .source == "tcp-remote" and .path == "remote")] | length' "$R/points.jsonl" 2>/dev/null)
-[ $rc = 0 ] && [ "$n" = 4 ] && t_pass run.copy-splice-verified ||
-	t_fail run.copy-splice-verified "exit $rc, $n of 4 points ok and verified: $(tail -n 2 "$T_TMP/run.log" | tr '\n' ' ')"
+[ $rc = 0 ] && [ "$n" = 2 ] && t_pass run.copy-splice-verified ||
+	t_fail run.copy-splice-verified "exit $rc, $n of 2 points ok and verified: $(tail -n 2 "$T_TMP/run.log" | tr '\n' ' ')"
 # splice spliced what came from the server host's socket (at least at 128k), copy copied
 jq -e -s 'map(select(.mode == "copy")) | all(.bytes_spliced == 0 and .bytes_copied > 0)' "$R/points.jsonl" >/dev/null &&
 	jq -e -s 'map(select(.mode == "splice" and .bs == 131072)) | all(.bytes_spliced > 0)' "$R/points.jsonl" >/dev/null &&
 	t_pass run.counters || t_fail run.counters "$(jq -c '{point, bytes_spliced, bytes_copied}' "$R/points.jsonl" 2>&1 | tr '\n' ' ')"
 # every sbserver log says where it listened: the server namespace's address
 n=$(cat "$R"/log/*.sbserver.log 2>/dev/null | grep -c "^sbserver: listening on $ADDR:")
-[ "$n" = 4 ] && t_pass run.server-bound-to-the-address-reached || t_fail run.server-bound-to-the-address-reached "$n of 4 logs"
+[ "$n" = 2 ] && t_pass run.server-bound-to-the-address-reached || t_fail run.server-bound-to-the-address-reached "$n of 2 logs"
 jq -e --arg a "$ADDR" '.hosts.server.iface == "'"$NS"'-vs" and (.hosts.server.iface_addr | startswith($a + "/"))
 	and .hosts.client.iface == "'"$NS"'-vc" and .hosts.server.mtu == "1500" and .hosts.client.mtu == "1500"
 	and (.hosts.server.kernel | length > 0) and (.hosts.client.offload.gro | length > 0)
@@ -191,10 +195,12 @@ mid_point() {
 	done
 	return 1
 }
+t0=$(date +%s)
 if mid_point int; then
 	sleep 1
+	t_log "SIGINT $(($(date +%s) - t0)) s into the part"
 	kill -INT -- -$RPID # Ctrl-C: the whole foreground job (ssh clients too)
-	for _ in $(seq 300); do t_alive $RPID || break; sleep 0.1; done
+	for _ in $(seq 600); do t_alive $RPID || break; sleep 0.1; done
 	wait $RPID
 	rc=$?
 	rd=$(rdir_of "$T_TMP/int.log")
@@ -211,6 +217,7 @@ fi
 # the remote wrappers and the guard see EOF and clean up there, with no help from here.
 if mid_point cut; then
 	rd=$(rdir_of "$T_TMP/cut.log")
+	t_log "link cut $(($(date +%s) - t0)) s into the part"
 	ip -n "$SRV_NS" link set "$NS-vs" down
 	if gone_within 20 && [ -n "$rd" ] && [ ! -e "$rd" ]; then
 		t_pass lost-link.server-cleans-up
@@ -219,8 +226,9 @@ if mid_point cut; then
 	fi
 	ip -n "$SRV_NS" link set "$NS-vs" up
 	kill -TERM -- -$RPID
-	for _ in $(seq 400); do t_alive $RPID || break; sleep 0.1; done
-	t_alive $RPID && t_fail lost-link.run-ends "bench/run still running 40 s after SIGTERM" || t_pass lost-link.run-ends
+	for _ in $(seq 600); do t_alive $RPID || break; sleep 0.1; done
+	t_alive $RPID && t_fail lost-link.run-ends "bench/run still running 60 s after SIGTERM" || t_pass lost-link.run-ends
+	t_log "run ended $(($(date +%s) - t0)) s into the part"
 	wait $RPID 2>/dev/null
 	left=$(local_left)
 	[ -z "$left" ] && t_pass lost-link.nothing-left-here || t_fail lost-link.nothing-left-here "$(echo "$left" | head -n 3 | tr '\n' ' ')"
