@@ -46,7 +46,7 @@ cost_bad bench-cost.bad-source "--source must be mem or tcp-nic" --source ethern
 cost_bad bench-cost.bad-repeats "--repeats wants a whole number from 1 to 99" --repeats 0
 cost_bad bench-cost.bad-pipe-max-size "--pipe-max-size wants a size from 4K to 1G" --pipe-max-size 1k
 out=$(scripts/pipe-slots --path ethernet 2>&1)
-[ $? -eq 2 ] && [[ $out == *"loopback, veth and/or nic"* ]] && t_pass pipe-slots.bad-path ||
+[ $? -eq 2 ] && [[ $out == *"loopback, veth, nic and/or remote"* ]] && t_pass pipe-slots.bad-path ||
 	t_fail pipe-slots.bad-path "$out"
 out=$(scripts/pipe-slots --path nic --mtu 9000 2>&1)
 [ $? -eq 2 ] && [[ $out == *"--mtu needs --nic tap"* ]] && t_pass pipe-slots.mtu-needs-tap ||
