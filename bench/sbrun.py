@@ -47,7 +47,8 @@ DEFAULTS = {"mode": "copy", "source": "mem", "bs": "128k", "numjobs": "1",
             "ioengine": "psync", "iodepth": "1", "direct": "1", "threads": "1",
             "privilege": "root", "pipe_max_size": "", "verify": "post", "gro": "on"}
 # Network paths of the data source (the runner's own; the daemon's source is mem or tcp).
-SOURCES = {"mem": "mem", "tcp-loopback": "loopback", "tcp-veth": "veth", "tcp-nic": "nic"}
+SOURCES = {"mem": "mem", "tcp-loopback": "loopback", "tcp-veth": "veth", "tcp-nic": "nic",
+           "tcp-remote": "remote"}  # remote: sbserver on bench/run --server-host
 ENGINES = ("psync", "libaio", "io_uring")
 PROGRAMS = ("splicefs", "libfuse-ref")
 PREFIX = {"libfuse-ref": "libfuse-"}  # the names of libfuse-ref's modes start with it

@@ -4,7 +4,8 @@
 # sbserver on the host serves verified reads to sbclient in the guest; --gro off turns
 # GRO off; scripts/pipe-slots measures bytes per pipe slot: coalesced fragments on
 # loopback (and veth as root), one packet per slot behind the NIC; the iperf3 baseline
-# runs one process per stream, on the NIC too.  Four short boots (about 40 s).
+# runs one process per stream, on the NIC too; a tap NIC at MTU 1500 and 9000 (kernel/vm
+# --tap).  Six short boots (about 60 s).
 #   SPLICEBENCH_KERNEL=IMAGE  the guest kernel (default: kernel/build's cached 6.12 fixed)
 . "$(dirname "$0")/lib.sh"
 T_NAME=nic
@@ -29,6 +30,9 @@ vm_bad() { # NAME EXPECTED-TEXT ARGS...
 vm_bad vm.gro-needs-net "--gro needs --net" --gro off /dev/null -- true
 vm_bad vm.gro-bad-value "--gro must be on or off" --net --gro maybe /dev/null -- true
 vm_bad vm.with-needs-initramfs "--with needs --initramfs" --with /etc/hostname /dev/null -- true
+vm_bad vm.mtu-needs-tap "--mtu needs --tap" --mtu 9000 /dev/null -- true
+vm_bad vm.tap-bad-value "--tap wants NETNS/IFNAME" --tap eth0 /dev/null -- true
+vm_bad vm.tap-no-netns "--tap: no network namespace" --tap sbnone$$/t0 /dev/null -- true
 # bench-cost's bad input: one line, exit 2, no result directory
 cost_bad() { # NAME MESSAGE ARGS...
 	local name=$1 msg=$2 out rc
@@ -42,8 +46,11 @@ cost_bad bench-cost.bad-source "--source must be mem or tcp-nic" --source ethern
 cost_bad bench-cost.bad-repeats "--repeats wants a whole number from 1 to 99" --repeats 0
 cost_bad bench-cost.bad-pipe-max-size "--pipe-max-size wants a size from 4K to 1G" --pipe-max-size 1k
 out=$(scripts/pipe-slots --path ethernet 2>&1)
-[ $? -eq 2 ] && [[ $out == *"loopback, veth and/or nic"* ]] && t_pass pipe-slots.bad-path ||
+[ $? -eq 2 ] && [[ $out == *"loopback, veth, nic and/or remote"* ]] && t_pass pipe-slots.bad-path ||
 	t_fail pipe-slots.bad-path "$out"
+out=$(scripts/pipe-slots --path nic --mtu 9000 2>&1)
+[ $? -eq 2 ] && [[ $out == *"--mtu needs --nic tap"* ]] && t_pass pipe-slots.mtu-needs-tap ||
+	t_fail pipe-slots.mtu-needs-tap "$out"
 
 t_guest_kernel
 
@@ -96,6 +103,28 @@ for p in $paths; do
 		t_fail "pipe-slots.$p-$lo-to-$hi-bytes-per-slot" "got '${bps:-no full pipe}'"
 	fi
 done
+# The NIC's peer another kernel's network stack (kernel/vm --tap: a tap device in a
+# namespace of this host, scripts/netns tap-up), at MTU 1500 and 9000: the sender's
+# TSO/GSO segments reach the guest as MTU-sized frames.  At 1500 a slot holds at most
+# one MSS (1448 with timestamps); at 9000 a slot must hold more than any 1500 frame
+# could (else the MTU did not reach the wire).
+if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ] && command -v nsenter >/dev/null; then
+	for mtu in 1500 9000; do
+		line=$(scripts/pipe-slots --path nic --nic tap --mtu $mtu --kernel "$kernel" 2>"$T_TMP/tap$mtu.err")
+		rc=$?
+		t_log "tap mtu $mtu: $line"
+		case $mtu in 1500) lo=1000 hi=1460 ;; *) lo=1461 hi=8948 ;; esac
+		if [ $rc -eq 0 ] && jq -e --argjson m $mtu --argjson lo $lo --argjson hi $hi '.nic == "tap" and .mtu == $m and .full
+			and .bytes_per_slot >= $lo and .bytes_per_slot <= $hi' <<<"$line" >/dev/null; then
+			t_pass "pipe-slots.tap-mtu$mtu-$lo-to-$hi-bytes-per-slot"
+		else
+			t_fail "pipe-slots.tap-mtu$mtu-$lo-to-$hi-bytes-per-slot" "exit $rc: $line $(tail -n 2 "$T_TMP/tap$mtu.err" | tr '\n' ' ')"
+		fi
+	done
+	ip netns list | grep -q '^sbps-tap' && t_fail pipe-slots.tap-down "namespace sbps-tap left" || t_pass pipe-slots.tap-down
+else
+	t_skip pipe-slots.tap "needs root, /dev/net/tun and nsenter"
+fi
 # The iperf3 baseline, one client process per stream: loopback (host) and the NIC
 # (clients in the guest with -R, servers on the host), 2 streams, 1 s.
 if command -v iperf3 >/dev/null; then
