@@ -11,7 +11,9 @@ COST_DIR: bench/run --vm --cost result sets (points.csv with cost_* columns) or
 kernel/cost/bench-cost directories (cost.csv); the first that has a (mode, source, bs)
 wins.  Calibration points: the modes that run both natively and in the guest
 (copy, splice, libfuse-copy, libfuse-splice), sources mem and tcp-loopback, every bs
-both sides have, ok on both sides.  Model (least squares, no intercept unless asked:
+both sides have, ok on both sides, and on the same reply path (a point whose spliced share
+differs by more than 10 points between native and guest is left out, with the reason;
+--exclude leaves out others, e.g. where a daemon's fallbacks are invisible).  Model (least squares, no intercept unless asked:
 no work, no time):
 
     cpu_s_per_GB = a * instructions_per_byte + b * bytes_moved_per_byte
@@ -148,7 +150,8 @@ def native_points(d):
         y = num(r.get("cpu_parts_s_per_gb") or r.get("cpu_total_s_per_gb"))
         if y and y > 0:
             out[(r["mode"], r["source"], int(r["bs"]))] = {"y": y, "point": r.get("point"),
-                                                         "kernel": r.get("kernel")}
+                                                         "kernel": r.get("kernel"),
+                                                         "spliced_share": num(r.get("spliced_share"))}
     return out
 
 
@@ -172,22 +175,33 @@ def cost_points(dirs):
             out.setdefault(key, {"x": {"instr": ik + iu, "moved": mv, "instr_kernel": ik, "instr_user": iu,
                                        "rep": num(r.get("cost_rep_iters_per_byte") or r.get("rep_iters_per_byte")) or 0.0},
                                  "from": d, "kind": kind, "kernel": r.get("kernel", ""),
-                                 "variant": r.get("variant", "")})
+                                 "variant": r.get("variant", ""), "spliced_share": num(r.get("spliced_share"))})
     return out
 
 
-def run(native_dir, cost_dirs, features=("instr", "moved"), intercept=False, max_error=0.25):
+def run(native_dir, cost_dirs, features=("instr", "moved"), intercept=False, max_error=0.25, exclude=None):
+    """exclude: {(mode, source, bs): reason} left out of the calibration (still projected)."""
     nat = native_points(native_dir)
     cost = cost_points(cost_dirs)
-    cal = []
+    cal, left_out = [], []
+    exclude = exclude or {}
     for key in sorted(set(nat) & set(cost)):
         mode, source, bs = key
-        if mode in CAL_MODES and source in CAL_SOURCES:
-            cal.append({"mode": mode, "source": source, "bs": bs, "y": nat[key]["y"], "x": cost[key]["x"]})
+        if mode not in CAL_MODES or source not in CAL_SOURCES:
+            continue
+        a, b = nat[key].get("spliced_share"), cost[key].get("spliced_share")
+        why = exclude.get(key)
+        if not why and a is not None and b is not None and abs(a - b) > 0.1:
+            why = "not the same reply path: spliced %.0f %% natively, %.0f %% in the guest" % (100 * a, 100 * b)
+        if why:
+            left_out.append({"mode": mode, "source": source, "bs": bs, "reason": why})
+            continue
+        cal.append({"mode": mode, "source": source, "bs": bs, "y": nat[key]["y"], "x": cost[key]["x"]})
     res = fit(cal, features, intercept, max_error)
     res["label"] = LABEL
     res["line_gbps"] = LINE_GBPS
     res["calibration"] = cal
+    res["left_out"] = left_out
     for c, l in zip(cal, res.get("loo", [])):
         c.update(l)
     res["kernels"] = {"native": sorted({v["kernel"] for v in nat.values() if v.get("kernel")}),
@@ -219,7 +233,16 @@ def main(argv=None):
     f.add_argument("--max-error", type=float, default=25.0, help="percent")
     f.add_argument("--features", default="instr,moved")
     f.add_argument("--intercept", action="store_true")
+    f.add_argument("--exclude", action="append", default=[], metavar="MODE/SOURCE/BS=REASON",
+                   help="leave a point out of the calibration, with the reason (it is still projected)")
     a = ap.parse_args(argv)
+    excl = {}
+    for e in a.exclude:
+        k, _, why = e.partition("=")
+        parts = k.split("/")
+        if len(parts) != 3 or not why or not parts[2].isdigit():
+            die("--exclude wants MODE/SOURCE/BS=REASON (bs in bytes), not '%s'" % e)
+        excl[(parts[0], parts[1], int(parts[2]))] = why
     feats = tuple(x for x in a.features.split(",") if x)
     if not feats or any(x not in ("instr", "moved", "instr_kernel", "instr_user", "rep") for x in feats):
         die("--features: a comma list of instr, moved, instr_kernel, instr_user, rep")
@@ -228,7 +251,7 @@ def main(argv=None):
     for d in [a.native] + a.cost:
         if not os.path.isdir(d):
             die("%s is not a directory" % d)
-    res = run(a.native, a.cost, feats, a.intercept, a.max_error / 100)
+    res = run(a.native, a.cost, feats, a.intercept, a.max_error / 100, excl)
     print(res["label"])
     print("calibration: %d points; native kernel %s; guest %s" % (
         res["n"], ", ".join(res["kernels"]["native"]) or "?", ", ".join(res["kernels"]["guest"]) or "?"))
@@ -236,6 +259,8 @@ def main(argv=None):
         print("  %-15s %-13s %8d  native %.4f s/GB  instr/B %.3f  moved/B %.3f%s" % (
             c["mode"], c["source"], c["bs"], c["y"], c["x"]["instr"], c["x"]["moved"],
             "  loo %.4f (%+.1f %%)" % (c["pred"], c["err_pct"]) if "pred" in c else ""))
+    for c in res["left_out"]:
+        print("  left out: %s %s %d: %s" % (c["mode"], c["source"], c["bs"], c["reason"]))
     if "coef" in res:
         print("model: cpu_s_per_GB = " + " + ".join("%.4g*%s" % (v, k) for k, v in res["coef"].items()))
         print("leave-one-out error: %.1f %% rms, %.1f %% max" % (res["loo_rms_pct"], res["loo_max_pct"]))

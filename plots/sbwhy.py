@@ -154,6 +154,9 @@ def projection_blocks(d, outdir):
     out.append(("p", "Calibrated: native kernel %s against guest kernel %s (counts from %s); %d calibration points."
                 % (", ".join(k.get("native", [])) or "?", ", ".join(k.get("guest", [])) or "?",
                    ", ".join(os.path.basename(x) for x in k.get("cost_from", [])) or "?", pj.get("n", 0))))
+    if pj.get("left_out"):
+        out.append(("ul", ["left out of the calibration: %s %s %s: %s" % (c["mode"], c["source"], c["bs"], c["reason"])
+                           for c in pj["left_out"]]))
     if "coef" in pj:
         out.append(("p", "Model: CPU s/GB = %s; leave-one-out error %.1f %% (root mean square), %.1f %% at worst." % (
             " + ".join("%.4g x %s" % (v, n) for n, v in pj["coef"].items()), pj["loo_rms_pct"], pj["loo_max_pct"])))
