@@ -11,7 +11,8 @@ from bench/categories.tsv, and a flame graph (SVG, drawn here: no external scrip
   bench/sbprofile.py flame FOLDED --out FILE.svg [--title T]
 
 Components: softirq (a stack holding the softirq handler, whoever was interrupted),
-daemon (the FUSE daemon's process), server (the TCP data server), reader (fio),
+daemon (the FUSE daemon's process), server (the TCP data server), reader (fio: its
+pids with --reader, else by name),
 kthreads (kworkers, ksoftirqd and other kernel threads), idle (left out), other
 (anything else on the machine: never in a mode's figures).  A sample's category is
 that of its leaf frame; a leaf no category claims takes its nearest caller's subsystem
@@ -67,14 +68,17 @@ def parse(lines):
         yield cur
 
 
-def component(comm, pid, frames, daemon, server, reader_comm):
+def component(comm, pid, frames, daemon, server, reader_comm, reader=None):
     if any(SOFTIRQ.match(f) for f in frames):
         return "softirq"
     if pid in daemon:
         return "daemon"
     if pid in server:
         return "server"
-    if comm == reader_comm or comm.startswith(reader_comm + " "):
+    if reader is not None:
+        if pid in reader:
+            return "reader"
+    elif comm == reader_comm or comm.startswith(reader_comm + " "):
         return "reader"
     if pid == 0 or comm.startswith("swapper"):
         return "idle"
@@ -114,13 +118,13 @@ def leaf_category(frames, cats):
     return "other"
 
 
-def fold(lines, daemon, server, reader_comm, cats):
+def fold(lines, daemon, server, reader_comm, cats, reader=None):
     folded = defaultdict(Counter)  # component -> stack -> count
     catn = defaultdict(Counter)    # component -> category -> count
     n = 0
     for comm, pid, _tid, frames in parse(lines):
         n += 1
-        comp = component(comm, pid, frames, daemon, server, reader_comm)
+        comp = component(comm, pid, frames, daemon, server, reader_comm, reader)
         if comp == "idle" or (comp == "softirq" and pid == 0 and not frames):
             comp = "idle"
         cat = leaf_category(frames, cats)
@@ -193,8 +197,9 @@ def cmd_fold(a):
     cats = sbsyms.load_categories()
     daemon = {int(x) for x in a.daemon.split(",") if x}
     server = {int(x) for x in (a.server or "").split(",") if x}
+    reader = {int(x) for x in a.reader.split(",") if x} if a.reader else None
     with open(a.perf_script, errors="replace") as f:
-        folded, catn, n = fold(f, daemon, server, a.reader_comm, cats)
+        folded, catn, n = fold(f, daemon, server, a.reader_comm, cats, reader)
     os.makedirs(a.out, exist_ok=True)
     allst = Counter()
     for comp, st in folded.items():
@@ -245,7 +250,8 @@ def main(argv=None):
     f.add_argument("--out", required=True)
     f.add_argument("--daemon", required=True)
     f.add_argument("--server", default="")
-    f.add_argument("--reader-comm", default="fio")
+    f.add_argument("--reader-comm", default="fio", help="the reader by name (without --reader)")
+    f.add_argument("--reader", default="", help="the reader's pids (another session's fio is then other)")
     f.add_argument("--freq", type=float, default=0)
     f.add_argument("--gb", type=float, default=0)
     f.add_argument("--title")

@@ -92,5 +92,26 @@ class Fit(unittest.TestCase):
             self.assertIn("PROJECTION", r["label"])
 
 
+    def test_point_on_another_reply_path_left_out(self):
+        with tempfile.TemporaryDirectory() as d:
+            nat, cost = os.path.join(d, "n"), os.path.join(d, "c")
+            os.mkdir(nat)
+            os.mkdir(cost)
+            write(os.path.join(nat, "points.csv"), ("status", "env", "kernel", "mode", "source", "bs",
+                                                    "cpu_parts_s_per_gb", "spliced_share"),
+                  [("ok", "native", "6.18", m, s, b, A * i + B * v, "0" if (m, b) == ("splice", 1048576) else "")
+                   for m, s, b, i, v in POINTS])
+            write(os.path.join(cost, "points.csv"), ("status", "mode", "source", "bs", "cost_instr_per_byte_kernel",
+                                                     "cost_instr_per_byte_user", "cost_bytes_moved_per_byte",
+                                                     "spliced_share"),
+                  [("ok", m, s, b, i, 0, v, "1" if m == "splice" else "") for m, s, b, i, v in POINTS])
+            r = sbproject.run(nat, [cost], exclude={("copy", "mem", 131072): "a reason"})
+            out = {(c["mode"], c["bs"]): c["reason"] for c in r["left_out"]}
+            self.assertEqual(r["n"], 6)
+            self.assertIn("spliced 0 % natively, 100 % in the guest", out[("splice", 1048576)])
+            self.assertEqual(out[("copy", 131072)], "a reason")
+            self.assertEqual(len(r["projection"]), 8)  # left-out points are still projected
+
+
 if __name__ == "__main__":
     unittest.main()
