@@ -57,11 +57,20 @@ def _gnuplot(outdir, name, data, body, w=900, h=420):
 
 
 def profile_blocks(d, outdir):
-    pdir = os.path.join(d, "profile")
+    out = []
+    for name in sorted(os.listdir(d)):
+        if name.startswith("profile") and os.path.isfile(os.path.join(d, name, "profile.json")):
+            out += profile_set(os.path.join(d, name), name, outdir, not out)
+    return out
+
+
+def profile_set(pdir, name, outdir, first):
     prof = _load(os.path.join(pdir, "profile.json"))
     if not prof:
         return []
-    out = [("h", 2, "Where the CPU goes (native profiles)")]
+    out = [("h", 2, "Where the CPU goes (native profiles)")] if first else []
+    out.append(("h", 3, "%s: %s" % (name, ", ".join(sorted({"%s %s" % (m.get("source", "?"), m.get("bs", "?"))
+                                                            for m in prof.get("modes", [])})))))
     ov = prof.get("overhead") or {}
     txt = ("perf record -a -g -e cpu-clock at %g Hz over %g s in the middle of each mode's fio run (kernel %s); "
            "samples by component (daemon, data server, reader = fio, softirq, kernel threads; idle and other "
@@ -69,9 +78,15 @@ def profile_blocks(d, outdir):
            % (prof.get("freq_hz", 0), prof.get("seconds", 0), prof.get("kernel", "?")))
     if ov.get("pairs"):
         txt += (" The profiler's own overhead, %d paired runs of %s (%s, %s) with and without it: GB/s %.1f %% "
-                "(median %.3f vs %.3f GB/s), CPU per GB of daemon and fio %+.1f %%." % (
+                "(median %.3f vs %.3f GB/s), CPU per GB of daemon and fio %+.1f %%" % (
                     ov["pairs"], ov.get("mode"), ov.get("source"), ov.get("bs"), ov.get("overhead_pct", 0),
                     ov.get("median_with", 0), ov.get("median_without", 0), ov.get("cpu_overhead_pct", 0)))
+        fw = ov.get("fixed_work") or {}
+        if fw:
+            txt += ("; CPU of fixed work (%s, %d pairs) %+.1f %% (ratios %.2f-%.2f)" % (
+                fw.get("work"), fw.get("pairs", 0), fw.get("overhead_pct", 0), min(fw.get("ratios") or [0]),
+                max(fw.get("ratios") or [0])))
+        txt += "."
     out.append(("p", txt))
     rows, links, dat = [], [], []
     for m in prof.get("modes", []):
@@ -86,15 +101,15 @@ def profile_blocks(d, outdir):
                                                         for k in CATS)))
         fl = os.path.join(pdir, m["mode"], "flame.svg")
         if os.path.exists(fl):
-            shutil.copy(fl, os.path.join(outdir, "flame-%s.svg" % m["mode"]))
-            links.append((m["mode"], "flame-%s.svg" % m["mode"]))
+            shutil.copy(fl, os.path.join(outdir, "flame-%s-%s.svg" % (name, m["mode"])))
+            links.append((m["mode"], "flame-%s-%s.svg" % (name, m["mode"])))
     out.append(("table", ["mode", "GB/s (profiled run)", "CPU s/GB (samples)"] + ["%s %%" % k for k in CATS], rows))
-    if dat and _gnuplot(outdir, "why-categories", "".join(dat),
+    if dat and _gnuplot(outdir, "why-categories-" + name, "".join(dat),
                         "set style data histograms\nset style histogram rowstacked\nset style fill solid 0.9 border -1\n"
                         "set boxwidth 0.7\nset ylabel 'CPU seconds per GB (perf samples)'\nset xtics rotate by -20\n"
                         "plot " + ", ".join("dat using %d%s title '%s'" % (i + 2, ":xtic(1)" if i == 0 else "", k)
                                             for i, k in enumerate(CATS))):
-        out.append(("img", "why-categories", "Where the CPU goes, per mode: CPU seconds per GB by category "
+        out.append(("img", "why-categories-" + name, "Where the CPU goes, per mode: CPU seconds per GB by category "
                     "(perf cpu-clock samples of the mode's components; bench/categories.tsv)"))
     if links:
         out.append(("links", "Flame graphs (SVG; width = share of samples, colour = category): ", links))

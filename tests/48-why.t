@@ -141,7 +141,7 @@ echo '{"kernel":"k","freq_hz":100,"seconds":1,"overhead":{},"modes":[{"mode":"co
 cp "$D"/cost.jsonl "$D"/cost-syms.jsonl "$D"/cost.csv "$D"/syms-check.json "$T_TMP/rs/"
 out=$(python3 plots/sbwhy.py "$T_TMP/rs" "$T_TMP/rs/report" 2>&1)
 if grep -q '^h 2 Where the CPU goes' <<<"$out" && grep -q '^h 2 Cost by kernel symbol' <<<"$out" &&
-	grep -q 'fuse_copy_do' <<<"$out" && [ -f "$T_TMP/rs/report/flame-copy.svg" ]; then
+	grep -q 'fuse_copy_do' <<<"$out" && [ -f "$T_TMP/rs/report/flame-profile-copy.svg" ]; then
 	t_pass report-why-sections
 else
 	t_fail report-why-sections "$(echo "$out" | cut -c1-120 | head -n 5 | tr '\n' ' ')"
