@@ -8,7 +8,7 @@
       and DIR/syms-check.json, and prints each row's top symbols.
   kernel/cost/sbsyms.py diff DIR A B [--top N] [--csv FILE]
       A, B: rows of DIR (bench-cost: MODE/BS, e.g. multipipe/1m, network/1m; bench/run:
-      pINDEX or pINDEX-net, or a unique part of a point name, NET:PART for its network
+      pINDEX or pINDEX-net, or the unique point whose name starts with PART, NET:PART for its network
       row).  Symbol by symbol: B minus A, per byte and per reply.
 
 A row's figure for a symbol is, over its repeats, the sum of (big window - small window)
@@ -329,7 +329,7 @@ def find_row(data, want):
         return want
     net = want.startswith("NET:")
     part = want[4:] if net else want
-    hits = [k for k, r in data.items() if part in (r["info"].get("point") or "") and k.endswith("-net") == net]
+    hits = [k for k, r in data.items() if (r["info"].get("point") or "").startswith(part) and k.endswith("-net") == net]
     if len(hits) == 1:
         return hits[0]
     die("row '%s': %s (rows: %s)" % (want, "matches %d rows" % len(hits) if hits else "no such row",
