@@ -132,8 +132,8 @@ sys.path.insert(0, "kernel/cost")
 import sbsyms
 wins = {w["window"]: w for w in sbsyms.read_jsonl(sys.argv[1])}
 ents = {}
-for e in sbsyms.read_jsonl(sys.argv[2]):
-    ents.setdefault(e["window"], {})[e["sym"]] = e
+for e in sbsyms.read_jsonl(sys.argv[2]):  # (names repeat: static functions of different files)
+    ents.setdefault(e["window"], {})["%s@%d" % (e["sym"], len(ents.get(e["window"], {})))] = e
 bad = [str(n) for n, w in wins.items() if sbsyms.check_window(w, ents.get(n, {})) != 0]
 print(" ".join(bad) if bad else "", "|", len(wins))
 PY
