@@ -17,7 +17,8 @@ columns take, so that fixed costs (exec, exit) cancel.  (cost.csv's figures are 
 over the repeats; the symbol tables are their mean, so that the parts add up: the
 check file states both.)  Kernel counts go to the symbol that holds the instruction
 (System.map), user counts to a code page, named here from the daemon's /proc/PID/maps
-(maps-MODE.txt) where it was saved, else by region.  Categories: bench/categories.tsv.
+(maps-MODE.txt) where it was saved, else by region.  Categories: bench/categories.tsv;
+a routine whose bytes are mostly rep-string iterations (an inlined memcpy) is copying.
 Python 3 standard library only.
 """
 import argparse
@@ -219,9 +220,14 @@ def table_of(pairs, syms, maps, cats):
     out = {}
     for name, a in acc.items():
         v = dict(zip(FIELDS, (x / delivered for x in a)))
+        cat = categorize(name, cats)
+        # A routine whose traffic is mostly rep-string iterations (a memcpy inlined into
+        # fuse_copy_do or copy_out_splices: one load and one store per iteration) copies.
+        if v["rep"] > 0 and 2 * v["rep"] >= 0.8 * (v["load"] + v["store"]):
+            cat = "copying"
         out[name] = {
             "kind": "user" if name.startswith("u:") else "kernel",
-            "category": categorize(name, cats),
+            "category": cat,
             "instr_per_byte": v["insns"] - v["rep"],
             "rep_per_byte": v["rep"],
             "loads_per_byte": v["load"],
