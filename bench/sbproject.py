@@ -164,6 +164,13 @@ def cost_points(dirs):
         elif os.path.exists(os.path.join(d, "cost.csv")):
             rows = read_csv(os.path.join(d, "cost.csv"))
             kind = "bench-cost"
+            try:  # the guest kernel: the image kernel/vm booted (guest.log's first line)
+                with open(os.path.join(d, "guest.log")) as g:
+                    m = g.readline().split(" booting ", 1)[1].split(" with ", 1)[0]
+                img = os.path.basename(os.path.dirname(m)) or m
+                rows = [dict(r, kernel=r.get("kernel") or img) for r in rows]
+            except (OSError, IndexError):
+                pass
         else:
             die("%s has neither points.csv nor cost.csv" % d)
         for r in rows:
@@ -205,7 +212,7 @@ def run(native_dir, cost_dirs, features=("instr", "moved"), intercept=False, max
     for c, l in zip(cal, res.get("loo", [])):
         c.update(l)
     res["kernels"] = {"native": sorted({v["kernel"] for v in nat.values() if v.get("kernel")}),
-                      "guest": sorted({"%s %s" % (v["kernel"], v["variant"]) for v in cost.values()}),
+                      "guest": sorted({("%s %s" % (v["kernel"], v["variant"])).strip() for v in cost.values()}),
                       "cost_from": sorted({v["from"] for v in cost.values()})}
     proj = []
     if res.get("allowed"):
