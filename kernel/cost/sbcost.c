@@ -92,11 +92,11 @@ enum { F_INSNS, F_REP, F_LOAD, F_STORE, F_KLOAD_USER, F_KSTORE_USER, NF };
 struct ent {
 	uint64_t c[NF];
 	uint64_t snap[NF];
-	uint64_t key;      /* user page address; kernel: the symbol's address */
-	const char *name;  /* kernel symbol, NULL for a user page */
-	struct ent *next;  /* user hash chain */
+	uint64_t key;     /* user page address; kernel: the symbol's address */
+	const char *name; /* kernel symbol, NULL for a user page */
+	struct ent *next; /* user hash chain */
 };
-static struct ent *ksyms;  /* sorted by address; ksyms[nksyms] is "[kernel ?]" */
+static struct ent *ksyms; /* sorted by address; ksyms[nksyms] is "[kernel ?]" */
 static size_t nksyms;
 static uint64_t ktext_end; /* past this no symbol claims an address */
 #define UHASH 4096
@@ -269,8 +269,8 @@ static void ent_snap(struct ent *e)
 
 static void ent_write(const struct ent *e)
 {
-	static const char *const fn[NF] = { "insns", "rep", "load", "store", "kload_user",
-					    "kstore_user" };
+	static const char *const fn[NF] = {"insns", "rep",        "load",
+	                                   "store", "kload_user", "kstore_user"};
 	int i, any = 0;
 
 	for (i = 0; i < NF; i++)
@@ -305,7 +305,6 @@ static void ent_write_cb(struct ent *e)
 	ent_write(e);
 }
 
-
 /* The label as a JSON string body: printable ASCII, with " and \ escaped. */
 static void put_label(FILE *f, const char *s)
 {
@@ -323,19 +322,20 @@ static void write_window(const struct counts *a, const struct counts *b, int com
 	fprintf(out, "{\"window\":%lu,\"label\":\"", windows);
 	put_label(out, window_label);
 	fprintf(out,
-		"\",\"complete\":%s,\"insns_kernel\":%" PRIu64 ",\"insns_user\":%" PRIu64
-		",\"load_bytes_kernel\":%" PRIu64 ",\"load_bytes_user\":%" PRIu64
-		",\"store_bytes_kernel\":%" PRIu64 ",\"store_bytes_user\":%" PRIu64
-		",\"kernel_load_user_bytes\":%" PRIu64 ",\"kernel_store_user_bytes\":%" PRIu64
-		",\"rep_iters_kernel\":%" PRIu64 ",\"rep_iters_user\":%" PRIu64 "}\n",
-		complete ? "true" : "false", b->insns[KERNEL] - a->insns[KERNEL],
-		b->insns[USER] - a->insns[USER], b->load_bytes[KERNEL] - a->load_bytes[KERNEL],
-		b->load_bytes[USER] - a->load_bytes[USER],
-		b->store_bytes[KERNEL] - a->store_bytes[KERNEL],
-		b->store_bytes[USER] - a->store_bytes[USER],
-		b->kernel_load_user_bytes - a->kernel_load_user_bytes,
-		b->kernel_store_user_bytes - a->kernel_store_user_bytes,
-		b->rep_iters[KERNEL] - a->rep_iters[KERNEL], b->rep_iters[USER] - a->rep_iters[USER]);
+	        "\",\"complete\":%s,\"insns_kernel\":%" PRIu64 ",\"insns_user\":%" PRIu64
+	        ",\"load_bytes_kernel\":%" PRIu64 ",\"load_bytes_user\":%" PRIu64
+	        ",\"store_bytes_kernel\":%" PRIu64 ",\"store_bytes_user\":%" PRIu64
+	        ",\"kernel_load_user_bytes\":%" PRIu64 ",\"kernel_store_user_bytes\":%" PRIu64
+	        ",\"rep_iters_kernel\":%" PRIu64 ",\"rep_iters_user\":%" PRIu64 "}\n",
+	        complete ? "true" : "false", b->insns[KERNEL] - a->insns[KERNEL],
+	        b->insns[USER] - a->insns[USER], b->load_bytes[KERNEL] - a->load_bytes[KERNEL],
+	        b->load_bytes[USER] - a->load_bytes[USER],
+	        b->store_bytes[KERNEL] - a->store_bytes[KERNEL],
+	        b->store_bytes[USER] - a->store_bytes[USER],
+	        b->kernel_load_user_bytes - a->kernel_load_user_bytes,
+	        b->kernel_store_user_bytes - a->kernel_store_user_bytes,
+	        b->rep_iters[KERNEL] - a->rep_iters[KERNEL],
+	        b->rep_iters[USER] - a->rep_iters[USER]);
 	fflush(out);
 }
 
@@ -393,11 +393,16 @@ static enum special classify(const struct qemu_plugin_insn *insn)
 	if (qemu_plugin_insn_size(insn) != 3 || d[0] != 0x66 || d[1] != 0x87)
 		return SP_NONE;
 	switch (d[2]) {
-	case 0xdb: return SP_MARKER; /* xchg %bx,%bx */
-	case 0xc9: return SP_BIT0;   /* xchg %cx,%cx */
-	case 0xd2: return SP_BIT1;   /* xchg %dx,%dx */
-	case 0xf6: return SP_RESET;  /* xchg %si,%si */
-	default: return SP_NONE;
+	case 0xdb:
+		return SP_MARKER; /* xchg %bx,%bx */
+	case 0xc9:
+		return SP_BIT0; /* xchg %cx,%cx */
+	case 0xd2:
+		return SP_BIT1; /* xchg %dx,%dx */
+	case 0xf6:
+		return SP_RESET; /* xchg %si,%si */
+	default:
+		return SP_NONE;
 	}
 }
 
@@ -413,12 +418,13 @@ static int is_rep_string(const struct qemu_plugin_insn *insn)
 
 		if (c == 0xf2 || c == 0xf3)
 			rep = 1;
-		else if (c == 0x66 || c == 0x67 || c == 0xf0 || c == 0x2e || c == 0x36 || c == 0x3e ||
-			 c == 0x26 || c == 0x64 || c == 0x65 || (c >= 0x40 && c <= 0x4f))
+		else if (c == 0x66 || c == 0x67 || c == 0xf0 || c == 0x2e || c == 0x36 ||
+		         c == 0x3e || c == 0x26 || c == 0x64 || c == 0x65 ||
+		         (c >= 0x40 && c <= 0x4f))
 			continue;
 		else
 			return rep && ((c >= 0x6c && c <= 0x6f) || (c >= 0xa4 && c <= 0xa7) ||
-				       (c >= 0xaa && c <= 0xaf));
+			               (c >= 0xaa && c <= 0xaf));
 	}
 	return 0;
 }
@@ -446,10 +452,10 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		uint64_t va = qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, 0));
 
 		qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64,
-							 &cur.insns[is_kernel(va)], n);
+		                                         &cur.insns[is_kernel(va)], n);
 		if (e0 && one_ent)
 			qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64,
-								 &e0->c[F_INSNS], n);
+			                                         &e0->c[F_INSNS], n);
 	}
 	for (i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
@@ -457,40 +463,41 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		struct ent *e = ksyms ? ent_of(qemu_plugin_insn_vaddr(insn)) : NULL;
 
 		qemu_plugin_register_vcpu_mem_cb(insn, k ? mem_kernel : mem_user,
-						 QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, e);
+		                                 QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, e);
 		if (is_rep_string(insn)) {
 			qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
-								   &cur.rep_iters[k], 1);
+			                                           &cur.rep_iters[k], 1);
 			if (e)
 				qemu_plugin_register_vcpu_insn_exec_inline(
-					insn, QEMU_PLUGIN_INLINE_ADD_U64, &e->c[F_REP], 1);
+				    insn, QEMU_PLUGIN_INLINE_ADD_U64, &e->c[F_REP], 1);
 		}
 		/* Per-instruction entry counts where the block spans entries or holds a marker. */
 		if (e && (special || !one_ent))
 			qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
-								   &e->c[F_INSNS], 1);
+			                                           &e->c[F_INSNS], 1);
 		if (!special)
 			continue;
 		/* Per-instruction counts here: a snapshot is exact to one instruction. */
 		switch (classify(insn)) {
 		case SP_MARKER:
 			qemu_plugin_register_vcpu_insn_exec_cb(insn, on_marker,
-							       QEMU_PLUGIN_CB_NO_REGS, NULL);
+			                                       QEMU_PLUGIN_CB_NO_REGS, NULL);
 			break;
 		case SP_BIT0:
 		case SP_BIT1:
-			qemu_plugin_register_vcpu_insn_exec_cb(
-				insn, on_bit, QEMU_PLUGIN_CB_NO_REGS,
-				classify(insn) == SP_BIT1 ? (void *)1 : NULL);
+			qemu_plugin_register_vcpu_insn_exec_cb(insn, on_bit, QEMU_PLUGIN_CB_NO_REGS,
+			                                       classify(insn) == SP_BIT1 ? (void *)1
+			                                                                 : NULL);
 			break;
 		case SP_RESET:
 			qemu_plugin_register_vcpu_insn_exec_cb(insn, on_reset,
-							       QEMU_PLUGIN_CB_NO_REGS, NULL);
+			                                       QEMU_PLUGIN_CB_NO_REGS, NULL);
 			break;
-		case SP_NONE: break;
+		case SP_NONE:
+			break;
 		}
 		qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
-							   &cur.insns[k], 1);
+		                                           &cur.insns[k], 1);
 	}
 }
 
@@ -507,7 +514,7 @@ static void at_exit(qemu_plugin_id_t id, void *ud)
 			ents_each(ent_write_cb);
 	}
 	snprintf(msg, sizeof(msg), "sbcost: %lu window(s)%s written to %s\n", windows,
-		 window_open ? " (the last one never closed)" : "", out_path ? out_path : "-");
+	         window_open ? " (the last one never closed)" : "", out_path ? out_path : "-");
 	qemu_plugin_outs(msg);
 	if (out && out != stderr)
 		fclose(out);
@@ -518,7 +525,7 @@ static void at_exit(qemu_plugin_id_t id, void *ud)
 }
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc,
-					   char **argv)
+                                           char **argv)
 {
 	int i;
 
@@ -534,8 +541,10 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
 		} else if (strncmp(a, "symout=", 7) == 0 && a[7]) {
 			symout_path = a + 7;
 		} else {
-			fprintf(stderr, "sbcost: unknown argument '%s' (usage: -plugin sbcost.so,out=FILE[,syms=System.map,symout=FILE])\n",
-				argv[i]);
+			fprintf(stderr,
+			        "sbcost: unknown argument '%s' (usage: -plugin "
+			        "sbcost.so,out=FILE[,syms=System.map,symout=FILE])\n",
+			        argv[i]);
 			return -1;
 		}
 	}
@@ -544,13 +553,15 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
 		return -1;
 	}
 	if (strcmp(info->target_name, "x86_64") != 0) {
-		fprintf(stderr, "sbcost: guest is %s, only x86_64 is supported\n", info->target_name);
+		fprintf(stderr, "sbcost: guest is %s, only x86_64 is supported\n",
+		        info->target_name);
 		return -1;
 	}
 	if (info->system.smp_vcpus != 1 || info->system.max_vcpus != 1) {
-		fprintf(stderr,
-			"sbcost: %d vCPUs (max %d): the counters are exact only with one; use -smp 1\n",
-			info->system.smp_vcpus, info->system.max_vcpus);
+		fprintf(
+		    stderr,
+		    "sbcost: %d vCPUs (max %d): the counters are exact only with one; use -smp 1\n",
+		    info->system.smp_vcpus, info->system.max_vcpus);
 		return -1;
 	}
 	if (out_path) {
@@ -571,7 +582,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
 			return -1;
 		symout = fopen(symout_path, "w");
 		if (!symout) {
-			fprintf(stderr, "sbcost: cannot open %s: %s\n", symout_path, strerror(errno));
+			fprintf(stderr, "sbcost: cannot open %s: %s\n", symout_path,
+			        strerror(errno));
 			return -1;
 		}
 	}
