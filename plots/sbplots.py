@@ -24,6 +24,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
 import sbresults as R  # noqa: E402  (shared with bench/sbstat.py: loading, axes, matching, noise rule)
 from sbresults import InputError, bs_label, copied_share  # noqa: E402
+import sbwhy  # noqa: E402  (issue 22: profiles, cost by symbol, projection; plots/sbwhy.py)
 
 PROG = "plots"
 LINE_RATE_GBPS = 100e9 / 8 / 1e9  # 100G Ethernet, GB/s (1e9 B/s), unless meta.json has line_rate_gbps
@@ -1628,6 +1629,8 @@ def write_report(rs, rb, pairs, ch, outdir, sections=None):
                         f"({big['delta_pct']:+.1f} %).")
         else:
             d.p("No point matches between the two sets.")
+    for blk in sbwhy.sections(rs.dir, outdir):  # issue 22's "why" sections, where their data exists
+        getattr(d, blk[0])(*blk[1:])
     d.h(2, "Charts")
     more = []
     for name, cap, embed in ch.made:

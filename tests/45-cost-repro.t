@@ -58,7 +58,7 @@ P
 # --- memory source: within 1 %, the user side identical.
 for i in 1 2; do
 	start=$(date +%s)
-	if ! kernel/cost/bench-cost "$kernel" --modes "copy multipipe" --bs 1m --size 8 --repeats 1 --timeout 400 \
+	if ! kernel/cost/bench-cost "$kernel" --modes "copy multipipe" --bs 1m --size 8 --repeats 1 --timeout 400 --syms none \
 		--out "$T_TMP/mem$i" >"$T_TMP/mem$i.log" 2>&1; then
 		t_fail "mem.boot-$i" "$(tail -n 3 "$T_TMP/mem$i.log" | tr '\n' ' ')"
 		exit 1
@@ -86,7 +86,7 @@ fi
 for i in 1 2; do
 	start=$(date +%s)
 	if ! kernel/cost/bench-cost "$kernel" --source tcp-nic --modes "copy splice multipipe" --bs 1m --size 8 \
-		--privilege user --pipe-max-size 4M --repeats 3 \
+		--privilege user --pipe-max-size 4M --repeats 3 --syms none \
 		--timeout 400 --out "$T_TMP/nic$i" >"$T_TMP/nic$i.log" 2>&1; then
 		t_fail "nic.boot-$i" "$(tail -n 3 "$T_TMP/nic$i.log" | tr '\n' ' ')"
 		exit 1

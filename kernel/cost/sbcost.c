@@ -38,6 +38,21 @@
  * or a label instruction, where they are added per instruction so that the
  * snapshot falls at the marker itself.  Exactly one vCPU is supported: the
  * inline adds are not atomic, so the plugin refuses to load with more.
+ *
+ * Cost by symbol: with `syms=System.map` (the guest kernel's; text symbols t/T/w/W)
+ * and `symout=FILE`, every count is also added to the code it belongs to: a kernel
+ * instruction to the symbol whose address is the largest at or below its own
+ * ("[kernel ?]" past the last symbol), a user instruction to its 4 KiB code page
+ * ("u:0x..."; the host names pages from /proc/PID/maps: user address spaces
+ * overlap, so a page is a page in any process).  A memory access counts for the
+ * instruction that made it.  Each closed window writes one JSON line per code
+ * entry whose counts changed:
+ *
+ *   {"window":1,"label":"..","sym":"copy_page_to_iter","insns":..,"rep":..,
+ *    "load":..,"store":..,"kload_user":..,"kstore_user":..}
+ *
+ * (kernel or user follows from the name).  By construction the entries of a
+ * window add up exactly to its totals in out=FILE.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -72,6 +87,28 @@ static unsigned label_len, label_bits, label_byte;
 static FILE *out;
 static const char *out_path;
 
+/* Cost by code entry (syms=): a kernel symbol, or a user code page. */
+enum { F_INSNS, F_REP, F_LOAD, F_STORE, F_KLOAD_USER, F_KSTORE_USER, NF };
+struct ent {
+	uint64_t c[NF];
+	uint64_t snap[NF];
+	uint64_t key;     /* user page address; kernel: the symbol's address */
+	const char *name; /* kernel symbol, NULL for a user page */
+	struct ent *next; /* user hash chain */
+};
+static struct ent *ksyms; /* sorted by address; ksyms[nksyms] is "[kernel ?]" */
+static size_t nksyms;
+static uint64_t ktext_end; /* past this no symbol claims an address */
+#define UHASH 4096
+static struct ent *uhash[UHASH];
+#define CHUNK 1024
+static struct ent **uchunks; /* user entries: fixed chunks, so pointers stay valid */
+static size_t nuchunks, nuents;
+static FILE *symout;
+static const char *syms_path, *symout_path;
+
+static void put_label(FILE *f, const char *s);
+
 static inline int is_kernel(uint64_t vaddr)
 {
 	return (int)(vaddr >> 63);
@@ -81,28 +118,191 @@ static void mem_user(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vad
 {
 	uint64_t n = 1ull << qemu_plugin_mem_size_shift(info);
 
-	(void)vcpu, (void)vaddr, (void)ud;
-	if (qemu_plugin_mem_is_store(info))
+	struct ent *e = ud;
+
+	(void)vcpu, (void)vaddr;
+	if (qemu_plugin_mem_is_store(info)) {
 		cur.store_bytes[USER] += n;
-	else
+		if (e)
+			e->c[F_STORE] += n;
+	} else {
 		cur.load_bytes[USER] += n;
+		if (e)
+			e->c[F_LOAD] += n;
+	}
 }
 
 static void mem_kernel(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *ud)
 {
 	uint64_t n = 1ull << qemu_plugin_mem_size_shift(info);
 	int to_user = !is_kernel(vaddr);
+	struct ent *e = ud;
 
-	(void)vcpu, (void)ud;
+	(void)vcpu;
 	if (qemu_plugin_mem_is_store(info)) {
 		cur.store_bytes[KERNEL] += n;
 		if (to_user)
 			cur.kernel_store_user_bytes += n;
+		if (e) {
+			e->c[F_STORE] += n;
+			if (to_user)
+				e->c[F_KSTORE_USER] += n;
+		}
 	} else {
 		cur.load_bytes[KERNEL] += n;
 		if (to_user)
 			cur.kernel_load_user_bytes += n;
+		if (e) {
+			e->c[F_LOAD] += n;
+			if (to_user)
+				e->c[F_KLOAD_USER] += n;
+		}
 	}
+}
+
+/* The code entry of an instruction: NULL without syms=. */
+static struct ent *ent_of(uint64_t va)
+{
+	if (!ksyms)
+		return NULL;
+	if (is_kernel(va)) {
+		size_t lo = 0, hi = nksyms;
+
+		if (nksyms == 0 || va < ksyms[0].key || va >= ktext_end)
+			return &ksyms[nksyms];
+		while (hi - lo > 1) { /* the last symbol at or below va */
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (ksyms[mid].key <= va)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		return &ksyms[lo];
+	}
+	uint64_t page = va & ~0xfffull;
+	size_t h = (size_t)((page >> 12) * 0x9e3779b97f4a7c15ull >> 52) % UHASH;
+	struct ent *e;
+
+	for (e = uhash[h]; e; e = e->next)
+		if (e->key == page)
+			return e;
+	if (nuents == nuchunks * CHUNK) {
+		struct ent **nc = realloc(uchunks, (nuchunks + 1) * sizeof(*nc));
+
+		if (!nc || !(nc[nuchunks] = calloc(CHUNK, sizeof(struct ent)))) {
+			fprintf(stderr, "sbcost: out of memory for user code pages\n");
+			abort();
+		}
+		uchunks = nc;
+		nuchunks++;
+	}
+	e = &uchunks[nuents / CHUNK][nuents % CHUNK];
+	nuents++;
+	e->key = page;
+	e->next = uhash[h];
+	uhash[h] = e;
+	return e;
+}
+
+static int cmp_ent(const void *a, const void *b)
+{
+	uint64_t x = ((const struct ent *)a)->key, y = ((const struct ent *)b)->key;
+
+	return x < y ? -1 : x > y;
+}
+
+/* System.map: "ADDRESS TYPE NAME"; text symbols (t T w W) of the kernel half. */
+static int load_syms(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[512], name[256], type;
+	unsigned long long a;
+	size_t cap = 0, n = 0, i, k;
+
+	if (!f) {
+		fprintf(stderr, "sbcost: cannot open %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %255s", &a, &type, name) != 3)
+			continue;
+		if (strcmp(name, "_etext") == 0)
+			ktext_end = a;
+		if (!strchr("tTwW", type) || !is_kernel(a))
+			continue;
+		if (n + 1 >= cap) {
+			struct ent *ns = realloc(ksyms, (cap = cap ? 2 * cap : 8192) * sizeof(*ns));
+
+			if (!ns) {
+				fclose(f);
+				return -1;
+			}
+			ksyms = ns;
+		}
+		memset(&ksyms[n], 0, sizeof(ksyms[n]));
+		ksyms[n].key = a;
+		ksyms[n].name = strdup(name);
+		n++;
+	}
+	fclose(f);
+	if (n == 0) {
+		fprintf(stderr, "sbcost: no kernel text symbols in %s\n", path);
+		return -1;
+	}
+	qsort(ksyms, n, sizeof(*ksyms), cmp_ent);
+	for (i = k = 0; i < n; i++) /* aliases: the first name at an address */
+		if (k == 0 || ksyms[i].key != ksyms[k - 1].key)
+			ksyms[k++] = ksyms[i];
+	nksyms = k;
+	memset(&ksyms[nksyms], 0, sizeof(ksyms[nksyms]));
+	ksyms[nksyms].name = "[kernel ?]";
+	if (!ktext_end || ktext_end <= ksyms[nksyms - 1].key)
+		ktext_end = ksyms[nksyms - 1].key + (1u << 20);
+	return 0;
+}
+
+static void ent_snap(struct ent *e)
+{
+	memcpy(e->snap, e->c, sizeof(e->c));
+}
+
+static void ent_write(const struct ent *e)
+{
+	static const char *const fn[NF] = {"insns", "rep",        "load",
+	                                   "store", "kload_user", "kstore_user"};
+	int i, any = 0;
+
+	for (i = 0; i < NF; i++)
+		any |= e->c[i] != e->snap[i];
+	if (!any)
+		return;
+	fprintf(symout, "{\"window\":%lu,\"label\":\"", windows);
+	put_label(symout, window_label);
+	if (e->name)
+		fprintf(symout, "\",\"sym\":\"%s\"", e->name);
+	else
+		fprintf(symout, "\",\"sym\":\"u:0x%" PRIx64 "\"", e->key);
+	for (i = 0; i < NF; i++)
+		fprintf(symout, ",\"%s\":%" PRIu64, fn[i], e->c[i] - e->snap[i]);
+	fputs("}\n", symout);
+}
+
+static void ents_each(void (*fn)(struct ent *))
+{
+	size_t i;
+
+	if (!ksyms)
+		return;
+	for (i = 0; i <= nksyms; i++)
+		fn(&ksyms[i]);
+	for (i = 0; i < nuents; i++)
+		fn(&uchunks[i / CHUNK][i % CHUNK]);
+}
+
+static void ent_write_cb(struct ent *e)
+{
+	ent_write(e);
 }
 
 /* The label as a JSON string body: printable ASCII, with " and \ escaped. */
@@ -122,19 +322,20 @@ static void write_window(const struct counts *a, const struct counts *b, int com
 	fprintf(out, "{\"window\":%lu,\"label\":\"", windows);
 	put_label(out, window_label);
 	fprintf(out,
-		"\",\"complete\":%s,\"insns_kernel\":%" PRIu64 ",\"insns_user\":%" PRIu64
-		",\"load_bytes_kernel\":%" PRIu64 ",\"load_bytes_user\":%" PRIu64
-		",\"store_bytes_kernel\":%" PRIu64 ",\"store_bytes_user\":%" PRIu64
-		",\"kernel_load_user_bytes\":%" PRIu64 ",\"kernel_store_user_bytes\":%" PRIu64
-		",\"rep_iters_kernel\":%" PRIu64 ",\"rep_iters_user\":%" PRIu64 "}\n",
-		complete ? "true" : "false", b->insns[KERNEL] - a->insns[KERNEL],
-		b->insns[USER] - a->insns[USER], b->load_bytes[KERNEL] - a->load_bytes[KERNEL],
-		b->load_bytes[USER] - a->load_bytes[USER],
-		b->store_bytes[KERNEL] - a->store_bytes[KERNEL],
-		b->store_bytes[USER] - a->store_bytes[USER],
-		b->kernel_load_user_bytes - a->kernel_load_user_bytes,
-		b->kernel_store_user_bytes - a->kernel_store_user_bytes,
-		b->rep_iters[KERNEL] - a->rep_iters[KERNEL], b->rep_iters[USER] - a->rep_iters[USER]);
+	        "\",\"complete\":%s,\"insns_kernel\":%" PRIu64 ",\"insns_user\":%" PRIu64
+	        ",\"load_bytes_kernel\":%" PRIu64 ",\"load_bytes_user\":%" PRIu64
+	        ",\"store_bytes_kernel\":%" PRIu64 ",\"store_bytes_user\":%" PRIu64
+	        ",\"kernel_load_user_bytes\":%" PRIu64 ",\"kernel_store_user_bytes\":%" PRIu64
+	        ",\"rep_iters_kernel\":%" PRIu64 ",\"rep_iters_user\":%" PRIu64 "}\n",
+	        complete ? "true" : "false", b->insns[KERNEL] - a->insns[KERNEL],
+	        b->insns[USER] - a->insns[USER], b->load_bytes[KERNEL] - a->load_bytes[KERNEL],
+	        b->load_bytes[USER] - a->load_bytes[USER],
+	        b->store_bytes[KERNEL] - a->store_bytes[KERNEL],
+	        b->store_bytes[USER] - a->store_bytes[USER],
+	        b->kernel_load_user_bytes - a->kernel_load_user_bytes,
+	        b->kernel_store_user_bytes - a->kernel_store_user_bytes,
+	        b->rep_iters[KERNEL] - a->rep_iters[KERNEL],
+	        b->rep_iters[USER] - a->rep_iters[USER]);
 	fflush(out);
 }
 
@@ -151,11 +352,16 @@ static void on_marker(unsigned int vcpu, void *ud)
 		windows++;
 		memcpy(window_label, label, sizeof(label));
 		start = cur;
+		ents_each(ent_snap);
 		window_open = 1;
 	} else {
 		struct counts end = cur;
 
 		write_window(&start, &end, 1);
+		if (symout) {
+			ents_each(ent_write_cb);
+			fflush(symout);
+		}
 		window_open = 0;
 	}
 	label_reset();
@@ -187,11 +393,16 @@ static enum special classify(const struct qemu_plugin_insn *insn)
 	if (qemu_plugin_insn_size(insn) != 3 || d[0] != 0x66 || d[1] != 0x87)
 		return SP_NONE;
 	switch (d[2]) {
-	case 0xdb: return SP_MARKER; /* xchg %bx,%bx */
-	case 0xc9: return SP_BIT0;   /* xchg %cx,%cx */
-	case 0xd2: return SP_BIT1;   /* xchg %dx,%dx */
-	case 0xf6: return SP_RESET;  /* xchg %si,%si */
-	default: return SP_NONE;
+	case 0xdb:
+		return SP_MARKER; /* xchg %bx,%bx */
+	case 0xc9:
+		return SP_BIT0; /* xchg %cx,%cx */
+	case 0xd2:
+		return SP_BIT1; /* xchg %dx,%dx */
+	case 0xf6:
+		return SP_RESET; /* xchg %si,%si */
+	default:
+		return SP_NONE;
 	}
 }
 
@@ -207,12 +418,13 @@ static int is_rep_string(const struct qemu_plugin_insn *insn)
 
 		if (c == 0xf2 || c == 0xf3)
 			rep = 1;
-		else if (c == 0x66 || c == 0x67 || c == 0xf0 || c == 0x2e || c == 0x36 || c == 0x3e ||
-			 c == 0x26 || c == 0x64 || c == 0x65 || (c >= 0x40 && c <= 0x4f))
+		else if (c == 0x66 || c == 0x67 || c == 0xf0 || c == 0x2e || c == 0x36 ||
+		         c == 0x3e || c == 0x26 || c == 0x64 || c == 0x65 ||
+		         (c >= 0x40 && c <= 0x4f))
 			continue;
 		else
 			return rep && ((c >= 0x6c && c <= 0x6f) || (c >= 0xa4 && c <= 0xa7) ||
-				       (c >= 0xaa && c <= 0xaf));
+			               (c >= 0xaa && c <= 0xaf));
 	}
 	return 0;
 }
@@ -220,52 +432,72 @@ static int is_rep_string(const struct qemu_plugin_insn *insn)
 static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
 	size_t n = qemu_plugin_tb_n_insns(tb), i;
-	int special = 0;
+	int special = 0, one_ent = 1;
+	struct ent *e0;
 
 	(void)id;
 	if (n == 0)
 		return;
-	for (i = 0; i < n; i++)
-		if (classify(qemu_plugin_tb_get_insn(tb, i)) != SP_NONE)
+	e0 = ent_of(qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, 0)));
+	for (i = 0; i < n; i++) {
+		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+
+		if (classify(insn) != SP_NONE)
 			special = 1;
+		if (ksyms && i > 0 && ent_of(qemu_plugin_insn_vaddr(insn)) != e0)
+			one_ent = 0; /* a block running on into the next symbol or page */
+	}
 	if (!special) {
 		/* A block never changes privilege in its middle (syscall, sysret, iret end it). */
 		uint64_t va = qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, 0));
 
 		qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64,
-							 &cur.insns[is_kernel(va)], n);
+		                                         &cur.insns[is_kernel(va)], n);
+		if (e0 && one_ent)
+			qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64,
+			                                         &e0->c[F_INSNS], n);
 	}
 	for (i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 		int k = is_kernel(qemu_plugin_insn_vaddr(insn));
+		struct ent *e = ksyms ? ent_of(qemu_plugin_insn_vaddr(insn)) : NULL;
 
 		qemu_plugin_register_vcpu_mem_cb(insn, k ? mem_kernel : mem_user,
-						 QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, NULL);
-		if (is_rep_string(insn))
+		                                 QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, e);
+		if (is_rep_string(insn)) {
 			qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
-								   &cur.rep_iters[k], 1);
+			                                           &cur.rep_iters[k], 1);
+			if (e)
+				qemu_plugin_register_vcpu_insn_exec_inline(
+				    insn, QEMU_PLUGIN_INLINE_ADD_U64, &e->c[F_REP], 1);
+		}
+		/* Per-instruction entry counts where the block spans entries or holds a marker. */
+		if (e && (special || !one_ent))
+			qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
+			                                           &e->c[F_INSNS], 1);
 		if (!special)
 			continue;
 		/* Per-instruction counts here: a snapshot is exact to one instruction. */
 		switch (classify(insn)) {
 		case SP_MARKER:
 			qemu_plugin_register_vcpu_insn_exec_cb(insn, on_marker,
-							       QEMU_PLUGIN_CB_NO_REGS, NULL);
+			                                       QEMU_PLUGIN_CB_NO_REGS, NULL);
 			break;
 		case SP_BIT0:
 		case SP_BIT1:
-			qemu_plugin_register_vcpu_insn_exec_cb(
-				insn, on_bit, QEMU_PLUGIN_CB_NO_REGS,
-				classify(insn) == SP_BIT1 ? (void *)1 : NULL);
+			qemu_plugin_register_vcpu_insn_exec_cb(insn, on_bit, QEMU_PLUGIN_CB_NO_REGS,
+			                                       classify(insn) == SP_BIT1 ? (void *)1
+			                                                                 : NULL);
 			break;
 		case SP_RESET:
 			qemu_plugin_register_vcpu_insn_exec_cb(insn, on_reset,
-							       QEMU_PLUGIN_CB_NO_REGS, NULL);
+			                                       QEMU_PLUGIN_CB_NO_REGS, NULL);
 			break;
-		case SP_NONE: break;
+		case SP_NONE:
+			break;
 		}
 		qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
-							   &cur.insns[k], 1);
+		                                           &cur.insns[k], 1);
 	}
 }
 
@@ -278,17 +510,22 @@ static void at_exit(qemu_plugin_id_t id, void *ud)
 		struct counts end = cur;
 
 		write_window(&start, &end, 0);
+		if (symout)
+			ents_each(ent_write_cb);
 	}
 	snprintf(msg, sizeof(msg), "sbcost: %lu window(s)%s written to %s\n", windows,
-		 window_open ? " (the last one never closed)" : "", out_path ? out_path : "-");
+	         window_open ? " (the last one never closed)" : "", out_path ? out_path : "-");
 	qemu_plugin_outs(msg);
 	if (out && out != stderr)
 		fclose(out);
 	out = NULL;
+	if (symout)
+		fclose(symout);
+	symout = NULL;
 }
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc,
-					   char **argv)
+                                           char **argv)
 {
 	int i;
 
@@ -299,9 +536,15 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
 			a += 4;
 		if (strncmp(a, "out=", 4) == 0 && a[4]) {
 			out_path = a + 4;
+		} else if (strncmp(a, "syms=", 5) == 0 && a[5]) {
+			syms_path = a + 5;
+		} else if (strncmp(a, "symout=", 7) == 0 && a[7]) {
+			symout_path = a + 7;
 		} else {
-			fprintf(stderr, "sbcost: unknown argument '%s' (usage: -plugin sbcost.so,out=FILE)\n",
-				argv[i]);
+			fprintf(stderr,
+			        "sbcost: unknown argument '%s' (usage: -plugin "
+			        "sbcost.so,out=FILE[,syms=System.map,symout=FILE])\n",
+			        argv[i]);
 			return -1;
 		}
 	}
@@ -310,13 +553,15 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
 		return -1;
 	}
 	if (strcmp(info->target_name, "x86_64") != 0) {
-		fprintf(stderr, "sbcost: guest is %s, only x86_64 is supported\n", info->target_name);
+		fprintf(stderr, "sbcost: guest is %s, only x86_64 is supported\n",
+		        info->target_name);
 		return -1;
 	}
 	if (info->system.smp_vcpus != 1 || info->system.max_vcpus != 1) {
-		fprintf(stderr,
-			"sbcost: %d vCPUs (max %d): the counters are exact only with one; use -smp 1\n",
-			info->system.smp_vcpus, info->system.max_vcpus);
+		fprintf(
+		    stderr,
+		    "sbcost: %d vCPUs (max %d): the counters are exact only with one; use -smp 1\n",
+		    info->system.smp_vcpus, info->system.max_vcpus);
 		return -1;
 	}
 	if (out_path) {
@@ -327,6 +572,20 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
 		}
 	} else {
 		out = stderr;
+	}
+	if (!syms_path != !symout_path) {
+		fprintf(stderr, "sbcost: syms=System.map and symout=FILE go together\n");
+		return -1;
+	}
+	if (syms_path) {
+		if (load_syms(syms_path) < 0)
+			return -1;
+		symout = fopen(symout_path, "w");
+		if (!symout) {
+			fprintf(stderr, "sbcost: cannot open %s: %s\n", symout_path,
+			        strerror(errno));
+			return -1;
+		}
 	}
 	label_reset();
 	qemu_plugin_register_vcpu_tb_trans_cb(id, tb_trans);

@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""Native profiles: perf samples -> folded stacks per component, a category breakdown
+from bench/categories.tsv, and a flame graph (SVG, drawn here: no external scripts).
+
+  bench/sbprofile.py fold PERF_SCRIPT_TXT --out DIR --daemon PID[,PID] [--server PID]
+                          [--reader-comm fio] [--freq HZ] [--gb GB]
+      PERF_SCRIPT_TXT: `perf script -F comm,pid,tid,ip,sym,dso` of a `perf record -g`.
+      Writes DIR/folded-COMPONENT.txt (the standard folded format: frames root first,
+      ';'-joined, a space, the sample count), DIR/folded-all.txt (component as the root
+      frame), DIR/categories.json, DIR/flame.svg.
+  bench/sbprofile.py flame FOLDED --out FILE.svg [--title T]
+
+Components: softirq (a stack holding the softirq handler, whoever was interrupted),
+daemon (the FUSE daemon's process), server (the TCP data server), reader (fio: its
+pids with --reader, else by name),
+kthreads (kworkers, ksoftirqd and other kernel threads), idle (left out), other
+(anything else on the machine: never in a mode's figures).  A sample's category is
+that of its leaf frame; a leaf no category claims takes its nearest caller's subsystem
+(pipe/splice, FUSE device, TCP receive), else "other".  Leaf frames that turn
+interrupts back on are stepped over first: the timer interrupt behind cpu-clock waits
+while they are off, so its samples pile up there (pvm_irq_enable on this host).  Python 3 standard library only.
+"""
+import argparse
+import html
+import json
+import os
+import re
+import sys
+from collections import Counter, defaultdict
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(TOP, "kernel", "cost"))
+import sbsyms  # noqa: E402  (categories: one loader for both)
+
+COMPONENTS = ("daemon", "server", "reader", "softirq", "kthreads")
+SOFTIRQ = re.compile(r"(handle_softirqs|__do_softirq|do_softirq.*|net_rx_action|irq_exit_rcu)$")
+KTHREAD = re.compile(r"(kworker/.*|ksoftirqd/.*|rcu_.*|kthreadd|migration/.*|kcompactd.*|kswapd.*|"
+                     r"khugepaged|watchdog.*|cpuhp/.*|idle_inject/.*|irq/.*|napi/.*|jbd2/.*|writeback)")
+HEAD = re.compile(r"^(\S.*?)\s+(-?\d+)/(-?\d+)\s*:?\s*$")
+FRAME = re.compile(r"^\s+([0-9a-f]+)\s+(.*?)\s+\((.*)\)\s*$")
+
+
+def parse(lines):
+    """Yield (comm, pid, tid, [frames leaf first])."""
+    cur = None
+    for line in lines:
+        line = line.rstrip("\n")
+        if not line.strip():
+            if cur:
+                yield cur
+            cur = None
+            continue
+        if cur is None or not line[0].isspace():
+            m = HEAD.match(line)
+            if m:
+                if cur:
+                    yield cur
+                cur = (m.group(1).strip(), int(m.group(2)), int(m.group(3)), [])
+            continue
+        m = FRAME.match(line)
+        if m:
+            sym, dso = m.group(2), m.group(3)
+            sym = re.sub(r"\+0x[0-9a-f]+$", "", sym)
+            if sym in ("[unknown]", ""):
+                sym = "[%s]" % os.path.basename(dso) if dso and dso != "[unknown]" else "[unknown]"
+            cur[3].append(sym.replace(";", ":").replace(" ", "_"))
+    if cur:
+        yield cur
+
+
+def component(comm, pid, frames, daemon, server, reader_comm, reader=None):
+    if any(SOFTIRQ.match(f) for f in frames):
+        return "softirq"
+    if pid in daemon:
+        return "daemon"
+    if pid in server:
+        return "server"
+    if reader is not None:
+        if pid in reader:
+            return "reader"
+    elif comm == reader_comm or comm.startswith(reader_comm + " "):
+        return "reader"
+    if pid == 0 or comm.startswith("swapper"):
+        return "idle"
+    if KTHREAD.fullmatch(comm):
+        return "kthreads"
+    return "other"
+
+
+INHERIT = ("pipe/splice", "FUSE device", "TCP receive")
+
+
+# cpu-clock samples come from a timer interrupt, which waits while interrupts are off:
+# a sample lands where they are turned back on (pvm_irq_enable on this paravirtual host,
+# spin unlocks that restore interrupts).  Those frames are stepped over to their caller.
+IRQ_ON = re.compile(r"(.*pvm_irq_enable|native_irq_enable|pv_native_irq_enable|arch_local_irq_(enable|restore)|"
+                    r"_raw_spin_unlock_irq(restore)?|__raw_spin_unlock_irq(restore)?|_raw_read_unlock_irq.*|"
+                    r"_raw_write_unlock_irq.*|local_bh_enable|__local_bh_enable_ip)")
+
+
+def leaf_category(frames, cats):
+    """The leaf frame's own category; a leaf no category claims (a spin lock, a slab
+    free) takes the nearest caller's subsystem (pipe/splice, FUSE device, TCP receive),
+    never copying, syscall entry/exit or scheduling, which count only where they run."""
+    i = 0
+    while i < len(frames) - 1 and IRQ_ON.fullmatch(frames[i]):
+        i += 1
+    frames = frames[i:]
+    if not frames:
+        return "other"
+    c = sbsyms.categorize(frames[0], cats)
+    if c != "other":
+        return c
+    for f in frames[1:]:
+        c = sbsyms.categorize(f, cats)
+        if c in INHERIT:
+            return c
+    return "other"
+
+
+def fold(lines, daemon, server, reader_comm, cats, reader=None):
+    folded = defaultdict(Counter)  # component -> stack -> count
+    catn = defaultdict(Counter)    # component -> category -> count
+    n = 0
+    for comm, pid, _tid, frames in parse(lines):
+        n += 1
+        comp = component(comm, pid, frames, daemon, server, reader_comm, reader)
+        if comp == "idle" or (comp == "softirq" and pid == 0 and not frames):
+            comp = "idle"
+        cat = leaf_category(frames, cats)
+        if comp != "idle" and cat == "idle":
+            cat = "other"
+        folded[comp][";".join([comm.replace(";", ":").replace(" ", "_")] + frames[::-1])] += 1
+        catn[comp][cat] += 1
+    return folded, catn, n
+
+
+# ------------------------------------------------------------------ flame graph
+def tree_of(stacks):
+    root = {"n": 0, "c": {}}
+    for stack, cnt in stacks.items():
+        node = root
+        node["n"] += cnt
+        for f in stack.split(";"):
+            node = node["c"].setdefault(f, {"n": 0, "c": {}})
+            node["n"] += cnt
+    return root
+
+
+PALETTE = {"copying": "#e8743b", "pipe/splice": "#5b9bd5", "FUSE device": "#a05195", "TCP receive": "#2ca25f",
+           "syscall entry/exit": "#c9b33f", "scheduling/wake-ups": "#8c8c8c", "idle": "#dddddd",
+           "other": "#f0c27b"}
+
+
+def flame_svg(stacks, title, cats, width=1200, row=16):
+    root = tree_of(stacks)
+    total = root["n"] or 1
+    rects = []
+
+    def depth(node):
+        return 1 + max((depth(c) for c in node["c"].values()), default=0)
+
+    H = (depth(root) + 1) * row + 40
+
+    def walk(node, x, lvl):
+        for name, ch in sorted(node["c"].items()):
+            w = ch["n"] / total * (width - 20)
+            if w >= 0.3:
+                y = H - 10 - (lvl + 1) * row
+                cat = sbsyms.categorize(name, cats)
+                rects.append('<g><title>%s (%d samples, %.1f %%; %s)</title><rect x="%.1f" y="%d" width="%.1f" '
+                             'height="%d" fill="%s" stroke="#fff" stroke-width="0.3"/>%s</g>' % (
+                                 html.escape(name), ch["n"], 100 * ch["n"] / total, cat, 10 + x, y, w, row - 1,
+                                 PALETTE.get(cat, PALETTE["other"]),
+                                 '<text x="%.1f" y="%d" font-size="11" font-family="monospace">%s</text>' % (
+                                     12 + x, y + row - 4, html.escape(name[:int(w / 7)])) if w > 30 else ""))
+                walk(ch, x, lvl + 1)
+            x += w
+    walk(root, 0, 0)
+    legend = " ".join('<tspan fill="%s">&#9632; %s</tspan>' % (c, html.escape(k)) for k, c in PALETTE.items()
+                      if k != "idle")
+    return ('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">'
+            '<rect width="100%%" height="100%%" fill="#ffffff"/>'
+            '<text x="10" y="16" font-size="13" font-family="sans-serif">%s (%d samples; width = share of '
+            'samples; colour = category, bench/categories.tsv)</text>'
+            '<text x="10" y="32" font-size="11" font-family="sans-serif">%s</text>%s</svg>\n' % (
+                width, H, width, H, html.escape(title), total, legend, "".join(rects)))
+
+
+def write(path, text):
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+
+
+def cmd_fold(a):
+    cats = sbsyms.load_categories()
+    daemon = {int(x) for x in a.daemon.split(",") if x}
+    server = {int(x) for x in (a.server or "").split(",") if x}
+    reader = {int(x) for x in a.reader.split(",") if x} if a.reader else None
+    with open(a.perf_script, errors="replace") as f:
+        folded, catn, n = fold(f, daemon, server, a.reader_comm, cats, reader)
+    os.makedirs(a.out, exist_ok=True)
+    allst = Counter()
+    for comp, st in folded.items():
+        write(os.path.join(a.out, "folded-%s.txt" % comp),
+              "".join("%s %d\n" % (s, c) for s, c in sorted(st.items())))
+        if comp in COMPONENTS:
+            for s, c in st.items():
+                allst[comp + ";" + s] += c
+    write(os.path.join(a.out, "folded-all.txt"), "".join("%s %d\n" % (s, c) for s, c in sorted(allst.items())))
+    write(os.path.join(a.out, "flame.svg"), flame_svg(allst, a.title or "CPU samples", cats))
+    used = {c: sum(v.values()) for c, v in catn.items() if c in COMPONENTS}
+    cat_total = Counter()
+    for comp in COMPONENTS:
+        cat_total.update(catn.get(comp, {}))
+    nused = sum(used.values())
+    res = {"samples": n, "samples_used": nused, "freq_hz": a.freq, "gb": a.gb,
+           "components": {c: dict(catn[c]) for c in catn},
+           "categories": dict(cat_total),
+           "category_share_pct": {c: 100 * v / nused for c, v in cat_total.items()} if nused else {},
+           "component_share_pct": {c: 100 * v / nused for c, v in used.items()} if nused else {}}
+    if a.freq and a.gb:
+        res["cpu_s_per_gb"] = nused / a.freq / a.gb
+        res["category_cpu_s_per_gb"] = {c: v / a.freq / a.gb for c, v in cat_total.items()}
+        res["component_cpu_s_per_gb"] = {c: v / a.freq / a.gb for c, v in used.items()}
+    write(os.path.join(a.out, "categories.json"), json.dumps(res, indent=1) + "\n")
+    print("%s: %d samples, %d of the mode's components (%s); categories: %s" % (
+        a.out, n, nused, ", ".join("%s %d" % kv for kv in sorted(used.items())),
+        ", ".join("%s %.1f %%" % (c, s) for c, s in sorted(res["category_share_pct"].items(), key=lambda kv: -kv[1]))))
+    return 0
+
+
+def cmd_flame(a):
+    st = Counter()
+    with open(a.folded) as f:
+        for line in f:
+            s, _, c = line.rstrip("\n").rpartition(" ")
+            if s and c.isdigit():
+                st[s] += int(c)
+    write(a.out, flame_svg(st, a.title or os.path.basename(a.folded), sbsyms.load_categories()))
+    return 0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    f = sub.add_parser("fold")
+    f.add_argument("perf_script")
+    f.add_argument("--out", required=True)
+    f.add_argument("--daemon", required=True)
+    f.add_argument("--server", default="")
+    f.add_argument("--reader-comm", default="fio", help="the reader by name (without --reader)")
+    f.add_argument("--reader", default="", help="the reader's pids (another session's fio is then other)")
+    f.add_argument("--freq", type=float, default=0)
+    f.add_argument("--gb", type=float, default=0)
+    f.add_argument("--title")
+    g = sub.add_parser("flame")
+    g.add_argument("folded")
+    g.add_argument("--out", required=True)
+    g.add_argument("--title")
+    a = ap.parse_args(argv)
+    return cmd_fold(a) if a.cmd == "fold" else cmd_flame(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Issue 22's tools on fixed inputs (no kernel, no root): the projection fit recovers a
+# known linear model (tests/py/test_project.py); kernel/cost/sbsyms.py adds a row's
+# symbols up to its totals and names what differs between two rows; bench/sbprofile.py
+# folds perf samples per component and category (bench/categories.tsv) and draws a
+# flame graph; plots/sbwhy.py makes the report's sections; bench/profile refuses bad
+# input with one line and exit 2.
+. "$(dirname "$0")/lib.sh"
+T_NAME=why
+_require_cmd python3 jq
+cd "$T_TOP" || exit 1
+
+if out=$(python3 -m unittest discover -s tests/py -p 'test_project.py' 2>&1); then
+	t_pass project-fit-unit-tests
+else
+	t_fail project-fit-unit-tests "$(echo "$out" | grep -E 'FAIL|Error' | head -n 3 | tr '\n' ' ')"
+fi
+
+# --- sbsyms: a bench-cost directory with two rows (copy and the network's own, bs 128k),
+# one pair of windows each (8 and 16 MiB): known per-symbol counts.
+D=$T_TMP/cost
+mkdir -p "$D"
+python3 - "$D" <<'PY'
+import json, os, sys
+d = sys.argv[1]
+MiB = 1048576
+# per row: {sym: (insns, rep, load, store)} per MiB delivered; the small window has a fixed part
+rows = {"copy": {"copy_page_to_iter": (0, 0, 2, 2), "fuse_copy_do": (1000, MiB, MiB, MiB),
+                 "tcp_recvmsg": (300, 0, 1000, 10), "u:0x555555556000": (50, 0, 20, 20)},
+        "network": {"copy_page_to_iter": (0, 0, 2, 2), "tcp_recvmsg": (300, 0, 1000, 10)}}
+fixed = {"exit_mmap": (5000, 0, 4096, 4096)}
+w = s = []
+win = open(os.path.join(d, "cost.jsonl"), "w")
+sym = open(os.path.join(d, "cost-syms.jsonl"), "w")
+n = 0
+for mode, per in rows.items():
+    for size in (8, 16):
+        n += 1
+        ents = {k: tuple(x * size for x in v) for k, v in per.items()}
+        ents.update(fixed)
+        ents = {k: (v[0] * (MiB if k == "copy_page_to_iter" else 1), v[1], v[2] * (MiB if k == "copy_page_to_iter" else 1),
+                    v[3] * (MiB if k == "copy_page_to_iter" else 1)) for k, v in ents.items()}
+        tot = {"insns_kernel": 0, "insns_user": 0, "rep_iters_kernel": 0, "rep_iters_user": 0, "load_bytes_kernel": 0,
+               "load_bytes_user": 0, "store_bytes_kernel": 0, "store_bytes_user": 0,
+               "kernel_load_user_bytes": 0, "kernel_store_user_bytes": 0}
+        label = "%s/131072/%d/1" % (mode, size)
+        for k, (i, r, l, st) in ents.items():
+            side = "user" if k.startswith("u:") else "kernel"
+            tot["insns_" + side] += i + r
+            tot["rep_iters_" + side] += r
+            tot["load_bytes_" + side] += l
+            tot["store_bytes_" + side] += st
+            sym.write(json.dumps({"window": n, "label": label, "sym": k, "insns": i + r, "rep": r, "load": l,
+                                  "store": st, "kload_user": 0, "kstore_user": 0}) + "\n")
+        win.write(json.dumps(dict(window=n, label=label, complete=True, **tot)) + "\n")
+with open(os.path.join(d, "cost.csv"), "w") as f:
+    f.write("mode,bs,cost_bytes_moved_per_byte\n")
+    f.write("network,131072,%.6f\n" % ((4 * MiB + 1010) / MiB))
+    f.write("copy,131072,%.6f\n" % ((4 * MiB + 1010 + 2 * MiB + 40) / MiB))
+with open(os.path.join(d, "maps-copy.txt"), "w") as f:
+    f.write("555555554000-555555560000 r-xp 00000000 00:10 1 /build/splicefs\n")
+PY
+if out=$(kernel/cost/sbsyms.py table "$D" 2>&1) && [ -f "$D/syms-copy-128k.csv" ] && [ -f "$D/syms-network-128k.csv" ]; then
+	t_pass syms-table-written
+else
+	t_fail syms-table-written "$(echo "$out" | tail -n 2 | tr '\n' ' ')"
+fi
+chk=$(jq -r '[.windows_sum_vs_totals_max_rel, (.rows["copy/128k"].sum_vs_median_pct | . * 1000 | round / 1000),
+	.rows["copy/128k"].moved_per_byte_sum] | map(tostring) | join(" ")' "$D/syms-check.json" 2>/dev/null)
+t_log "syms-check: $chk"
+case $chk in
+"0 0 "6.0010*) t_pass syms-add-up-to-totals ;;
+*) t_fail syms-add-up-to-totals "windows vs totals, table vs cost.csv, moved/B: $chk (want 0 0 6.0010...)" ;;
+esac
+# The fixed part (exit_mmap, in both windows alike) cancels; the user page is named from maps-copy.txt.
+if ! grep -q '^exit_mmap' "$D/syms-copy-128k.csv" && grep -q '^u:splicefs,user,' "$D/syms-copy-128k.csv"; then
+	t_pass syms-fixed-part-cancels-and-user-page-named
+else
+	t_fail syms-fixed-part-cancels-and-user-page-named "$(head -n 6 "$D/syms-copy-128k.csv" | tr '\n' ' ')"
+fi
+out=$(kernel/cost/sbsyms.py diff "$D" network/128k copy/128k --top 3 2>&1)
+t_log "$(echo "$out" | head -n 2 | tr '\n' ' ')"
+if grep -q 'total: bytes moved +2.0000' <<<"$out" && grep -A3 'largest differences in bytes moved' <<<"$out" | grep -q 'fuse_copy_do.*copying.*+2.0000'; then
+	t_pass syms-diff-names-the-symbol
+else
+	t_fail syms-diff-names-the-symbol "$(echo "$out" | head -n 8 | tr '\n' ' ')"
+fi
+# One window's entries no longer adding up is reported, not hidden.
+sed -i '0,/"sym": "tcp_recvmsg"/s/"load": 8000/"load": 8001/' "$D/cost-syms.jsonl"
+kernel/cost/sbsyms.py table "$D" >/dev/null 2>&1
+w=$(jq -r '.windows_sum_vs_totals_max_rel > 0' "$D/syms-check.json" 2>/dev/null)
+[ "$w" = true ] && t_pass syms-mismatch-reported || t_fail syms-mismatch-reported "windows_sum_vs_totals_max_rel: $w"
+
+# --- sbprofile: four samples of `perf script -F comm,pid,tid,ip,sym,dso`.
+P=$T_TMP/prof
+mkdir -p "$P"
+cat >"$P/perf.txt" <<'S'
+splicefs   100/101
+	ffffffff81000001 __pi_memcpy+0x1 ([kernel.kallsyms])
+	ffffffff81000002 fuse_copy_do+0x2 ([kernel.kallsyms])
+	ffffffff81000003 fuse_dev_do_write+0x3 ([kernel.kallsyms])
+	5555 __GI___writev+0x5 (/usr/lib/libc.so.6)
+
+splicefs   100/101
+	ffffffff81000009 pvm_irq_enable+0x19 ([kernel.kallsyms])
+	ffffffff8100000a __raw_callee_save_pvm_irq_enable+0x11 ([kernel.kallsyms])
+	ffffffff8100000b finish_task_switch.isra.0+0x1 ([kernel.kallsyms])
+	ffffffff8100000c __schedule+0x1 ([kernel.kallsyms])
+
+fio   200/200
+	ffffffff81000004 _raw_spin_lock+0x4 ([kernel.kallsyms])
+	ffffffff81000005 tcp_v4_rcv+0x5 ([kernel.kallsyms])
+	ffffffff81000006 net_rx_action+0x6 ([kernel.kallsyms])
+	ffffffff81000007 handle_softirqs+0x7 ([kernel.kallsyms])
+
+fio   200/200
+	ffffffff81000008 _raw_spin_lock+0x8 ([kernel.kallsyms])
+	ffffffff81000002 fuse_request_end+0x2 ([kernel.kallsyms])
+
+swapper     0/0
+	ffffffff81000008 default_idle+0x8 ([kernel.kallsyms])
+
+S
+if out=$(python3 bench/sbprofile.py fold "$P/perf.txt" --out "$P" --daemon 100 --freq 100 --gb 0.04 2>&1); then
+	got=$(jq -c '[.components.daemon.copying, .components.daemon["scheduling/wake-ups"], .components.softirq["TCP receive"],
+		.components.reader["FUSE device"], .samples_used, .cpu_s_per_gb]' "$P/categories.json")
+	if [ "$got" = '[1,1,1,1,4,1]' ] && grep -qx 'splicefs;__GI___writev;fuse_dev_do_write;fuse_copy_do;__pi_memcpy 1' "$P/folded-daemon.txt" &&
+		grep -q '^<svg' "$P/flame.svg" && grep -q 'fuse_copy_do' "$P/flame.svg"; then
+		t_pass profile-fold-components-categories-flame
+	else
+		t_fail profile-fold-components-categories-flame "categories $got (want [1,1,1,1,4,1]); $(head -n 2 "$P/folded-daemon.txt" | tr '\n' ' ')"
+	fi
+else
+	t_fail profile-fold-components-categories-flame "$out"
+fi
+
+# --- plots/sbwhy.py: the report's sections from the fixtures above.
+mkdir -p "$T_TMP/rs/profile/copy"
+cp "$P/categories.json" "$P/flame.svg" "$T_TMP/rs/profile/copy/"
+echo '{"kernel":"k","freq_hz":100,"seconds":1,"overhead":{},"modes":[{"mode":"copy","status":"ok","gbps":1}]}' >"$T_TMP/rs/profile/profile.json"
+cp "$D"/cost.jsonl "$D"/cost-syms.jsonl "$D"/cost.csv "$D"/syms-check.json "$T_TMP/rs/"
+out=$(python3 plots/sbwhy.py "$T_TMP/rs" "$T_TMP/rs/report" 2>&1)
+if grep -q '^h 2 Where the CPU goes' <<<"$out" && grep -q '^h 2 Cost by kernel symbol' <<<"$out" &&
+	grep -q 'fuse_copy_do' <<<"$out" && [ -f "$T_TMP/rs/report/flame-profile-copy.svg" ]; then
+	t_pass report-why-sections
+else
+	t_fail report-why-sections "$(echo "$out" | cut -c1-120 | head -n 5 | tr '\n' ' ')"
+fi
+
+# --- bench/profile: bad input is one line, exit 2, nothing created.
+for bad in "--bs 3k" "--freq 0" "--modes nosuch" "--source tcp-nic" "--bogus"; do
+	# shellcheck disable=SC2086
+	out=$(bench/profile $bad --out "$T_TMP/p-bad" 2>&1)
+	rc=$?
+	if [ $rc -eq 2 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && [ ! -e "$T_TMP/p-bad" ]; then
+		t_pass "profile-bad-input ($bad)"
+	else
+		t_fail "profile-bad-input ($bad)" "exit $rc: $out"
+	fi
+done
+t_finish
