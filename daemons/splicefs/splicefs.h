@@ -183,8 +183,8 @@ struct worker {
 	bool flip_done;          /* this reply's byte was flipped */
 	bool flip_held;          /* the flipped byte is taken from the source, not yet in a pipe */
 	unsigned char flip_byte; /* the flipped byte (vmspliced or in an iovec: stays put) */
-	void *src;              /* data source's per-worker state */
-	void *mode_priv;        /* reply mode's per-worker state */
+	void *src;               /* data source's per-worker state */
+	void *mode_priv;         /* reply mode's per-worker state */
 	struct counters c;
 	pthread_t thread;
 	int init_err;          /* worker_init's result, from the worker's thread */
@@ -196,15 +196,15 @@ struct worker {
 struct sfs_opts {
 	DAEMON_OPTS_FIELDS; /* max_read: max_pages = max_read / 4096 */
 	bool probe_only;
-	const char *privilege; /* "root" or "user" */
-	bool user;             /* --privilege user */
-	bool fault_swap;       /* testing: misplace the data of every reply >= 8 KiB */
-	bool slot_probe;       /* --slot-probe: the probe on from the start */
+	const char *privilege;      /* "root" or "user" */
+	bool user;                  /* --privilege user */
+	bool fault_swap;            /* testing: misplace the data of every reply >= 8 KiB */
+	bool slot_probe;            /* --slot-probe: the probe on from the start */
 	const char *fault_flip_arg; /* testing: --fault-flip-offset as given (NULL: off) */
 	bool fault_flip;            /* ... given: every reply longer than flip_offset ... */
 	uint64_t flip_offset;       /* ... has its data byte at this offset XORed with 0xff */
-	void *mode_opts;       /* the chosen mode's options (its .options table) */
-	void *src_opts;        /* the chosen source's options */
+	void *mode_opts;            /* the chosen mode's options (its .options table) */
+	void *src_opts;             /* the chosen source's options */
 };
 
 struct sfs {
@@ -221,8 +221,9 @@ struct sfs {
 	uint32_t max_read; /* negotiated */
 	long page_size;
 	volatile int stop;
-	bool passthrough; /* INIT enabled FUSE_PASSTHROUGH */
-	bool uring;       /* INIT enabled FUSE_OVER_IO_URING */
+	pthread_t main_thread; /* waits for signals; a worker that ends wakes it (SIGHUP) */
+	bool passthrough;      /* INIT enabled FUSE_PASSTHROUGH */
+	bool uring;            /* INIT enabled FUSE_OVER_IO_URING */
 };
 
 /* registry.c: the one list of modes and sources */

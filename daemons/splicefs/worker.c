@@ -99,6 +99,16 @@ void worker_handle(struct worker *w, const void *req, size_t len)
 		proto_dispatch(w, req, len);
 }
 
+/* A worker ends when the connection does (unmounted, aborted) or when told to: the
+ * main thread, which sleeps in sigwaitinfo() with no periodic wake-up, learns it from a
+ * SIGHUP (blocked there, so harmless once it has stopped waiting). */
+static void *worker_end(struct sfs *fs)
+{
+	fs->stop = 1;
+	pthread_kill(fs->main_thread, SIGHUP);
+	return NULL;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -121,8 +131,7 @@ static void *worker_main(void *arg)
 		return NULL;
 	if (fs->mode->run) {
 		fs->mode->run(w);
-		fs->stop = 1;
-		return NULL;
+		return worker_end(fs);
 	}
 	while (!fs->stop) {
 		ssize_t n = read(w->fuse_fd, w->inbuf, w->inbuf_size);
@@ -140,8 +149,7 @@ static void *worker_main(void *arg)
 			continue;
 		worker_handle(w, w->inbuf, n);
 	}
-	fs->stop = 1;
-	return NULL;
+	return worker_end(fs);
 }
 
 static int worker_init(struct sfs *fs, struct worker *w, int id)
