@@ -31,45 +31,7 @@ if [ ! -x "$st" ] || [ ! -x "$pr" ]; then
 	}
 fi
 
-# one_line NAME EXPECT_RC_NONZERO CMD...: the command fails with exactly one line on stderr.
-one_line() {
-	local name=$1 rc err
-	shift
-	"$@" >"$T_TMP/ol.out" 2>"$T_TMP/ol.err"
-	rc=$?
-	err=$(wc -l <"$T_TMP/ol.err")
-	if [ $rc -ne 0 ] && [ "$err" -eq 1 ] && [ ! -s "$T_TMP/ol.out" ]; then
-		t_pass "$name"
-	else
-		t_fail "$name" "rc $rc, $err stderr lines: $(head -c 300 "$T_TMP/ol.err" | tr '\n' ' ')"
-	fi
-}
 
-# relay PREFIX FILE: the selftest's lines, case names prefixed; $relayed counts them.
-relay() {
-	local prefix=$1 file=$2 verdict name rest n=0
-	while IFS= read -r line; do
-		case $line in
-		PASS\ * | FAIL\ * | SKIP\ * | XFAIL\ *)
-			verdict=${line%% *}
-			rest=${line#* }
-			name=${rest%%:*}
-			name=${name%% *}
-			rest=${rest#"$name"}
-			rest=${rest#: }
-			case $verdict in
-			PASS) t_pass "$prefix/$name" ;;
-			FAIL) t_fail "$prefix/$name" "$rest" ;;
-			SKIP) t_skip "$prefix/$name" "$rest" ;;
-			XFAIL) t_xfail "$prefix/$name" "$rest" ;;
-			esac
-			n=$((n + 1))
-			;;
-		*) t_log "$prefix: $line" ;;
-		esac
-	done <"$file"
-	relayed=$n
-}
 
 # ---- host -----------------------------------------------------------------
 if [ "$(id -u)" -ne 0 ] || [ ! -c /dev/fuse ]; then
@@ -101,8 +63,8 @@ splice reply: none" ]; then
 fi
 
 # ---- bad input --------------------------------------------------------------
-one_line build-bad-base kernel/build --base 5.4
-one_line build-bad-variant kernel/build --variant nope
+t_one_line build-bad-base kernel/build --base 5.4
+t_one_line build-bad-variant kernel/build --variant nope
 mkdir -p "$T_TMP/patches"
 cp -r kernel/patches/6.12 "$T_TMP/patches/"
 printf '%s\n' '--- a/fs/fuse/dev.c' '+++ b/fs/fuse/dev.c' '@@ -1,2 +1,2 @@' \
@@ -117,10 +79,10 @@ if [ $rc -ne 0 ] && grep -q 'does not apply' "$T_TMP/bp.err" && [ ! -s "$T_TMP/b
 else
 	t_fail build-patch-does-not-apply "rc $rc, $left entries made with it: $(tail -n 2 "$T_TMP/bp.err" | tr '\n' ' ')"
 fi
-one_line vm-no-args kernel/vm
-one_line vm-bad-timeout kernel/vm --timeout soon /nonexistent -- true
-one_line vm-no-kernel kernel/vm /nonexistent/bzImage -- true
-one_line vm-no-command kernel/vm /etc/hostname --
+t_one_line vm-no-args kernel/vm
+t_one_line vm-bad-timeout kernel/vm --timeout soon /nonexistent -- true
+t_one_line vm-no-kernel kernel/vm /nonexistent/bzImage -- true
+t_one_line vm-no-command kernel/vm /etc/hostname --
 
 # ---- build ------------------------------------------------------------------
 build() { # VAR BASE VARIANT
@@ -173,21 +135,16 @@ fi
 timeout 20 qemu-system-x86_64 -machine none -accel tcg -nodefaults -display none -no-user-config \
 	-monitor stdio <<<quit >/dev/null 2>&1 || _t_skip_all "qemu-system-x86_64 cannot run here"
 
-vm_run() { # NAME KERNEL VMOPTS... -- CMD: runs kernel/vm, stdout to $T_TMP/NAME.out
-	local name=$1 img=$2
-	shift 2
-	kernel/vm --console "$T_TMP/$name.console" "$@" >"$T_TMP/$name.out" 2>"$T_TMP/$name.err" </dev/null
-}
 
 # ---- fixed 6.12 -------------------------------------------------------------
 if [ -n "$fixed" ]; then
-	vm_run fixed "$fixed" --timeout 300 "$fixed" -- \
+	t_vm_run fixed "$fixed" --timeout 300 "$fixed" -- \
 		sh -c "'$pr'; echo probe-rc=\$?; '$st' --variant fixed"
 	rc=$?
 	grep -q '^FUSE_OUT_SPLICES: yes$' "$T_TMP/fixed.out" && grep -q '^probe-rc=0$' "$T_TMP/fixed.out" &&
 		t_pass fixed/probe-yes || t_fail fixed/probe-yes "$(head -n 2 "$T_TMP/fixed.out" | tr '\n' ' ')"
-	relay fixed "$T_TMP/fixed.out"
-	n=$relayed
+	t_relay fixed "$T_TMP/fixed.out"
+	n=$t_relayed
 	if [ $rc -eq 0 ] && [ "$n" -ge 10 ]; then
 		t_pass fixed/vm-run
 	else
@@ -196,15 +153,15 @@ if [ -n "$fixed" ]; then
 	grep 'kernel/vm: QEMU ran' "$T_TMP/fixed.err" | sed 's/^/# fixed: /'
 
 	# sparse_memfd needs a kernel that checks the pages it frees (init_on_free=1).
-	vm_run fixedfree "$fixed" --timeout 300 --append init_on_free=1 "$fixed" -- \
+	t_vm_run fixedfree "$fixed" --timeout 300 --append init_on_free=1 "$fixed" -- \
 		"$st" --variant fixed --case sparse_memfd
 	rc=$?
-	relay fixed-init_on_free "$T_TMP/fixedfree.out"
-	[ $rc -eq 0 ] && [ "$relayed" -eq 1 ] && grep -q '^PASS sparse_memfd$' "$T_TMP/fixedfree.out" ||
-		t_fail fixed-init_on_free/vm-run "kernel/vm rc $rc, $relayed cases: $(grep kernel/vm: "$T_TMP/fixedfree.err" | tail -n 2 | tr '\n' ' ')"
+	t_relay fixed-init_on_free "$T_TMP/fixedfree.out"
+	[ $rc -eq 0 ] && [ "$t_relayed" -eq 1 ] && grep -q '^PASS sparse_memfd$' "$T_TMP/fixedfree.out" ||
+		t_fail fixed-init_on_free/vm-run "kernel/vm rc $rc, $t_relayed cases: $(grep kernel/vm: "$T_TMP/fixedfree.err" | tail -n 2 | tr '\n' ' ')"
 
 	# Host programs in the guest: fio (SYSV shm, psync, verify) and a libfuse3 mount.
-	vm_run tools "$fixed" --timeout 300 --out "$T_TMP/vmout" "$fixed" -- sh -c '
+	t_vm_run tools "$fixed" --timeout 300 --out "$T_TMP/vmout" "$fixed" -- sh -c '
 		fio --name=v --directory=/tmp --size=8M --bs=64k --rw=write --ioengine=psync \
 			--verify=crc32c --verify_state_save=0 --output-format=terse >/dev/null && echo fio-ok
 		if [ -x "$0" ]; then
@@ -225,7 +182,7 @@ if [ -n "$fixed" ]; then
 
 	# A command that hangs: killed at --timeout, exit 124, no QEMU left.
 	start=$SECONDS
-	vm_run hang "$fixed" --timeout 20 "$fixed" -- sleep 1000
+	t_vm_run hang "$fixed" --timeout 20 "$fixed" -- sleep 1000
 	rc=$?
 	left=$(pgrep -f -- "$T_TMP/hang.console" | wc -l)
 	if [ $rc -eq 124 ] && grep -q 'timed out after 20 s' "$T_TMP/hang.err" && [ "$left" -eq 0 ] &&
@@ -236,7 +193,7 @@ if [ -n "$fixed" ]; then
 	fi
 	# The exit code, the streams, --env, --smp and --out of the guest command.
 	mkdir -p "$T_TMP/rcout"
-	vm_run rc "$fixed" --timeout 120 --smp 2 --out "$T_TMP/rcout" --env SB_TEST_X='a b' "$fixed" -- \
+	t_vm_run rc "$fixed" --timeout 120 --smp 2 --out "$T_TMP/rcout" --env SB_TEST_X='a b' "$fixed" -- \
 		sh -c 'echo "out $SB_TEST_X $SB_VM_ACCEL $(nproc)"; echo err >&2; echo f >"$SB_VM_OUT/f"; exit 7'
 	rc=$?
 	if [ $rc -eq 7 ] && grep -Eq '^out a b (tcg|kvm) 2$' "$T_TMP/rc.out" && grep -q '^err$' "$T_TMP/rc.err" &&
@@ -251,29 +208,29 @@ fi
 
 # ---- seed 6.12 --------------------------------------------------------------
 if [ -n "$seed" ]; then
-	vm_run seed "$seed" --timeout 300 "$seed" -- "$st" --variant seed
+	t_vm_run seed "$seed" --timeout 300 "$seed" -- "$st" --variant seed
 	rc=$?
-	relay seed "$T_TMP/seed.out"
-	n=$relayed
+	t_relay seed "$T_TMP/seed.out"
+	n=$t_relayed
 	if [ $rc -eq 0 ] && [ "$n" -ge 10 ]; then
 		t_pass seed/vm-run
 	else
 		t_fail seed/vm-run "kernel/vm rc $rc, $n cases: $(grep kernel/vm: "$T_TMP/seed.err" | tail -n 2 | tr '\n' ' ')"
 	fi
 	# Bug 4 makes the seed kernel WARN; kernel/vm must fail the run for that.
-	vm_run seedwarn "$seed" --timeout 300 "$seed" -- "$st" --variant seed --case huge_fd_array --dangerous
+	t_vm_run seedwarn "$seed" --timeout 300 "$seed" -- "$st" --variant seed --case huge_fd_array --dangerous
 	rc=$?
-	relay seed-dangerous "$T_TMP/seedwarn.out"
+	t_relay seed-dangerous "$T_TMP/seedwarn.out"
 	if [ $rc -eq 125 ] && grep -q 'the kernel reported a problem: .*WARNING' "$T_TMP/seedwarn.err"; then
 		t_pass vm-fails-on-warning
 	else
 		t_fail vm-fails-on-warning "rc $rc: $(grep kernel/vm: "$T_TMP/seedwarn.err" | tail -n 2 | tr '\n' ' ')"
 	fi
 	# Bug 5: the seed frees the zero page; with init_on_free=1 the kernel says so.
-	vm_run seedfree "$seed" --timeout 300 --append init_on_free=1 "$seed" -- \
+	t_vm_run seedfree "$seed" --timeout 300 --append init_on_free=1 "$seed" -- \
 		"$st" --variant seed --case sparse_memfd --dangerous
 	rc=$?
-	relay seed-dangerous "$T_TMP/seedfree.out"
+	t_relay seed-dangerous "$T_TMP/seedfree.out"
 	if [ $rc -eq 125 ] && grep -q 'the kernel reported a problem: BUG: Bad page state' "$T_TMP/seedfree.err"; then
 		t_pass vm-fails-on-bad-page-state
 	else
@@ -286,7 +243,7 @@ fi
 # ---- the module kernel ------------------------------------------------------
 if [ -n "$fixedmod" ]; then
 	ko=$(dirname "$fixedmod")/fuse.ko
-	vm_run module "$fixedmod" --timeout 300 "$fixedmod" -- \
+	t_vm_run module "$fixedmod" --timeout 300 "$fixedmod" -- \
 		sh -c "[ ! -e /dev/fuse ] && echo no-fuse-before; insmod '$ko' && echo insmod-ok &&
 			'$pr'; echo probe-rc=\$?; '$st' --variant fixed"
 	rc=$?
@@ -296,9 +253,9 @@ if [ -n "$fixedmod" ]; then
 	else
 		t_fail module/insmod-and-probe "$(head -n 3 "$T_TMP/module.out" | tr '\n' ' ') $(tail -n 2 "$T_TMP/module.err" | tr '\n' ' ')"
 	fi
-	relay module "$T_TMP/module.out"
-	[ $rc -eq 0 ] && [ "$relayed" -ge 10 ] && t_pass module/vm-run ||
-		t_fail module/vm-run "kernel/vm rc $rc, $relayed cases: $(grep kernel/vm: "$T_TMP/module.err" | tail -n 2 | tr '\n' ' ')"
+	t_relay module "$T_TMP/module.out"
+	[ $rc -eq 0 ] && [ "$t_relayed" -ge 10 ] && t_pass module/vm-run ||
+		t_fail module/vm-run "kernel/vm rc $rc, $t_relayed cases: $(grep kernel/vm: "$T_TMP/module.err" | tail -n 2 | tr '\n' ' ')"
 else
 	t_skip module/selftest "no module kernel"
 fi
@@ -308,18 +265,18 @@ if [ "${SPLICEBENCH_KERNEL_61:-0}" = 1 ]; then
 	build fixed61 6.1 fixed
 	build seed61 6.1 seed
 	if [ -n "$fixed61" ]; then
-		vm_run fixed61 "$fixed61" --timeout 300 "$fixed61" -- "$st" --variant fixed
+		t_vm_run fixed61 "$fixed61" --timeout 300 "$fixed61" -- "$st" --variant fixed
 		rc=$?
-		relay 6.1-fixed "$T_TMP/fixed61.out"
-		[ $rc -eq 0 ] && [ "$relayed" -ge 10 ] && t_pass 6.1-fixed/vm-run ||
-			t_fail 6.1-fixed/vm-run "kernel/vm rc $rc, $relayed cases"
+		t_relay 6.1-fixed "$T_TMP/fixed61.out"
+		[ $rc -eq 0 ] && [ "$t_relayed" -ge 10 ] && t_pass 6.1-fixed/vm-run ||
+			t_fail 6.1-fixed/vm-run "kernel/vm rc $rc, $t_relayed cases"
 	fi
 	if [ -n "$seed61" ]; then
-		vm_run seed61 "$seed61" --timeout 300 "$seed61" -- "$st" --variant seed
+		t_vm_run seed61 "$seed61" --timeout 300 "$seed61" -- "$st" --variant seed
 		rc=$?
-		relay 6.1-seed "$T_TMP/seed61.out"
-		[ $rc -eq 0 ] && [ "$relayed" -ge 10 ] && t_pass 6.1-seed/vm-run ||
-			t_fail 6.1-seed/vm-run "kernel/vm rc $rc, $relayed cases"
+		t_relay 6.1-seed "$T_TMP/seed61.out"
+		[ $rc -eq 0 ] && [ "$t_relayed" -ge 10 ] && t_pass 6.1-seed/vm-run ||
+			t_fail 6.1-seed/vm-run "kernel/vm rc $rc, $t_relayed cases"
 	fi
 else
 	t_skip build-6.1 "set SPLICEBENCH_KERNEL_61=1 to build and test the 6.1 ports (two more cold builds)"

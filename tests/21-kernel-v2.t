@@ -24,51 +24,9 @@ if [ ! -x "$st" ] || [ ! -x "$pr" ]; then
 	}
 fi
 
-# relay PREFIX FILE: the selftest's lines, case names prefixed; $relayed counts them.
-relay() {
-	local prefix=$1 file=$2 verdict name rest n=0
-	while IFS= read -r line; do
-		case $line in
-		PASS\ * | FAIL\ * | SKIP\ * | XFAIL\ *)
-			verdict=${line%% *}
-			rest=${line#* }
-			name=${rest%%:*}
-			name=${name%% *}
-			rest=${rest#"$name"}
-			rest=${rest#: }
-			case $verdict in
-			PASS) t_pass "$prefix/$name" ;;
-			FAIL) t_fail "$prefix/$name" "$rest" ;;
-			SKIP) t_skip "$prefix/$name" "$rest" ;;
-			XFAIL) t_xfail "$prefix/$name" "$rest" ;;
-			esac
-			n=$((n + 1))
-			;;
-		*) t_log "$prefix: $line" ;;
-		esac
-	done <"$file"
-	relayed=$n
-}
 
-vm_run() { # NAME KERNEL VMOPTS... -- CMD: runs kernel/vm, stdout to $T_TMP/NAME.out
-	local name=$1 img=$2
-	shift 2
-	kernel/vm --console "$T_TMP/$name.console" "$@" >"$T_TMP/$name.out" 2>"$T_TMP/$name.err" </dev/null
-}
 
-one_line() {
-	local name=$1 rc err
-	shift
-	"$@" >"$T_TMP/ol.out" 2>"$T_TMP/ol.err"
-	rc=$?
-	err=$(wc -l <"$T_TMP/ol.err")
-	if [ $rc -ne 0 ] && [ "$err" -eq 1 ] && [ ! -s "$T_TMP/ol.out" ]; then
-		t_pass "$name"
-	else
-		t_fail "$name" "rc $rc, $err stderr lines: $(head -c 300 "$T_TMP/ol.err" | tr '\n' ' ')"
-	fi
-}
-one_line build-module-and-debug kernel/build --variant v2 --module --debug
+t_one_line build-module-and-debug kernel/build --variant v2 --module --debug
 
 start=$SECONDS
 if v2=$(kernel/build --variant v2 2>"$T_TMP/build-v2.err" | tail -n 1) && [ -f "$v2" ]; then
@@ -84,17 +42,17 @@ timeout 20 qemu-system-x86_64 -machine none -accel tcg -nodefaults -display none
 v2_selftest() { # TAG IMAGE [VMOPTS...]: the probe and the selftest in a v2 guest
 	local tag=$1 img=$2
 	shift 2
-	vm_run "$tag" "$img" --timeout 600 "$@" "$img" -- \
+	t_vm_run "$tag" "$img" --timeout 600 "$@" "$img" -- \
 		sh -c "'$pr'; echo probe-rc=\$?; '$st' --variant v2"
 	rc=$?
 	grep -q '^splice reply: v2$' "$T_TMP/$tag.out" && grep -q '^probe-rc=0$' "$T_TMP/$tag.out" &&
 		grep -q '^FUSE_OUT_SPLICES: no' "$T_TMP/$tag.out" &&
 		t_pass "$tag/probe-v2" || t_fail "$tag/probe-v2" "$(head -n 2 "$T_TMP/$tag.out" | tr '\n' ' ')"
-	relay "$tag" "$T_TMP/$tag.out"
-	if [ $rc -eq 0 ] && [ "$relayed" -ge 20 ]; then
+	t_relay "$tag" "$T_TMP/$tag.out"
+	if [ $rc -eq 0 ] && [ "$t_relayed" -ge 20 ]; then
 		t_pass "$tag/vm-run"
 	else
-		t_fail "$tag/vm-run" "kernel/vm rc $rc, $relayed cases: $(grep kernel/vm: "$T_TMP/$tag.err" | tail -n 2 | tr '\n' ' ')"
+		t_fail "$tag/vm-run" "kernel/vm rc $rc, $t_relayed cases: $(grep kernel/vm: "$T_TMP/$tag.err" | tail -n 2 | tr '\n' ' ')"
 	fi
 	grep 'kernel/vm: QEMU ran' "$T_TMP/$tag.err" | sed "s/^/# $tag: /"
 }

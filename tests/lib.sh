@@ -160,6 +160,55 @@ t_guest_kernel() {
 	exit 1
 }
 
+# t_one_line NAME CMD...: CMD fails with exactly one line on stderr and nothing on stdout.
+t_one_line() {
+	local name=$1 rc err
+	shift
+	"$@" >"$T_TMP/ol.out" 2>"$T_TMP/ol.err"
+	rc=$?
+	err=$(wc -l <"$T_TMP/ol.err")
+	if [ $rc -ne 0 ] && [ "$err" -eq 1 ] && [ ! -s "$T_TMP/ol.out" ]; then
+		t_pass "$name"
+	else
+		t_fail "$name" "rc $rc, $err stderr lines: $(head -c 300 "$T_TMP/ol.err" | tr '\n' ' ')"
+	fi
+}
+
+# t_vm_run NAME KERNEL VMOPTS... -- CMD: kernel/vm (KERNEL names the image, for the
+# reader; VMOPTS carry it), stdout to $T_TMP/NAME.out, stderr to NAME.err, console NAME.console.
+t_vm_run() {
+	local name=$1
+	shift 2
+	kernel/vm --console "$T_TMP/$name.console" "$@" >"$T_TMP/$name.out" 2>"$T_TMP/$name.err" </dev/null
+}
+
+# t_relay PREFIX FILE: a selftest's PASS/FAIL/SKIP/XFAIL lines as this script's checks,
+# case names prefixed; other lines logged; $t_relayed counts the cases.
+t_relay() {
+	local prefix=$1 file=$2 verdict name rest line n=0
+	while IFS= read -r line; do
+		case $line in
+		PASS\ * | FAIL\ * | SKIP\ * | XFAIL\ *)
+			verdict=${line%% *}
+			rest=${line#* }
+			name=${rest%%:*}
+			name=${name%% *}
+			rest=${rest#"$name"}
+			rest=${rest#: }
+			case $verdict in
+			PASS) t_pass "$prefix/$name" ;;
+			FAIL) t_fail "$prefix/$name" "$rest" ;;
+			SKIP) t_skip "$prefix/$name" "$rest" ;;
+			XFAIL) t_xfail "$prefix/$name" "$rest" ;;
+			esac
+			n=$((n + 1))
+			;;
+		*) t_log "$prefix: $line" ;;
+		esac
+	done <"$file"
+	t_relayed=$n
+}
+
 t_finish() {
 	[ "$T_FAILED" -eq 0 ]
 }

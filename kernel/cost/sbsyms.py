@@ -74,17 +74,9 @@ def categorize(name, cats, cache={}):
 
 
 # ------------------------------------------------------------------ reading
-def read_jsonl(path):
-    out = []
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if line:
-                try:
-                    out.append(json.loads(line))
-                except ValueError:
-                    pass  # a line cut short by a killed QEMU
-    return out
+# One JSONL reader for the project (a torn last line, from a killed QEMU, is skipped).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+from sbresults import read_jsonl  # noqa: E402
 
 
 def load_windows(d):

@@ -57,7 +57,7 @@
 #define CACHED_SIZE  10000         /* size of "c" */
 #define MAX_WRITE    (128 * 1024)  /* what INIT announces */
 #define SRV_BUF      (MAX_WRITE + 8192)
-#define MAX_FDS      1100 /* the fixed series' bound (1024) + 1, and more */
+#define MAX_FDS      1100       /* the fixed series' bound (1024) + 1, and more */
 #define HUGE_FDS     (4u << 20) /* fds claimed by huge_fd_array: a 16 MiB array */
 #define CASE_TIMEOUT 30         /* seconds before the watchdog fails a case */
 #define STR_(x)      #x
@@ -89,7 +89,7 @@ static struct {
 	int fds[MAX_FDS];
 	long size; /* v2: the size the ioctl names; -1: what the pipes hold (FIONREAD) */
 	/* results, for the case to check */
-	uint64_t held; /* PLAN_HOLD: the unique of the READ left unanswered */
+	uint64_t held;   /* PLAN_HOLD: the unique of the READ left unanswered */
 	int nreads;      /* READ requests seen */
 	int reply_errno; /* errno of the last FUSE_OUT_SPLICES write, 0 if it succeeded */
 	uint64_t read_off;
@@ -372,7 +372,8 @@ static void *server(void *arg)
 			};
 			if (ii->minor < io.minor)
 				io.minor = ii->minor;
-			if ((ii->flags & FUSE_INIT_EXT) && (ii->flags2 & FUSE_SPLICE_REPLY_FLAGS2)) {
+			if ((ii->flags & FUSE_INIT_EXT) &&
+			    (ii->flags2 & FUSE_SPLICE_REPLY_FLAGS2)) {
 				io.flags |= FUSE_INIT_EXT;
 				io.flags2 |= FUSE_SPLICE_REPLY_FLAGS2;
 				v2 = true;
@@ -1244,16 +1245,16 @@ out:
  */
 static void case_exec_kernel_read(const char *name);
 
-static void case_exec_script(const char *name)
+/*
+ * Runs the executable script at mnt/x and counts how the server answered its reads:
+ * refused (EINVAL), spliced, other errors.  Returns -1 (reported as FAIL) if it could
+ * not be run, else 0 with *st the wait status.
+ */
+static int run_script(const char *name, int *st, int *refused, int *spliced, int *other)
 {
 	char path[96];
-	int st = 0, refused, spliced, other;
 	pid_t pid;
 
-	if (!strcmp(variant, "v2")) { /* v2 serves kernel_read(): nothing is refused */
-		case_exec_kernel_read(name);
-		return;
-	}
 	pthread_mutex_lock(&plan.lock);
 	plan.script_refused = plan.script_spliced = plan.script_other = 0;
 	pthread_mutex_unlock(&plan.lock);
@@ -1263,15 +1264,29 @@ static void case_exec_script(const char *name)
 		execl(path, "x", (char *)NULL);
 		_exit(127);
 	}
-	if (pid < 0 || waitpid(pid, &st, 0) < 0) {
+	*st = 0;
+	if (pid < 0 || waitpid(pid, st, 0) < 0) {
 		report("FAIL", name, "fork/waitpid: %s", strerror(errno));
-		return;
+		return -1;
 	}
 	pthread_mutex_lock(&plan.lock);
-	refused = plan.script_refused;
-	spliced = plan.script_spliced;
-	other = plan.script_other;
+	*refused = plan.script_refused;
+	*spliced = plan.script_spliced;
+	*other = plan.script_other;
 	pthread_mutex_unlock(&plan.lock);
+	return 0;
+}
+
+static void case_exec_script(const char *name)
+{
+	int st, refused, spliced, other;
+
+	if (!strcmp(variant, "v2")) { /* v2 serves kernel_read(): nothing is refused */
+		case_exec_kernel_read(name);
+		return;
+	}
+	if (run_script(name, &st, &refused, &spliced, &other))
+		return;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 42)
 		report("FAIL", name, "the script did not exit 42 (wait status 0x%x)", st);
 	else if (!refused || other)
@@ -1618,7 +1633,8 @@ static void case_other_table(const char *name)
 		         "left, read: %ld)",
 		         wres[0] ? strerror(wres[0]) : "accepted", wres[1], r);
 	else if (wres[0] != EINVAL || wres[1] != 4096 || r != -EIO)
-		snprintf(msg, sizeof(msg), "write: %s, %d bytes left, read: %ld; expected EINVAL, 4096, -EIO",
+		snprintf(msg, sizeof(msg),
+		         "write: %s, %d bytes left, read: %ld; expected EINVAL, 4096, -EIO",
 		         wres[0] > 0 ? strerror(wres[0]) : "?", wres[1], r);
 	verdict_finding(name, !msg[0], wres[0] == 0 && wres[1] == 0 && r == 4096,
 	                "finding 2, fds resolved in the writer's table", msg);
@@ -1627,28 +1643,11 @@ static void case_other_table(const char *name)
 /* Finding 5: execve's kernel_read() of a multipipe file is served, not refused. */
 static void case_exec_kernel_read(const char *name)
 {
-	char path[96], msg[160] = "";
-	int st = 0, refused, spliced, other;
-	pid_t pid;
+	char msg[160] = "";
+	int st, refused, spliced, other;
 
-	pthread_mutex_lock(&plan.lock);
-	plan.script_refused = plan.script_spliced = plan.script_other = 0;
-	pthread_mutex_unlock(&plan.lock);
-	snprintf(path, sizeof(path), "%s/x", mnt);
-	pid = fork();
-	if (pid == 0) {
-		execl(path, "x", (char *)NULL);
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &st, 0) < 0) {
-		report("FAIL", name, "fork/waitpid: %s", strerror(errno));
+	if (run_script(name, &st, &refused, &spliced, &other))
 		return;
-	}
-	pthread_mutex_lock(&plan.lock);
-	refused = plan.script_refused;
-	spliced = plan.script_spliced;
-	other = plan.script_other;
-	pthread_mutex_unlock(&plan.lock);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 42)
 		snprintf(msg, sizeof(msg), "the script did not exit 42 (wait status 0x%x)", st);
 	else if (refused || other || spliced < 2)
@@ -1656,7 +1655,8 @@ static void case_exec_kernel_read(const char *name)
 		         "%d replies refused with EINVAL, %d other errors, %d spliced (expected 0, "
 		         "0, >= 2: kernel_read and sh's read)",
 		         refused, other, spliced);
-	verdict_finding(name, !msg[0], refused > 0 && !other && WIFEXITED(st) && WEXITSTATUS(st) == 42,
+	verdict_finding(name, !msg[0],
+	                refused > 0 && !other && WIFEXITED(st) && WEXITSTATUS(st) == 42,
 	                "finding 5, a read into a kernel buffer refused", msg);
 }
 
@@ -1680,9 +1680,10 @@ static void case_emsgsize_atomic(const char *name)
 	l0 = pipe_bytes(p[0][0]);
 	l1 = pipe_bytes(p[1][0]);
 	if (why || e != EMSGSIZE || l0 != 4096 || l1 != 8192)
-		snprintf(msg, sizeof(msg),
-		         "%s%sreply %s, pipes hold %d and %d bytes (expected EMSGSIZE, 4096 and 8192)",
-		         why ? why : "", why ? "; " : "", e > 0 ? strerror(e) : "accepted", l0, l1);
+		snprintf(
+		    msg, sizeof(msg),
+		    "%s%sreply %s, pipes hold %d and %d bytes (expected EMSGSIZE, 4096 and 8192)",
+		    why ? why : "", why ? "; " : "", e > 0 ? strerror(e) : "accepted", l0, l1);
 	verdict_finding(name, !msg[0], e == EMSGSIZE && l0 == 0,
 	                "finding 6, EMSGSIZE drains the pipes before the one that overflowed", msg);
 	close_pipes(p, 2);
@@ -1792,9 +1793,9 @@ static void case_fd_count_boundary(const char *name)
 	for (i = 0; i <= bound; i++)
 		left += pipe_bytes(p[i][0]) == 1;
 	if (why || e != EINVAL || left != bound + 1)
-		snprintf(msg, sizeof(msg), "%d fds: %s%sreply %s, %d of %d pipes untouched", bound + 1,
-		         why ? why : "", why ? "; " : "", e > 0 ? strerror(e) : "accepted", left,
-		         bound + 1);
+		snprintf(msg, sizeof(msg), "%d fds: %s%sreply %s, %d of %d pipes untouched",
+		         bound + 1, why ? why : "", why ? "; " : "",
+		         e > 0 ? strerror(e) : "accepted", left, bound + 1);
 verdict:
 	if (!strcmp(variant, "seed")) /* the seed has no bound (bug 4): N + 1 accepted */
 		verdict_bug(name, !msg[0], e == 0, "bug 4, the fd array is not bounded", msg);
@@ -1829,7 +1830,8 @@ static void case_watch_queue_notification(const char *name)
 		       strerror(errno));
 		goto out;
 	}
-	if (syscall(SYS_add_key, "user", "k", "x", 1, kr) < 0 || (before = pipe_bytes(wq[0])) <= 0) {
+	if (syscall(SYS_add_key, "user", "k", "x", 1, kr) < 0 ||
+	    (before = pipe_bytes(wq[0])) <= 0) {
 		report("FAIL", name, "no notification in the queue (%s)", strerror(errno));
 		goto out;
 	}
@@ -2004,7 +2006,7 @@ static const struct {
     {"wake_blocked_writer", case_wake_blocked_writer},
     {"no_leak_after_errors", case_no_leak_after_errors},
     {"too_much_pipe_state", case_too_much_pipe_state},
-    {"sparse_memfd", case_sparse_memfd_guarded},   /* Bad page state on seed */
+    {"sparse_memfd", case_sparse_memfd_guarded}, /* Bad page state on seed */
     {"v2_write_refused", case_v2_write_refused},
     {"other_table", case_other_table},
     {"exec_kernel_read", case_exec_kernel_read},

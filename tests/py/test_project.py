@@ -25,6 +25,14 @@ def write(path, header, rows):
         w.writerows(rows)
 
 
+def set_dirs(d):
+    """A native and a cost result directory under d."""
+    nat, cost = os.path.join(d, "n"), os.path.join(d, "c")
+    os.mkdir(nat)
+    os.mkdir(cost)
+    return nat, cost
+
+
 class Fit(unittest.TestCase):
     def cal(self, noise=()):
         out = []
@@ -68,9 +76,7 @@ class Fit(unittest.TestCase):
 
     def test_join_and_projection(self):
         with tempfile.TemporaryDirectory() as d:
-            nat, cost = os.path.join(d, "n"), os.path.join(d, "c")
-            os.mkdir(nat)
-            os.mkdir(cost)
+            nat, cost = set_dirs(d)
             write(os.path.join(nat, "points.csv"), ("point", "status", "env", "kernel", "mode", "source", "bs",
                                                     "cpu_parts_s_per_gb"),
                   [("p", "ok", "native", "6.18", m, s, b, A * i + B * v) for m, s, b, i, v in POINTS]
@@ -94,9 +100,7 @@ class Fit(unittest.TestCase):
 
     def test_point_on_another_reply_path_left_out(self):
         with tempfile.TemporaryDirectory() as d:
-            nat, cost = os.path.join(d, "n"), os.path.join(d, "c")
-            os.mkdir(nat)
-            os.mkdir(cost)
+            nat, cost = set_dirs(d)
             write(os.path.join(nat, "points.csv"), ("status", "env", "kernel", "mode", "source", "bs",
                                                     "cpu_parts_s_per_gb", "spliced_share"),
                   [("ok", "native", "6.18", m, s, b, A * i + B * v, "0" if (m, b) == ("splice", 1048576) else "")
