@@ -19,16 +19,17 @@ qemu_plugin() { # SMP PLUGIN-ARGS: run QEMU's firmware for a moment under the pl
 	timeout -s INT 3 qemu-system-x86_64 -nodefaults -display none -no-reboot -accel tcg \
 		-smp "$1" -plugin "$PLUGIN$2" 2>&1
 }
-out=$(qemu_plugin 2 ",out=$T_TMP/x.jsonl")
-case $out in
-*"use -smp 1"*) t_pass plugin-refuses-smp2 ;;
-*) t_fail plugin-refuses-smp2 "QEMU said: $(echo "$out" | tail -n 2 | tr '\n' ' ')" ;;
-esac
-out=$(qemu_plugin 1 ",bogus=1")
-case $out in
-*"unknown argument 'bogus=1'"*) t_pass plugin-refuses-unknown-argument ;;
-*) t_fail plugin-refuses-unknown-argument "QEMU said: $(echo "$out" | tail -n 2 | tr '\n' ' ')" ;;
-esac
+# plugin_says NAME PATTERN SMP PLUGIN-ARGS: QEMU, given the plugin so, says PATTERN.
+plugin_says() {
+	local out
+	out=$(qemu_plugin "$3" "$4")
+	case $out in
+	*"$2"*) t_pass "$1" ;;
+	*) t_fail "$1" "QEMU said: $(echo "$out" | tail -n 2 | tr '\n' ' ')" ;;
+	esac
+}
+plugin_says plugin-refuses-smp2 "use -smp 1" 2 ",out=$T_TMP/x.jsonl"
+plugin_says plugin-refuses-unknown-argument "unknown argument 'bogus=1'" 1 ",bogus=1"
 rm -f "$T_TMP/x.jsonl"
 out=$(qemu_plugin 1 ",out=$T_TMP/x.jsonl")
 if [ -f "$T_TMP/x.jsonl" ] && ! [ -s "$T_TMP/x.jsonl" ] && ! grep -q sbcost: <<<"$out"; then
@@ -39,16 +40,8 @@ fi
 
 # Cost by symbol: syms= and symout= go together; a file without kernel text symbols is
 # refused; with a map the plugin loads and opens its symbol output.
-out=$(qemu_plugin 1 ",out=$T_TMP/x.jsonl,syms=/etc/hostname")
-case $out in
-*"go together"*) t_pass plugin-syms-needs-symout ;;
-*) t_fail plugin-syms-needs-symout "QEMU said: $(echo "$out" | tail -n 2 | tr '\n' ' ')" ;;
-esac
-out=$(qemu_plugin 1 ",out=$T_TMP/x.jsonl,syms=/etc/hostname,symout=$T_TMP/s.jsonl")
-case $out in
-*"no kernel text symbols"*) t_pass plugin-syms-refuses-non-map ;;
-*) t_fail plugin-syms-refuses-non-map "QEMU said: $(echo "$out" | tail -n 2 | tr '\n' ' ')" ;;
-esac
+plugin_says plugin-syms-needs-symout "go together" 1 ",out=$T_TMP/x.jsonl,syms=/etc/hostname"
+plugin_says plugin-syms-refuses-non-map "no kernel text symbols" 1 ",out=$T_TMP/x.jsonl,syms=/etc/hostname,symout=$T_TMP/s.jsonl"
 printf 'ffffffff81000000 T _stext\nffffffff81000100 t f1\nffffffff81200000 T _etext\n' >"$T_TMP/fake.map"
 rm -f "$T_TMP/s.jsonl"
 out=$(qemu_plugin 1 ",out=$T_TMP/x.jsonl,syms=$T_TMP/fake.map,symout=$T_TMP/s.jsonl")
@@ -268,11 +261,24 @@ else
 	t_fail bench-run-cost.report-vs-network "$(tail -n 1 "$T_TMP/report.log")"
 fi
 # 2 points x 2 repeats x 2 windows, and the network's 2 per point
-# determinism is what this run measured: both points had 2 repeats, and their bytes
-# moved per byte agree within 5 % (kernel/cost/README.md: 0.3 % seen between boots).
-jq -e '.cost.windows_complete == 12 and .cost.determinism.points == 2
-	and (.cost.determinism.bytes_moved_per_byte | type == "number" and . >= 0 and . < 5)' "$R/meta.json" >/dev/null &&
-	t_pass bench-run-cost.meta || t_fail bench-run-cost.meta "$(jq -c .cost "$R/meta.json" 2>&1)"
+# determinism is what this run measured: both points had 2 repeats, and each figure is
+# the largest (max - min) / max between one point's repeats, recomputed here from
+# points.jsonl's cost_windows (kernel counts vary between repeats: a kworker or an RCU
+# batch in a window; 11 % and 31 % were seen, so no bound is set on them here).
+det_ok() {
+	python3 - "$R/points.jsonl" "$R/meta.json" <<'PY'
+import json, sys
+pts = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+det = json.load(open(sys.argv[2]))["cost"]["determinism"]
+ws = [p["cost_windows"] for p in pts if len(p.get("cost_windows") or []) >= 2]
+assert det["points"] == len(ws) == 2, det
+for f in ("bytes_moved_per_byte", "instr_per_byte_kernel", "instr_per_byte_user"):
+    want = max((max(v) - min(v)) / max(v) * 100 for v in ([w[f] for w in p] for p in ws))
+    assert abs(det[f] - want) < 1e-9 * max(1, want), (f, det[f], want)
+PY
+}
+jq -e '.cost.windows_complete == 12' "$R/meta.json" >/dev/null && det_ok 2>"$T_TMP/det.err" &&
+	t_pass bench-run-cost.meta || t_fail bench-run-cost.meta "$(tail -n 1 "$T_TMP/det.err" 2>/dev/null) $(jq -c .cost "$R/meta.json" 2>&1)"
 
 # kernel/cost/bench-cost: a read that fails yields no cost, and the run fails.
 # multipipe with --fault-every 1: every reply names a non-pipe fd, the kernel refuses
