@@ -999,8 +999,9 @@ def spliced_cell(rs, r, notes):
         return "not visible" + notes.ref(f"{r['mode']}: fallbacks not visible: libfuse copies instead of "
                                          "splicing without telling its daemon (fallbacks_visible = false)")
     tot = (r.get("bytes_spliced") or 0) + (r.get("bytes_copied") or 0)
-    if not tot:
-        return "?"
+    if not tot:  # e.g. passthrough: the kernel reads the backing file itself
+        return "n/a" + notes.ref(f"{r['mode']}: no read reached the daemon (0 bytes spliced or copied): "
+                                 "nothing for it to splice")
     sh = r.get("spliced_share")
     sh = 100 * sh if isinstance(sh, (int, float)) else 100 * (r.get("bytes_spliced") or 0) / tot
     if sh >= 99.95:
