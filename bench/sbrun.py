@@ -701,6 +701,8 @@ def aggregate(rec, run, ms):
     p["verify_bytes"] = sum(v.get("verify_bytes") or 0 for v in vers) if vers else ""
     vs = [v.get("verify_s") for v in vers if isinstance(v.get("verify_s"), (int, float))]
     p["verify_s"] = sum(vs) if vs else ""
+    # the pass whose replies the pipe-slot probe counted: the warm-up, else the verification
+    p["slots_pass"] = v0.get("slots_pass", "") if p.get("pipe_slots") else ""
     p["verify_detail"] = {k: v0.get(k, "") for k in ("tool", "message")}
     p["verify_detail"]["passes"] = len(vers)
     cw = [dict(w, repeat=i, round=m.get("round")) for i, (m, w) in enumerate(

@@ -1352,8 +1352,10 @@ def pipe_sentences(rs):
                  if b.get("path") in (src, rows[0].get("path")) and isinstance(b.get("bytes_per_slot"), (int, float))]
         s = f"On {src}: "
         if slot:
+            passes = sorted({r.get("slots_pass") for r in rows if r.get("slots_pass")})
             s += (f"{statistics.median(slot):.0f} bytes per pipe slot (median of {len(slot)} splicing points, "
-                  f"{min(slot):.0f}-{max(slot):.0f})")
+                  f"{min(slot):.0f}-{max(slot):.0f}"
+                  + (f"; counted in the {' and '.join(passes)} pass" if passes else "") + ")")
         else:
             s += "no point spliced through a pipe slot (bytes_per_slot not in the data or 0)"
         if probe:
