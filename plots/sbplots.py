@@ -1692,6 +1692,13 @@ def write_report(rs, rb, pairs, ch, outdir, sections=None):
                             f"{p['delta_pct']:.3f}", p["verdict"], "yes" if p["significant"] else "no",
                             "" if p["a"].get("cpu_total_s_per_gb") is None else p["a"]["cpu_total_s_per_gb"],
                             "" if p["b"].get("cpu_total_s_per_gb") is None else p["b"]["cpu_total_s_per_gb"]])
+    hosts = rs.meta.get("hosts")
+    if isinstance(hosts, dict) and any(isinstance(h, dict) for h in hosts.values()):
+        d.h(2, "Hosts")
+        d.p("What each machine was when the run started (scripts/hostinfo; the NIC is the one "
+            "towards the data server).")
+        d.table(["role", "host", "kernel", "CPU", "NIC", "MTU", "offloads (TSO/GSO/GRO)", "FUSE_OUT_SPLICES"],
+                host_rows(hosts))
     d.h(2, "Run metadata (meta.json)")
     meta = [(k, v) for k, v in flat({k: v for k, v in rs.meta.items() if k != "matrix_text"})]
     meta.append(("points", ", ".join(f"{n} {s}" for s, n in nst.items())))
@@ -1703,6 +1710,24 @@ def write_report(rs, rb, pairs, ch, outdir, sections=None):
         f.write(d.md())
     with open(os.path.join(outdir, "report.html"), "w") as f:
         f.write(d.html(title))
+
+
+def host_rows(hosts):
+    """One row per host of meta.json's hosts (client first, then server)."""
+    rows = []
+    for role in sorted(hosts, key=lambda r: (r != "client", r)):
+        h = hosts[role]
+        if not isinstance(h, dict):
+            continue
+        off = h.get("offload") if isinstance(h.get("offload"), dict) else {}
+        nic = " ".join(x for x in (h.get("iface", ""), h.get("driver", ""), h.get("firmware", "")) if x)
+        fos = str(h.get("fuse_out_splices", ""))
+        rows.append([role, h.get("hostname", ""), h.get("kernel", ""),
+                     f"{h.get('cpu_model', '')}, {h.get('cores', '?')} cores",
+                     nic, h.get("mtu", ""),
+                     "/".join((off.get(k) or "?").split(" ")[0] for k in ("tso", "gso", "gro")),
+                     fos.split(" (")[0].replace("FUSE_OUT_SPLICES: ", "")])
+    return rows
 
 
 # ---------------------------------------------------------------- chart check

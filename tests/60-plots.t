@@ -403,4 +403,20 @@ if command -v chromium >/dev/null 2>&1; then
 else
 	t_skip "browser: report.html in headless Chromium" "needs 'chromium' (scripts/deps test installs it)"
 fi
+
+# Two hosts in meta.json (bench/run --server-host): the report's Hosts table, one row
+# each, with the NIC's MTU and offloads and whether the kernel has FUSE_OUT_SPLICES.
+HS=$T_TMP/hosts
+mkdir -p "$HS" && cp "$S"/points.jsonl "$S"/points.csv "$S"/baseline.jsonl "$HS/"
+jq '. + {hosts: {client: {hostname: "cli1", kernel: "6.12.118-sb-fixed", cpu_model: "EPYC 9654", cores: "16",
+	iface: "ens1", driver: "mlx5_core", firmware: "28.39", mtu: "9000", offload: {tso: "on", gso: "on", gro: "off"},
+	fuse_out_splices: "FUSE_OUT_SPLICES: yes"},
+	server: {hostname: "srv1", kernel: "6.1.0-27", cpu_model: "Xeon 8480", cores: "56", iface: "ens2",
+	driver: "ice", mtu: "9000", offload: {tso: "on", gso: "on", gro: "on"}, fuse_out_splices: "FUSE_OUT_SPLICES: no (kernel answers EINVAL)"}}}' \
+	"$S/meta.json" >"$HS/meta.json"
+"$P/report" "$HS" --out "$T_TMP/hosts-report" >/dev/null 2>&1
+t_check "Hosts table: client and server rows with kernel, NIC, MTU, offloads, FUSE_OUT_SPLICES" bash -c "
+	grep -qF '| client | cli1 | 6.12.118-sb-fixed | EPYC 9654, 16 cores | ens1 mlx5_core 28.39 | 9000 | on/on/off | yes |' '$T_TMP/hosts-report/report.md' &&
+	grep -qF '| server | srv1 | 6.1.0-27 | Xeon 8480, 56 cores | ens2 ice | 9000 | on/on/on | no |' '$T_TMP/hosts-report/report.md'"
+t_check "no Hosts table when meta.json has none" bash -c "! grep -q '^## Hosts' '$R/report.md'"
 exit $((T_FAILED > 0))
