@@ -67,7 +67,7 @@ OPTIONAL_COLUMNS = (["program", "privilege", "pipe_max_size", "verify", "window_
                      "verify_first_bad_offset", "verify_s", "cpu_method", "cpu_kthreads_s_per_gb",
                      "cpu_softirq_in_parts", "cpu_parts_s_per_gb", "cpu_rest_s_per_gb",
                      "cpu_capacity_s_per_gb"] + COUNTERS + ["fallbacks_visible", "gro", "cv_target", "cap_sys_resource",
-                                 "replica", "rounds", "round_order", "slots_pass"])
+                                 "replica", "rounds", "round_order", "slots_pass", "splice_protocol"])
 # Point-JSON objects that are details, not extra CSV columns.
 DETAIL_OBJECTS = {"runs", "daemon_stats", "cpu_seconds", "settings", "gbps_values", "cost_windows",
                   "verify_detail", "own_axes"}

@@ -689,6 +689,8 @@ def aggregate(rec, run, ms):
     p["fallbacks_visible"] = stats.get("fallbacks_visible", True) if stats else ""
     # root in a container may lack CAP_SYS_RESOURCE: its pipes obey pipe-max-size too
     p["cap_sys_resource"] = stats.get("cap_sys_resource", "") if stats else ""
+    # multipipe's reply protocol as the daemon negotiated it (v2 ioctl or the write() form)
+    p["splice_protocol"] = stats.get("splice_protocol", "") if stats else ""
     nbytes = stats.get("bytes")
     p["spliced_share"] = (stats.get("bytes_spliced", 0) / nbytes
                           if isinstance(nbytes, (int, float)) and nbytes > 0 else "")

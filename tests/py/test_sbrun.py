@@ -129,6 +129,22 @@ class InventedMode(unittest.TestCase):
         self.assertEqual(f["status"], "failed")
         self.assertIn("round 2: verification", f["reason"])
 
+    def test_point_says_protocol_and_slot_pass(self):
+        pts = self.expand()
+        run = {"run_id": "x", "env": "native", "kernel": "k", "variant": "none"}
+        ms = self.measurements(pts[1], [1.0, 1.1, 1.2])
+        for m in ms:
+            m["stats"]["splice_protocol"] = "v2-ioctl"
+            m["verify"]["slots_pass"] = "warm-up"
+        b = sbrun.aggregate(pts[1], run, ms)
+        self.assertEqual(b["splice_protocol"], "v2-ioctl")
+        self.assertEqual(b["slots_pass"], "warm-up")
+        self.assertAlmostEqual(b["bytes_per_slot"], 1800 / 18)
+        # no slot counted: no pass named
+        for m in ms:
+            m["stats"]["pipe_slots"] = 0
+        self.assertEqual(sbrun.aggregate(pts[1], run, ms)["slots_pass"], "")
+
     def test_pick_row_sets_rounds_apart(self):
         def row(vals, pipes):
             runs = [{"round": i, "gbps": v} for i, v in enumerate(vals, 1)]
