@@ -245,7 +245,7 @@ if [ -n "$fixedmod" ]; then
 	ko=$(dirname "$fixedmod")/fuse.ko
 	t_vm_run module "$fixedmod" --timeout 300 "$fixedmod" -- \
 		sh -c "[ ! -e /dev/fuse ] && echo no-fuse-before; insmod '$ko' && echo insmod-ok &&
-			'$pr'; echo probe-rc=\$?; '$st' --variant fixed"
+			mount -t fusectl fusectl /sys/fs/fuse/connections && '$pr'; echo probe-rc=\$?; '$st' --variant fixed"
 	rc=$?
 	if grep -q '^no-fuse-before$' "$T_TMP/module.out" && grep -q '^insmod-ok$' "$T_TMP/module.out" &&
 		grep -q '^FUSE_OUT_SPLICES: yes$' "$T_TMP/module.out" && grep -q '^probe-rc=0$' "$T_TMP/module.out"; then
