@@ -67,7 +67,11 @@ def parse(lines):
             sym = re.sub(r"\+0x[0-9a-f]+$", "", sym)
             if sym in ("[unknown]", ""):
                 sym = "[%s]" % os.path.basename(dso) if dso and dso != "[unknown]" else "[unknown]"
-            cur[3].append(sym.replace(";", ":").replace(" ", "_"))
+            sym = sym.replace(";", ":").replace(" ", "_")
+            # A user stack without frame pointers (fio) unwinds into a run of up to 127
+            # "[unknown]" frames: one stands for the run.
+            if not (sym.startswith("[") and cur[3] and cur[3][-1] == sym):
+                cur[3].append(sym)
     if cur:
         yield cur
 
@@ -171,11 +175,12 @@ def flame_svg(stacks, title, cats, width=1200, row=16):
             w = ch["n"] / total * (width - 20)
             if w >= 0.3:
                 y = H - 10 - (lvl + 1) * row
-                cat = sbsyms.categorize(name, cats)
+                # the two root levels are the component and the process (comm): no category
+                cat = sbsyms.categorize(name, cats) if lvl >= 2 else "component / process"
                 rects.append('<g><title>%s (%d samples, %.1f %%; %s)</title><rect x="%.1f" y="%d" width="%.1f" '
                              'height="%d" fill="%s" stroke="#fff" stroke-width="0.3"/>%s</g>' % (
                                  html.escape(name), ch["n"], 100 * ch["n"] / total, cat, 10 + x, y, w, row - 1,
-                                 PALETTE.get(cat, PALETTE["other"]),
+                                 PALETTE.get(cat, "#dddddd"),
                                  '<text x="%.1f" y="%d" font-size="11" font-family="monospace">%s</text>' % (
                                      12 + x, y + row - 4, html.escape(name[:int(w / 7)])) if w > 30 else ""))
                 walk(ch, x, lvl + 1)
