@@ -9,6 +9,10 @@ from bench/categories.tsv, and a flame graph (SVG, drawn here: no external scrip
       ';'-joined, a space, the sample count), DIR/folded-all.txt (component as the root
       frame), DIR/categories.json, DIR/flame.svg.
   bench/sbprofile.py flame FOLDED --out FILE.svg [--title T]
+  bench/sbprofile.py overhead OVERHEAD_JSON
+      The profiler's measured overhead (bench/profile's overhead.json) in one sentence;
+      exit 0 when measured and under OVERHEAD_LIMIT_PCT, 1 when not (missing, not
+      measured, or at/over the limit).  plots/sbwhy.py writes the same sentence.
 
 Components: softirq (a stack holding the softirq handler, whoever was interrupted),
 daemon (the FUSE daemon's process), server (the TCP data server), reader (fio: its
@@ -63,7 +67,11 @@ def parse(lines):
             sym = re.sub(r"\+0x[0-9a-f]+$", "", sym)
             if sym in ("[unknown]", ""):
                 sym = "[%s]" % os.path.basename(dso) if dso and dso != "[unknown]" else "[unknown]"
-            cur[3].append(sym.replace(";", ":").replace(" ", "_"))
+            sym = sym.replace(";", ":").replace(" ", "_")
+            # A user stack without frame pointers (fio) unwinds into a run of up to 127
+            # "[unknown]" frames: one stands for the run.
+            if not (sym.startswith("[") and cur[3] and cur[3][-1] == sym):
+                cur[3].append(sym)
     if cur:
         yield cur
 
@@ -167,11 +175,12 @@ def flame_svg(stacks, title, cats, width=1200, row=16):
             w = ch["n"] / total * (width - 20)
             if w >= 0.3:
                 y = H - 10 - (lvl + 1) * row
-                cat = sbsyms.categorize(name, cats)
+                # the two root levels are the component and the process (comm): no category
+                cat = sbsyms.categorize(name, cats) if lvl >= 2 else "component / process"
                 rects.append('<g><title>%s (%d samples, %.1f %%; %s)</title><rect x="%.1f" y="%d" width="%.1f" '
                              'height="%d" fill="%s" stroke="#fff" stroke-width="0.3"/>%s</g>' % (
                                  html.escape(name), ch["n"], 100 * ch["n"] / total, cat, 10 + x, y, w, row - 1,
-                                 PALETTE.get(cat, PALETTE["other"]),
+                                 PALETTE.get(cat, "#dddddd"),
                                  '<text x="%.1f" y="%d" font-size="11" font-family="monospace">%s</text>' % (
                                      12 + x, y + row - 4, html.escape(name[:int(w / 7)])) if w > 30 else ""))
                 walk(ch, x, lvl + 1)
@@ -231,6 +240,56 @@ def cmd_fold(a):
     return 0
 
 
+OVERHEAD_LIMIT_PCT = 5.0  # the profiler may cost at most this much (issue 22)
+
+
+def overhead_sentence(ov, where="overhead.json"):
+    """(sentence, ok) for bench/profile's overhead.json (a dict, or None when the file is
+    missing or unreadable).  The figure held against the limit is the CPU of fixed work
+    with and without perf recording (fixed_work.overhead_pct); the GB/s and CPU-per-GB
+    pairs of the first mode are stated beside it.  ok: measured and under the limit."""
+    lim = "%g %%" % OVERHEAD_LIMIT_PCT
+    if ov is None:
+        return ("The profiler's overhead was not measured: %s is missing, so nothing says these profiles are "
+                "within %s of an unprofiled run." % (where, lim), False)
+    fw = ov.get("fixed_work") or {}
+    if not isinstance(fw.get("overhead_pct"), (int, float)):
+        return ("The profiler's overhead was not measured (%s holds no fixed-work figure: bench/profile --pairs 0), "
+                "so nothing says these profiles are within %s of an unprofiled run." % (where, lim), False)
+    o = fw["overhead_pct"]
+    r = fw.get("ratios") or []
+    on = ("the CPU seconds of fixed work (%s), %d pairs with and without perf record -a -g -e cpu-clock at %g Hz "
+          "(perf's own CPU included), median ratio %s" % (
+              fw.get("work", "?"), fw.get("pairs", len(r)), ov.get("freq_hz", 0),
+              "%.3f (%.3f-%.3f)" % (1 + o / 100, min(r), max(r)) if r else "%.3f" % (1 + o / 100)))
+    if ov.get("pairs"):
+        on += ("; beside it, %d paired fio runs of %s (%s, %s): GB/s %+.1f %% with perf (median %.3f vs "
+               "%.3f GB/s; on a shared host these vary by more), CPU per GB of daemon and fio %+.1f %%" % (
+                   ov["pairs"], ov.get("mode", "?"), ov.get("source", "?"), ov.get("bs", "?"),
+                   -ov.get("overhead_pct", 0), ov.get("median_with", 0), ov.get("median_without", 0),
+                   ov.get("cpu_overhead_pct", 0)))
+    if o < OVERHEAD_LIMIT_PCT:
+        return ("Profiler overhead: %.1f %%, under the %s limit, measured as %s." % (o, lim, on), True)
+    return ("Profiler overhead: %.1f %%: it EXCEEDED the %s limit (measured as %s); these profiles disturb what "
+            "they measure: rerun bench/profile with a lower --freq." % (o, lim, on), False)
+
+
+def cmd_overhead(a):
+    try:
+        with open(a.overhead) as f:
+            ov = json.load(f)
+        if not isinstance(ov, dict):
+            raise ValueError("not a JSON object")
+    except FileNotFoundError:
+        ov = None
+    except (OSError, ValueError) as e:
+        print("bench/sbprofile.py: %s: %s" % (a.overhead, e), file=sys.stderr)
+        return 2
+    text, ok = overhead_sentence(ov, a.overhead)
+    print(text)
+    return 0 if ok else 1
+
+
 def cmd_flame(a):
     st = Counter()
     with open(a.folded) as f:
@@ -259,8 +318,10 @@ def main(argv=None):
     g.add_argument("folded")
     g.add_argument("--out", required=True)
     g.add_argument("--title")
+    o = sub.add_parser("overhead")
+    o.add_argument("overhead")
     a = ap.parse_args(argv)
-    return cmd_fold(a) if a.cmd == "fold" else cmd_flame(a)
+    return {"fold": cmd_fold, "flame": cmd_flame, "overhead": cmd_overhead}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -4,11 +4,12 @@ kernel symbol (TCG counts), and the projection to 100G.  plots/sbplots.py calls
 
     sections(result_dir, outdir) -> [block, ...]
 
-each block a tuple its Doc takes: ("h", level, text), ("p", text), ("ul", items),
+each block a tuple its Doc takes: ("h", level, text), ("p", text), ("warn", text), ("ul", items),
 ("table", head, rows), ("img", name, caption) (NAME.png and NAME.svg written into
 outdir here, with gnuplot and plots/style.gp), ("links", lead, [(text, href)]).
 What it reads from the result set (each part only where present):
-  DIR/profile/profile.json and DIR/profile/MODE/categories.json, flame.svg (bench/profile --out DIR/profile)
+  DIR/profile/profile.json, overhead.json and DIR/profile/MODE/categories.json, flame.svg
+    (bench/profile --out DIR/profile; bench/quick --profile); any DIR/profile* directory
   DIR/syms-check.json and DIR/syms-*.csv (kernel/cost/sbsyms.py table DIR)
   DIR/projection.json (bench/sbproject.py fit ... --json DIR/projection.json)
 Standard library only (gnuplot draws).
@@ -22,6 +23,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TOP, "kernel", "cost"))
+sys.path.insert(0, os.path.join(TOP, "bench"))
+import sbprofile  # noqa: E402  (the profiler's overhead: its limit and its sentence)
 CATS = ("copying", "pipe/splice", "FUSE device", "TCP receive", "syscall entry/exit", "scheduling/wake-ups", "other")
 
 
@@ -70,24 +73,17 @@ def profile_set(pdir, name, outdir, first):
         return []
     out = [("h", 2, "Where the CPU goes (native profiles)")] if first else []
     out.append(("h", 3, "%s: %s" % (name, ", ".join(sorted({"%s %s" % (m.get("source", "?"), m.get("bs", "?"))
-                                                            for m in prof.get("modes", [])})))))
-    ov = prof.get("overhead") or {}
+                                                            for m in prof.get("modes", []) if m.get("status") == "ok"})))))
     txt = ("perf record -a -g -e cpu-clock at %g Hz over %g s in the middle of each mode's fio run (kernel %s); "
            "samples by component (daemon, data server, reader = fio, softirq, kernel threads; idle and other "
            "processes of the machine left out) and by category of the leaf frame (bench/categories.tsv)."
            % (prof.get("freq_hz", 0), prof.get("seconds", 0), prof.get("kernel", "?")))
-    if ov.get("pairs"):
-        txt += (" The profiler's own overhead, %d paired runs of %s (%s, %s) with and without it: GB/s %.1f %% "
-                "(median %.3f vs %.3f GB/s), CPU per GB of daemon and fio %+.1f %%" % (
-                    ov["pairs"], ov.get("mode"), ov.get("source"), ov.get("bs"), ov.get("overhead_pct", 0),
-                    ov.get("median_with", 0), ov.get("median_without", 0), ov.get("cpu_overhead_pct", 0)))
-        fw = ov.get("fixed_work") or {}
-        if fw:
-            txt += ("; CPU of fixed work (%s, %d pairs) %+.1f %% (ratios %.2f-%.2f)" % (
-                fw.get("work"), fw.get("pairs", 0), fw.get("overhead_pct", 0), min(fw.get("ratios") or [0]),
-                max(fw.get("ratios") or [0])))
-        txt += "."
     out.append(("p", txt))
+    # The profiler's measured overhead against its limit: bench/profile's overhead.json, the
+    # one sentence and rule (bench/sbprofile.py overhead_sentence); missing or over: a warning.
+    ov = _load(os.path.join(pdir, "overhead.json"))
+    said, ok = sbprofile.overhead_sentence(ov if isinstance(ov, dict) else None, name + "/overhead.json")
+    out.append(("p", said) if ok else ("warn", said))
     rows, links, dat = [], [], []
     for m in prof.get("modes", []):
         if m.get("status") != "ok":

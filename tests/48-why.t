@@ -3,8 +3,10 @@
 # known linear model (tests/py/test_project.py); kernel/cost/sbsyms.py adds a row's
 # symbols up to its totals and names what differs between two rows; bench/sbprofile.py
 # folds perf samples per component and category (bench/categories.tsv) and draws a
-# flame graph; plots/sbwhy.py makes the report's sections; bench/profile refuses bad
-# input with one line and exit 2.
+# flame graph; plots/sbwhy.py makes the report's sections; plots/report of a set with a
+# profile (plots/testdata/sample-profile) links each mode's flame graph and the category
+# chart and states the profiler's overhead under 5 % (missing or over: a warning, and the
+# check fails); bench/profile refuses bad input with one line and exit 2.
 . "$(dirname "$0")/lib.sh"
 T_NAME=why
 _require_cmd python3 jq
@@ -145,6 +147,69 @@ if grep -q '^h 2 Where the CPU goes' <<<"$out" && grep -q '^h 2 Cost by kernel s
 	t_pass report-why-sections
 else
 	t_fail report-why-sections "$(echo "$out" | cut -c1-120 | head -n 5 | tr '\n' ' ')"
+fi
+
+# --- plots/report of a native set with a profile (bench/quick --profile leaves DIR/profile):
+# plots/testdata/sample-profile (plots/testdata/gen-profile.py) in a copy of plots/testdata/sample.
+# why_report DIR: PASS-worthy when report.md links every profiled mode's flame graph (the SVG
+# there), the category chart (PNG there) and states the measured overhead, the figure of
+# DIR/profile/overhead.json, as under 5 %; else prints what is missing and fails.
+why_report() {
+	local r=$1/report/report.md m miss= o
+	[ -s "$r" ] || { echo "no report.md"; return 1; }
+	for m in $(jq -r '.modes[] | select(.status == "ok") | .mode' "$1/profile/profile.json"); do
+		grep -qF "[$m](flame-profile-$m.svg)" "$r" && grep -q '^<svg' "$1/report/flame-profile-$m.svg" 2>/dev/null ||
+			miss="$miss no flame graph link for $m;"
+	done
+	grep -qF '](why-categories-profile.png)' "$r" && [ -s "$1/report/why-categories-profile.png" ] ||
+		miss="$miss no category chart;"
+	o=$(jq -r '.fixed_work.overhead_pct | . * 10 | round / 10' "$1/profile/overhead.json" 2>/dev/null)
+	grep -qE "^Profiler overhead: $o %, under the 5 % limit, measured as the CPU seconds of fixed work \(dd " "$r" 2>/dev/null ||
+		miss="$miss no overhead sentence ('Profiler overhead: ${o:-?} %, under the 5 % limit ...');"
+	[ -z "$miss" ] || { echo "$miss"; return 1; }
+}
+if command -v gnuplot >/dev/null; then
+	Q=$T_TMP/qs
+	cp -r plots/testdata/sample "$Q" && cp -r plots/testdata/sample-profile "$Q/profile"
+	n=$(jq '[.modes[] | select(.status == "ok")] | length' "$Q/profile/profile.json")
+	if ! out=$(plots/report "$Q" 2>&1); then
+		t_fail report-profile-renders "$(echo "$out" | tail -n 2 | tr '\n' ' ')"
+	elif out=$(why_report "$Q") && [ "$n" -ge 2 ]; then
+		t_pass "report-profile: $n modes' flame graphs linked, category chart, overhead stated under 5 %"
+	else
+		t_fail report-profile "$out"
+	fi
+	# A skipped mode says why instead of a flame graph.
+	if grep -q '^| multipipe | not profiled: splicefs: kernel lacks FUSE_OUT_SPLICES' "$Q/report/report.md" &&
+		[ ! -e "$Q/report/flame-profile-multipipe.svg" ]; then
+		t_pass report-profile-skipped-mode-says-why
+	else
+		t_fail report-profile-skipped-mode-says-why "$(grep '^| multipipe' "$Q/report/report.md")"
+	fi
+	# The check fails where the overhead is missing, or measured at 5 % or more: the report
+	# then says so plainly, as a warning.
+	rm "$Q/profile/overhead.json"
+	plots/report "$Q" >/dev/null 2>&1
+	if ! why_report "$Q" >/dev/null && grep -qF "**WARNING: The profiler's overhead was not measured: profile/overhead.json is missing" "$Q/report/report.md"; then
+		t_pass report-profile-overhead-missing-fails
+	else
+		t_fail report-profile-overhead-missing-fails "$(grep -i 'overhead' "$Q/report/report.md" | head -n 2 | cut -c1-160 | tr '\n' ' ')"
+	fi
+	jq '.fixed_work.overhead_pct = 7.3' plots/testdata/sample-profile/overhead.json >"$Q/profile/overhead.json"
+	plots/report "$Q" >/dev/null 2>&1
+	if ! why_report "$Q" >/dev/null && grep -qF '**WARNING: Profiler overhead: 7.3 %: it EXCEEDED the 5 % limit' "$Q/report/report.md"; then
+		t_pass report-profile-overhead-over-5-fails
+	else
+		t_fail report-profile-overhead-over-5-fails "$(grep -i 'overhead' "$Q/report/report.md" | head -n 2 | cut -c1-160 | tr '\n' ' ')"
+	fi
+	# bench/profile's own last line uses the same rule (bench/sbprofile.py overhead): exit 1 over the limit.
+	python3 bench/sbprofile.py overhead "$Q/profile/overhead.json" >/dev/null
+	rc1=$?
+	python3 bench/sbprofile.py overhead plots/testdata/sample-profile/overhead.json >/dev/null
+	rc0=$?
+	[ $rc0 = 0 ] && [ $rc1 = 1 ] && t_pass profile-overhead-rule || t_fail profile-overhead-rule "exit $rc0 under, $rc1 over (want 0, 1)"
+else
+	t_skip report-profile "gnuplot is missing (scripts/deps)"
 fi
 
 # --- bench/profile: bad input is one line, exit 2, nothing created.
