@@ -56,6 +56,21 @@ P
 	esac
 }
 
+# user_instr_within NAME BOUND CSV1 CSV2: every row's user instructions per byte within
+# BOUND (absolute) between the two boots.
+user_instr_within() {
+	local bad
+	bad=$(python3 - "$3" "$4" "$2" <<'P'
+import csv, sys
+a = {r["mode"]: float(r["cost_instr_per_byte_user"]) for r in csv.DictReader(open(sys.argv[1]))}
+b = {r["mode"]: float(r["cost_instr_per_byte_user"]) for r in csv.DictReader(open(sys.argv[2]))}
+bound = float(sys.argv[3])
+print(" ".join("%s %g vs %g" % (m, a[m], b.get(m, -1)) for m in a if abs(a[m] - b.get(m, -1)) > bound))
+P
+)
+	[ -z "$bad" ] && t_pass "$1" || t_fail "$1" "$bad"
+}
+
 # --- memory source: within 1 %, the user side identical.
 for i in 1 2; do
 	start=$(date +%s)
@@ -76,14 +91,7 @@ sed 's/^/# /' "$T_TMP/mem1/cost.csv"
 # in the window).  Everything else stays within 1 %, and copy's user side identical.
 mem_cols="cost_bytes_moved_per_byte cost_loads_per_byte cost_stores_per_byte cost_instr_per_byte_kernel"
 compare mem.every-cost-figure-within-1pct 0.01 "$T_TMP/mem1/cost.csv" "$T_TMP/mem2/cost.csv" "$mem_cols"
-bad=$(python3 - "$T_TMP/mem1/cost.csv" "$T_TMP/mem2/cost.csv" <<'P'
-import csv, sys
-a = {r["mode"]: float(r["cost_instr_per_byte_user"]) for r in csv.DictReader(open(sys.argv[1]))}
-b = {r["mode"]: float(r["cost_instr_per_byte_user"]) for r in csv.DictReader(open(sys.argv[2]))}
-print(" ".join("%s %g vs %g" % (m, a[m], b.get(m, -1)) for m in a if abs(a[m] - b.get(m, -1)) > 0.0002))
-P
-)
-[ -z "$bad" ] && t_pass mem.user-instr-per-byte-within-0.0002 || t_fail mem.user-instr-per-byte-within-0.0002 "$bad"
+user_instr_within mem.user-instr-per-byte-within-0.0002 0.0002 "$T_TMP/mem1/cost.csv" "$T_TMP/mem2/cost.csv"
 same='.[] | select(.label | startswith("copy/")) | [.label, .insns_user, .load_bytes_user, .store_bytes_user, .kernel_store_user_bytes]'
 if [ "$(jq -cs "$same" "$T_TMP/mem1/cost.jsonl")" = "$(jq -cs "$same" "$T_TMP/mem2/cost.jsonl")" ] &&
 	[ "$(jq -s length "$T_TMP/mem1/cost.jsonl")" = 4 ]; then
@@ -130,14 +138,7 @@ compare nic.network-cost-figures-within-2pct 0.02 "$T_TMP/net1.csv" "$T_TMP/net2
 # User instructions per byte are 0.001-0.003 here (a few thousand per window): how many
 # recv/splice calls a reply takes depends on how the packets arrive, so they are held
 # to an absolute bound instead: within 0.002 instructions per byte.
-bad=$(python3 - "$T_TMP/nic1/cost.csv" "$T_TMP/nic2/cost.csv" <<'P'
-import csv, sys
-a = {r["mode"]: float(r["cost_instr_per_byte_user"]) for r in csv.DictReader(open(sys.argv[1]))}
-b = {r["mode"]: float(r["cost_instr_per_byte_user"]) for r in csv.DictReader(open(sys.argv[2]))}
-print(" ".join("%s %g vs %g" % (m, a[m], b.get(m, -1)) for m in a if abs(a[m] - b.get(m, -1)) > 0.002))
-P
-)
-[ -z "$bad" ] && t_pass nic.user-instr-per-byte-within-0.002 || t_fail nic.user-instr-per-byte-within-0.002 "$bad"
+user_instr_within nic.user-instr-per-byte-within-0.002 0.002 "$T_TMP/nic1/cost.csv" "$T_TMP/nic2/cost.csv"
 # The ratios from the mean of the two boots.
 fig() { awk -F, -v m="$1" -v c="$2" 'FNR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
 	$1 == m { s += $h[c]; n++ } END { if (n == 2) print s / 2 }' "$T_TMP/nic1/cost.csv" "$T_TMP/nic2/cost.csv"; }
