@@ -602,7 +602,7 @@ CPU_PARTS = ("daemon_usr", "daemon_sys", "server_usr", "server_sys", "fio_usr", 
 # Daemon counters that add up over a point's measurements (one daemon start each); the
 # others (sizes, shares, flags) are taken from the last measurement.
 ADDITIVE = {"requests", "reads", "bytes", "bytes_spliced", "bytes_copied", "replies_spliced",
-            "pipe_slots", "fallbacks", "fallback_small", "fallback_grow", "fallback_full",
+            "pipe_slots", "slot_bytes", "fallbacks", "fallback_small", "fallback_grow", "fallback_full",
             "fallback_error", "pool_grows", "faults_injected", "replies_failed", "errors",
             "source_bytes", "reconnects", "ring_requests"}
 
@@ -615,8 +615,11 @@ def merge_stats(all_stats):
                 out[k] = out.get(k, 0) + v
             else:
                 out[k] = v
-    if isinstance(out.get("pipe_slots"), (int, float)) and out.get("pipe_slots"):
-        out["bytes_per_slot"] = out.get("bytes_spliced", 0) / out["pipe_slots"]
+    # bytes per slot over the replies the probe counted (slot_bytes), never over every
+    # spliced byte: the probe sees only some replies (an untimed pass)
+    if isinstance(out.get("pipe_slots"), (int, float)) and out.get("pipe_slots") and \
+            isinstance(out.get("slot_bytes"), (int, float)):
+        out["bytes_per_slot"] = out["slot_bytes"] / out["pipe_slots"]
     return out
 
 
