@@ -703,9 +703,8 @@ int main(int argc, char **argv)
 	}
 
 	rc = 0;
-	/* No periodic wake-up: with --stats-interval 0 this thread sleeps until a signal,
-	 * so nothing of ours runs in a measured window but the workers (a 200 ms tick
-	 * here once moved a cost window's user instructions between two boots). */
+	/* No periodic wake-up: with --stats-interval 0 (bench/run, bench-cost) this thread
+	 * sleeps until a signal, so nothing but the workers runs in a measured window. */
 	for (struct timespec last = {0};;) {
 		double iv = fs.o.stats_file ? fs.o.stats_interval : 0;
 		struct timespec tick = {(time_t)iv, (long)((iv - (time_t)iv) * 1e9)}, now;
