@@ -52,11 +52,15 @@ leftovers() {
 	ls "$1" 2>/dev/null | grep '\.tmp\.' | sed 's/^/file /'
 	[ "$(cat /proc/sys/fs/pipe-max-size)" = "$PMS0" ] || echo "pipe-max-size $(cat /proc/sys/fs/pipe-max-size), was $PMS0"
 	# a cgroup of a bench/run that still runs (another session's, on a shared machine) is
-	# not left over: only those whose run (sbrun.PID) is gone
+	# not left over: only those whose run (sbrun.PID) is gone, and that were not there
+	# before this test began (a run killed outright earlier: bench/run sweeps those)
 	for c in /sys/fs/cgroup/sbrun.* /sys/fs/cgroup/*/sbrun.*; do
-		[ -d "$c" ] && ! kill -0 "${c##*.}" 2>/dev/null && echo "cgroup $c"
+		[ -d "$c" ] && ! kill -0 "${c##*.}" 2>/dev/null && ! grep -qxF "$c" "$T_TMP/cg0" && echo "cgroup $c"
 	done
 }
+stale_cgroups() { for c in /sys/fs/cgroup/sbrun.* /sys/fs/cgroup/*/sbrun.*; do [ -d "$c" ] && echo "$c"; done; }
+stale_cgroups >"$T_TMP/cg0"
+[ -s "$T_TMP/cg0" ] && t_log "cgroups there before this test: $(tr '\n' ' ' <"$T_TMP/cg0")"
 
 # valid_lines FILE: every line parses as JSON (no torn line)
 valid_lines() { [ "$(jq -c . "$1" 2>/dev/null | wc -l)" = "$(wc -l <"$1")" ]; }
@@ -367,8 +371,30 @@ echo "$r" | jq -e '.cpu_over | test("exceed cores x wall")' >/dev/null &&
 
 # --- two jobs: each its own region, GB/s over both, the check with two readers
 J=$T_TMP/jobs2
+# a run killed outright (SIGKILL: no trap) leaves its cgroup; the next run removes it, and
+# leaves a live run's group alone
+cgroot=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
+sleep 600 &
+live=$!
+t_cleanup_pid $live
+dead=$(sh -c 'echo $$')
+if [ -n "$cgroot" ] && ! kill -0 "$dead" 2>/dev/null && mkdir -p "$cgroot/sbrun.$dead/daemon" "$cgroot/sbrun.$dead/fio" &&
+	mkdir -p "$cgroot/sbrun.$live/daemon"; then
+	t_cleanup_cmd "rmdir $cgroot/sbrun.$dead/* $cgroot/sbrun.$dead $cgroot/sbrun.$live/daemon $cgroot/sbrun.$live 2>/dev/null"
+else
+	dead=
+fi
 "$RUN" "$M" --set mode=copy --set bs=128k --set numjobs=2 --set rounds=1 --out "$J" --no-baseline >"$T_TMP/jobs2.log" 2>&1
 rc=$?
+if [ -n "$dead" ]; then
+	[ ! -e "$cgroot/sbrun.$dead" ] && [ -d "$cgroot/sbrun.$live/daemon" ] &&
+		grep -q "removed $cgroot/sbrun.$dead, left by a run that was killed" "$T_TMP/jobs2.log" &&
+		t_pass cgroup.killed-run-swept || t_fail cgroup.killed-run-swept "$(ls -d "$cgroot"/sbrun.* | tr '\n' ' ')"
+	rmdir "$cgroot/sbrun.$live/daemon" "$cgroot/sbrun.$live"
+else
+	t_skip cgroup.killed-run-swept "no writable cgroup v2 here"
+fi
+kill $live 2>/dev/null
 [ $rc = 0 ] && jq -e 'select(.status == "ok" and .numjobs == 2 and .verify_bytes == .verify_detail.passes * 16777216 and
 	(.verify_detail.tool | test("--jobs 2")) and .runs[0].io_bytes == 16777216 and .runs[0].jobs_stamped == [2, 2])' \
 	"$J/points.jsonl" >/dev/null && t_pass jobs2.point || t_fail jobs2.point "rc=$rc $(tail -n1 "$T_TMP/jobs2.log")"
