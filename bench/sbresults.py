@@ -218,8 +218,11 @@ def fallback_reasons(r):
 
 
 def mode_label(r, copy_modes=()):
-    """'splice' or 'splice (copied 98 %, pipe could not grow)'."""
+    """'splice', 'splice (copied 98 %, pipe could not grow)', or 'libfuse-splice (fallbacks
+    not visible)' where the daemon cannot see them."""
     m = r.get("mode", "?")
+    if m not in copy_modes and fallbacks_hidden(r):
+        return f"{m} (fallbacks not visible)"
     if not fell_back(r, copy_modes):
         return m
     why = fallback_reasons(r)
@@ -382,7 +385,7 @@ class ResultSet:
         self.name = os.path.basename(os.path.normpath(d))
         self.programs = mode_programs(rows, meta)
         self.modes = ordered_modes(rows, self.programs, meta)
-        self.copy_modes = copy_like_modes(self.rows, self.programs)
+        self.copy_modes = copy_like_modes(self.rows, self.programs, meta)
 
     def run_value(self, key):
         v = self.meta.get(key)
@@ -475,11 +478,13 @@ def mode_lists():
             out.append((j.get("program") or exe, [m["name"] for m in modes]))
             _OPTIONS.update({m["name"]: [o.get("name") for o in m.get("options") or [] if isinstance(o, dict)]
                              for m in modes})
+            _SPLICES.update({m["name"]: m["splices"] for m in modes if isinstance(m.get("splices"), bool)})
     _LISTS = out
     return out
 
 
 _OPTIONS = {}  # mode -> its option names (from --list)
+_SPLICES = {}  # mode -> its --list "splices" (its replies may pass through a pipe)
 
 
 def _help_modes(exe):
@@ -552,18 +557,34 @@ def ordered_modes(rows, programs, meta=None):
                                        order.get(m, 1000 + seen.index(m))))
 
 
-def copy_like_modes(rows, programs):
+def fallbacks_hidden(r):
+    """The daemon cannot see its own fallbacks (libfuse-ref: libfuse copies silently)."""
+    v = r.get("fallbacks_visible")
+    return v is not None and v != "" and str(v).lower() in ("false", "0")
+
+
+def copy_like_modes(rows, programs, meta=None):
     """Modes that never splice (a copy mode): no ok point of theirs spliced a byte and at
-    least one copied.  Learnt from the data, so no mode name is spelt out."""
-    spl, cop = set(), set()
+    least one copied.  Learnt from the data, so no mode name is spelt out; but a mode whose
+    daemon cannot see its fallbacks (0 spliced says nothing) is a copy mode only where its
+    --list says it never splices (meta.json's splicing_modes, else the built program's)."""
+    spl, cop, hidden = set(), set(), set()
     for r in rows:
         if r.get("status") != "ok":
             continue
+        if fallbacks_hidden(r):
+            hidden.add(r["mode"])
         if (r.get("bytes_spliced") or 0) > 0 or (r.get("fallbacks") or 0) > 0:
             spl.add(r["mode"])
         elif (r.get("bytes_copied") or 0) > 0:
             cop.add(r["mode"])
-    return cop - spl
+    listed = (meta or {}).get("splicing_modes")
+    if isinstance(listed, list):
+        known = {m: m in listed for m in (meta or {}).get("modes") or []}
+    else:
+        mode_lists()
+        known = dict(_SPLICES)
+    return {m for m in cop - spl if m not in hidden or known.get(m) is False}
 
 
 def reference_pairs(programs, modes):

@@ -98,12 +98,13 @@ def help_modes(text):
 
 
 def parse_list(prog, text):
-    """One program's --list JSON -> [(mode name, [option dicts])] (ValueError when bad)."""
+    """One program's --list JSON -> [(mode name, [option dicts], needs, splices)] (ValueError
+    when bad); splices: the mode's replies may pass through a pipe (so it can fall back)."""
     j = json.loads(text)
     out = []
     for m in j["modes"]:
         opts = [o for o in (m.get("options") or []) if isinstance(o, dict) and o.get("name")]
-        out.append((m["name"], opts, m.get("needs") or ""))
+        out.append((m["name"], opts, m.get("needs") or "", m.get("splices") is True))
     return out
 
 
@@ -115,6 +116,7 @@ def knob_of(needs):
 
 
 NEEDS = {}  # mode -> its --list "needs" (filled by load_modes)
+SPLICES = {}  # mode -> its --list "splices" (filled by load_modes)
 
 
 def load_modes(build):
@@ -122,6 +124,7 @@ def load_modes(build):
     the programs' --list."""
     modes, missing, options = {}, {}, {}
     NEEDS.clear()
+    SPLICES.clear()
     for prog in PROGRAMS:
         path = os.path.join(build, prog)
         if not os.access(path, os.X_OK):
@@ -137,16 +140,17 @@ def load_modes(build):
         if listed is None:
             try:
                 r = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=20)
-                listed = [(n, [], "") for n in help_modes(r.stdout)]
+                listed = [(n, [], "", None) for n in help_modes(r.stdout)]
             except (OSError, subprocess.TimeoutExpired):
                 listed = []
             if not listed:
                 missing[prog] = "build/%s --list gave no modes" % prog
                 continue
-        for n, opts, needs in listed:
+        for n, opts, needs, splices in listed:
             modes.setdefault(n, prog)
             options.setdefault(n, opts)
             NEEDS.setdefault(n, needs)
+            SPLICES.setdefault(n, splices)
     return modes, missing, options
 
 
@@ -391,7 +395,7 @@ def expand(path, overrides=(), modes=None, missing=None, options=None):
         prog = modes.get(pt["mode"], "")
         knob, knob_value = knob_of(NEEDS.get(pt["mode"], ""))
         pt.update({"knob": knob, "knob_value": knob_value,
-            "index": i, "total": len(points), "program": prog,
+            "index": i, "total": len(points), "program": prog, "splices": SPLICES.get(pt["mode"]),
             "unavailable": "" if prog else "mode '%s' is in no --list here (%s)" % (
                 pt["mode"], "; ".join(missing.values())),
             "size": size, "runtime": runtime, "rounds": rounds, "order": st["order"],
@@ -839,7 +843,9 @@ def meta_of(state, plan, matrix_path, top, overrides):
          "line_rate_gbps": 12.5, "daemon_args": st.get("daemon_args", ""),
          "cpu_method": st.get("cpu_method", ""),
          "cpu_softirq_in_parts": int(st.get("cpu_softirq_in_parts") or 0),
-         "modes": modes, "programs": programs, "rounds": plan[0]["rounds"] if plan else None,
+         "modes": modes, "programs": programs,
+         "splicing_modes": [m for m in modes if any(p.get("splices") for p in plan if p["mode"] == m)],
+         "rounds": plan[0]["rounds"] if plan else None,
          "round_order": plan[0].get("order", "") if plan else "", "overrides": list(overrides)}
     if st.get("cost") == "1":
         # what was done, never a figure this run did not measure

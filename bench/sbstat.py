@@ -279,7 +279,7 @@ def cmd_summary(a):
         name = p.get("point") or R.axes_words(p)
         if p.get("status") == "ok":
             extra = ""
-            if R.fell_back(p, rs.copy_modes):
+            if R.fell_back(p, rs.copy_modes) or (p["mode"] not in rs.copy_modes and R.fallbacks_hidden(p)):
                 extra = "  (%s)" % R.mode_label(p, rs.copy_modes)[len(p["mode"]) + 2:-1]
             cpu = R.cpu_mode_cost(p)
             prob = R.cpu_check(p)[2]

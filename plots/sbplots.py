@@ -995,7 +995,7 @@ def spliced_cell(rs, r, notes):
     daemon cannot see libfuse's fallbacks; the fallback reasons in a note."""
     if r["mode"] in rs.copy_modes:
         return ""
-    if fallbacks_hidden(r):
+    if R.fallbacks_hidden(r):
         return "not visible" + notes.ref(f"{r['mode']}: fallbacks not visible: libfuse copies instead of "
                                          "splicing without telling its daemon (fallbacks_visible = false)")
     tot = (r.get("bytes_spliced") or 0) + (r.get("bytes_copied") or 0)
@@ -1144,17 +1144,11 @@ def marks_legend(base):
             "the share of its bytes a splicing mode spliced. Largest block size first.")
 
 
-def fallbacks_hidden(r):
-    """The daemon cannot see its own fallbacks (libfuse-ref: libfuse copies silently)."""
-    v = r.get("fallbacks_visible")
-    return v is not None and v != "" and str(v).lower() in ("false", "0")
-
-
 def fallback_sentences(rs):
     out = []
     for m in [m for m in rs.modes if m not in rs.copy_modes and any(r["mode"] == m for r in rs.ok)]:
         mr = [r for r in rs.ok if r["mode"] == m]
-        if any(fallbacks_hidden(r) for r in mr):
+        if any(R.fallbacks_hidden(r) for r in mr):
             out.append(f"{m}: whether it fell back to copying cannot be seen ({len(mr)} points): its daemon "
                        "asks libfuse to splice every reply, and libfuse copies instead without telling it "
                        "(fallbacks_visible = false); a collapse in GB/s is the only sign.")

@@ -42,6 +42,12 @@ if out=$("$REF" --list) && jq -e '.program == "libfuse-ref" and
 else
 	t_fail list.json "$out"
 fi
+# which modes splice (a mode whose fallbacks libfuse hides is told apart from a copy mode by
+# this alone): libfuse-splice and splicefs's splice and multipipe, no other
+sp=$({ "$REF" --list; "$T_BUILD/splicefs" --list; } | jq -r '.modes[] | select(.splices == true) | .name' | sort | tr '\n' ' ')
+nb=$({ "$REF" --list; "$T_BUILD/splicefs" --list; } | jq -r '.modes[] | select(.splices | type != "boolean") | .name')
+[ "$sp" = "libfuse-splice multipipe splice " ] && [ -z "$nb" ] && t_pass list.splices ||
+	t_fail list.splices "splicing: '$sp'; without the field: '$nb'"
 
 modes=$(jq -r '.modes[].name' <<<"$out")
 for mode in $modes; do

@@ -59,6 +59,7 @@ static void list_entries(FILE *f, const void *const *list, bool modes,
 		if (modes) {
 			fputs(",\"needs\":", f);
 			opt_json_str(f, e->needs);
+			fputs(e->splices ? ",\"splices\":true" : ",\"splices\":false", f);
 		}
 		if (extra)
 			extra(f, list[i]);

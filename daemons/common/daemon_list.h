@@ -20,6 +20,7 @@
 	const char *spec; /* a source: how --source names it ("tcp://HOST:PORT") */                \
 	const char *help;                                                                          \
 	const char *needs; /* a mode: what the kernel must have, "" for any kernel */              \
+	bool splices;      /* a mode: its replies may pass through a pipe (it can fall back) */    \
 	/* a mode: its command-line options; a source: the ?key=value settings of its spec */      \
 	const struct opt_desc *options;                                                            \
 	size_t noptions
@@ -51,7 +52,7 @@ const char *daemon_names(const void *const *list, bool specs, char *buf, size_t 
 
 /*
  * --list: {"program":PROG,"modes":[...],"sources":[...]} and a newline.  A
- * mode: name, help, needs, then what mode_extra writes (",\"key\":value";
+ * mode: name, help, needs, splices, then what mode_extra writes (",\"key\":value";
  * NULL: nothing), options.  A source: name, spec, help, options.
  */
 void daemon_list_json(FILE *f, const char *prog, const void *const *modes,

@@ -67,6 +67,7 @@ const struct ref_mode mode_libfuse_splice = {
     .help = "stock libfuse: fuse_reply_data() with an fd buffer and FUSE_BUF_SPLICE_MOVE; "
             "libfuse's fallbacks are silent",
     .needs = "splice into /dev/fuse (FUSE_CAP_SPLICE_WRITE, any Linux kernel)",
+    .splices = true,
     .init = splice_init,
     .read = splice_read,
 };

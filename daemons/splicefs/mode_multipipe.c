@@ -375,6 +375,7 @@ const struct reply_mode mode_multipipe = {
     .help = "data into a pool of pipes, one reply naming them (FUSE_DEV_IOC_SPLICE_REPLY "
             "or FUSE_OUT_SPLICES: patched kernel)",
     .needs = "FUSE_SPLICE_REPLY (v2) or FUSE_OUT_SPLICES (seed/fixed): kernel/build, kernel/vm",
+    .splices = true,
     .options = multipipe_options,
     .noptions = sizeof(multipipe_options) / sizeof(multipipe_options[0]),
     .opts_size = sizeof(struct multipipe_opts),

@@ -242,6 +242,7 @@ const struct reply_mode mode_splice = {
     .name = "splice",
     .help = "header + data into one pipe, splice(pipe -> /dev/fuse), libfuse's fallbacks",
     .needs = "",
+    .splices = true,
     .fault_swap = true,
     .fault_flip = true,
     .worker_init = splice_worker_init,

@@ -21,7 +21,7 @@ FAKE_LIST = json.dumps({"program": "fakefs", "modes": [
 
 def lists():
     modes, options = {}, {}
-    for name, opts, needs in sbrun.parse_list("fakefs", FAKE_LIST):
+    for name, opts, needs, _ in sbrun.parse_list("fakefs", FAKE_LIST):
         modes[name] = "fakefs"
         options[name] = opts
         sbrun.NEEDS[name] = needs
