@@ -751,8 +751,8 @@ class Charts:
                     "set style fill solid 0.85 border rgb '#333333'\nset boxwidth 0.36 absolute\n"
                     f"set xrange [-0.7:{x - 0.4}]\nset yrange [0:{ymax}]\nset grid noxtics ytics\n"
                     "set xtics nomirror scale 0\nset ylabel 'throughput (GB/s; bars: min-max of repeats)'\n"
-                    "set xlabel 'block size, grouped by reply mode; label: change of B against A (* beyond noise: "
-                    "n >= 3, CV under target, ranges apart, change > 2 stdev)' . (anyfb ? '; fb: fell back to copying' : '') offset 0,-1.5\nset bmargin 7\n"
+                    "set xlabel 'block size, grouped by reply mode; label: change of B against A (* better or worse by "
+                    "the paired rule stated in the report)' . (anyfb ? '; fb: fell back to copying' : '') offset 0,-1.5\nset bmargin 7\n"
                     "set tmargin 5\n")
             for gx, gl in glabels:
                 body += f"set label {gp_str(gl)} at first {gx}, graph -0.09 center font ',12'\n"
