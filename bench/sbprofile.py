@@ -29,12 +29,15 @@ import html
 import json
 import os
 import re
+import statistics
 import sys
 from collections import Counter, defaultdict
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "kernel", "cost"))
+sys.path.insert(0, os.path.join(TOP, "bench"))
 import sbsyms  # noqa: E402  (categories: one loader for both)
+import sbverdict  # noqa: E402  (the project's one interval for a median of paired ratios)
 
 COMPONENTS = ("daemon", "server", "reader", "softirq", "kthreads")
 SOFTIRQ = re.compile(r"(handle_softirqs|__do_softirq|do_softirq.*|net_rx_action|irq_exit_rcu)$")
@@ -243,35 +246,73 @@ def cmd_fold(a):
 OVERHEAD_LIMIT_PCT = 5.0  # the profiler may cost at most this much (issue 22)
 
 
+def _f1(x):
+    return "%.1f" % (0.0 if abs(x) < 0.05 else x)
+
+
+def paired_overhead(ov):
+    """From overhead.json's pairs (gbps_with[i], gbps_without[i], ... measured back to back,
+    their order alternating): per pair the GB/s lost with perf recording (1 - with/without)
+    and the CPU per GB it added (with/without - 1); each as the median and the
+    distribution-free interval of sbverdict.median_interval (sign-test coverage, the
+    project's verdict rule).  None where the lists do not pair up."""
+    gw, go = ov.get("gbps_with") or [], ov.get("gbps_without") or []
+    cw, co = ov.get("cpu_s_per_gb_with") or [], ov.get("cpu_s_per_gb_without") or []
+    if not gw or len(gw) != len(go) or len(cw) != len(gw) or len(co) != len(gw):
+        return None
+    g = [w / o for w, o in zip(gw, go) if o > 0]
+    c = [w / o for w, o in zip(cw, co) if o > 0]
+    out = {"pairs": len(g)}
+    for k, r, sign in (("gbps", g, -1), ("cpu", c, 1)):
+        iv = sbverdict.median_interval(r) if len(r) >= sbverdict.MIN_N else None
+        med = statistics.median(r) if r else 1.0
+        # overhead in %: GB/s lost (sign -1: a ratio under 1 is a loss), CPU per GB added
+        pct = (lambda x: 100.0 * sign * (x - 1.0))
+        out[k] = {"median_pct": pct(med), "ratios": r,
+                  "lo_pct": min(pct(iv[0]), pct(iv[1])) if iv else None,
+                  "hi_pct": max(pct(iv[0]), pct(iv[1])) if iv else None,
+                  "coverage": iv[2] if iv else None}
+    return out
+
+
 def overhead_sentence(ov, where="overhead.json"):
     """(sentence, ok) for bench/profile's overhead.json (a dict, or None when the file is
-    missing or unreadable).  The figure held against the limit is the CPU of fixed work
-    with and without perf recording (fixed_work.overhead_pct); the GB/s and CPU-per-GB
-    pairs of the first mode are stated beside it.  ok: measured and under the limit."""
+    missing or unreadable).  The overhead is measured on paired fio runs of the first
+    mode, with and without perf recording: per pair the GB/s lost and the CPU per GB
+    added; held against the limit is the upper end of both intervals (paired_overhead).
+    ok: measured, and both upper ends under the limit."""
     lim = "%g %%" % OVERHEAD_LIMIT_PCT
     if ov is None:
         return ("The profiler's overhead was not measured: %s is missing, so nothing says these profiles are "
                 "within %s of an unprofiled run." % (where, lim), False)
-    fw = ov.get("fixed_work") or {}
-    if not isinstance(fw.get("overhead_pct"), (int, float)):
-        return ("The profiler's overhead was not measured (%s holds no fixed-work figure: bench/profile --pairs 0), "
+    po = paired_overhead(ov)
+    if po is None or not po["pairs"]:
+        return ("The profiler's overhead was not measured (%s holds no paired runs: bench/profile --pairs 0), "
                 "so nothing says these profiles are within %s of an unprofiled run." % (where, lim), False)
-    o = fw["overhead_pct"]
-    r = fw.get("ratios") or []
-    on = ("the CPU seconds of fixed work (%s), %d pairs with and without perf record -a -g -e cpu-clock at %g Hz "
-          "(perf's own CPU included), median ratio %s" % (
-              fw.get("work", "?"), fw.get("pairs", len(r)), ov.get("freq_hz", 0),
-              "%.3f (%.3f-%.3f)" % (1 + o / 100, min(r), max(r)) if r else "%.3f" % (1 + o / 100)))
-    if ov.get("pairs"):
-        on += ("; beside it, %d paired fio runs of %s (%s, %s): GB/s %+.1f %% with perf (median %.3f vs "
-               "%.3f GB/s; on a shared host these vary by more), CPU per GB of daemon and fio %+.1f %%" % (
-                   ov["pairs"], ov.get("mode", "?"), ov.get("source", "?"), ov.get("bs", "?"),
-                   -ov.get("overhead_pct", 0), ov.get("median_with", 0), ov.get("median_without", 0),
-                   ov.get("cpu_overhead_pct", 0)))
-    if o < OVERHEAD_LIMIT_PCT:
-        return ("Profiler overhead: %.1f %%, under the %s limit, measured as %s." % (o, lim, on), True)
-    return ("Profiler overhead: %.1f %%: it EXCEEDED the %s limit (measured as %s); these profiles disturb what "
-            "they measure: rerun bench/profile with a lower --freq." % (o, lim, on), False)
+    g, c = po["gbps"], po["cpu"]
+    on = ("%d paired fio runs of %s (%s, %s) with and without perf record -a -g -e cpu-clock at %g Hz, "
+          "back to back, their order alternating: GB/s lost %+.1f %%, CPU per GB of daemon and fio added %+.1f %% "
+          "(medians of the per-pair ratios)" % (
+              po["pairs"], ov.get("mode", "?"), ov.get("source", "?"), ov.get("bs", "?"), ov.get("freq_hz", 0),
+              g["median_pct"], c["median_pct"]))
+    if g["hi_pct"] is None or c["hi_pct"] is None:
+        return ("The profiler's overhead was not bounded: %s; %d pairs give no %s interval (it needs %d), so "
+                "nothing says these profiles are within %s of an unprofiled run: rerun bench/profile with more "
+                "--pairs." % (on, po["pairs"], sbverdict._pct(sbverdict.CONFIDENCE),
+                              sbverdict.rounds_needed(), lim), False)
+    cov = sbverdict._pct(min(g["coverage"], c["coverage"]))
+    hi = max(g["hi_pct"], c["hi_pct"])
+    ivs = "intervals (%s): GB/s lost %s to %s %%, CPU added %s to %s %%" % (
+        cov, _f1(g["lo_pct"]), _f1(g["hi_pct"]), _f1(c["lo_pct"]), _f1(c["hi_pct"]))
+    if hi < OVERHEAD_LIMIT_PCT:
+        return ("Profiler overhead: at most %.1f %%, under the %s limit, measured as %s; %s." % (hi, lim, on, ivs), True)
+    if max(g["lo_pct"], c["lo_pct"]) >= OVERHEAD_LIMIT_PCT:
+        return ("Profiler overhead: at least %.1f %%: it EXCEEDED the %s limit (measured as %s; %s); these "
+                "profiles disturb what they measure: rerun bench/profile with a lower --freq." % (
+                    max(g["lo_pct"], c["lo_pct"]), lim, on, ivs), False)
+    return ("Profiler overhead: up to %.1f %%: not shown to be under the %s limit (measured as %s; %s): the "
+            "pairs vary too much here; rerun bench/profile with more --pairs on a quieter machine." % (
+                hi, lim, on, ivs), False)
 
 
 def cmd_overhead(a):

@@ -240,7 +240,16 @@ def cmd_compare(a):
         print("# rule: " + R.RULE)
         if not a.by:
             print("# two sets: round i of A is paired with round i of B (the same place in the "
-                  "turning order when both ran the same matrix)")
+                  "turning order when both ran the same matrix); but they are two runs, never measured "
+                  "side by side, so a change of the machine between them (other load, its speed) lands "
+                  "on every point of B and the rule cannot tell it from the code: within one run, "
+                  "compare modes (bench/README.md, 'Measured: A/A', has the false-call rate of both)")
+            la, lb = (s.meta.get("limits") or {} for s in (ra, rb))
+            if la.get("tmpfs_read_gbps") and lb.get("tmpfs_read_gbps"):
+                print("# the machine's own limits, measured in each run: tmpfs read %.2f vs %.2f GB/s, "
+                      "dd /dev/zero %.1f vs %.1f GB/s" % (la["tmpfs_read_gbps"], lb["tmpfs_read_gbps"],
+                                                        la.get("dd_zero_null_gbps") or 0,
+                                                        lb.get("dd_zero_null_gbps") or 0))
     w = max([len(r["point"]) for r in rows] + [5])
     gl = "emul. GB/s" if emulated else "GB/s"
     print("%-*s %10s %10s %8s %-12s %8s %8s %-12s" % (w, "point", gl + " A", gl + " B", "delta%", "verdict",
