@@ -39,11 +39,11 @@ fi
 timeout 20 qemu-system-x86_64 -machine none -accel tcg -nodefaults -display none -no-user-config \
 	-monitor stdio <<<quit >/dev/null 2>&1 || _t_skip_all "qemu-system-x86_64 cannot run here"
 
-v2_selftest() { # TAG IMAGE [VMOPTS...]: the probe and the selftest in a v2 guest
+v2_selftest() { # TAG IMAGE [VMOPTS...]: the probe and the selftest in a v2 guest ($V2_PRE first)
 	local tag=$1 img=$2
 	shift 2
 	t_vm_run "$tag" "$img" --timeout 600 "$@" "$img" -- \
-		sh -c "'$pr'; echo probe-rc=\$?; '$st' --variant v2"
+		sh -c "${V2_PRE:-}'$pr'; echo probe-rc=\$?; '$st' --variant v2"
 	rc=$?
 	grep -q '^splice reply: v2$' "$T_TMP/$tag.out" && grep -q '^probe-rc=0$' "$T_TMP/$tag.out" &&
 		grep -q '^FUSE_OUT_SPLICES: no' "$T_TMP/$tag.out" &&
@@ -60,6 +60,21 @@ if [ -n "$v2" ]; then
 	v2_selftest v2 "$v2"
 else
 	t_skip v2/selftest "no v2 kernel"
+fi
+# v2 as a module (CONFIG_FUSE_FS=m): 0002 must link against what the kernel exports
+# (0001's get_pipe_info() included), and the loaded fuse.ko must pass the same selftest.
+start=$SECONDS
+if v2mod=$(kernel/build --variant v2 --module 2>"$T_TMP/build-v2mod.err" | tail -n 1) && [ -f "$v2mod" ] &&
+	[ -f "$(dirname "$v2mod")/fuse.ko" ]; then
+	t_pass build-6.12-v2-module
+	t_log "kernel/build --variant v2 --module: $v2mod ($((SECONDS - start)) s)"
+	ko=$(dirname "$v2mod")/fuse.ko
+	V2_PRE="[ ! -e /dev/fuse ] && echo no-fuse-before; insmod '$ko' && echo insmod-ok &&
+		mount -t fusectl fusectl /sys/fs/fuse/connections; " v2_selftest v2-module "$v2mod"
+	grep -q '^no-fuse-before$' "$T_TMP/v2-module.out" && grep -q '^insmod-ok$' "$T_TMP/v2-module.out" &&
+		t_pass v2-module/fuse-is-the-module || t_fail v2-module/fuse-is-the-module "$(head -n 3 "$T_TMP/v2-module.out" | tr '\n' ' ')"
+else
+	t_fail build-6.12-v2-module "$(tail -n 3 "$T_TMP/build-v2mod.err" | tr '\n' ' ')"
 fi
 if [ "${SPLICEBENCH_KERNEL_DEBUG:-1}" = 1 ]; then
 	start=$SECONDS
