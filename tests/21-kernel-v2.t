@@ -9,6 +9,8 @@
 #    fails the run on WARNING:/BUG:).  On by default: its cold build took 18.5 min
 #    beside a whole make test at nice 19 (16.6 CPU minutes: about 9 min alone on 2
 #    cores), its guest run 16 s (2026-12-05); SPLICEBENCH_KERNEL_DEBUG=0 leaves it out.
+#  - v2 as a module (kernel/build --variant v2 --module: 443 s cold, before ccache):
+#    fuse.ko loaded in the guest, the probe and the selftest relayed as v2-module/NAME
 # Its own script (and time limit): a cold v2 build plus a cold debug build do not fit
 # beside 20-kernel.t's three in 30 minutes on a loaded 2-core machine.
 . "$(dirname "$0")/lib.sh"
