@@ -616,6 +616,7 @@ def mode_colors(modes):
 # The rule itself lives in bench/sbverdict.py (paired rounds, a confidence interval for
 # the median ratio, a threshold); everything here feeds it and prints its rule_text().
 RULE = V.rule_text()
+BETWEEN_RULE = V.between_text()
 COST_RULE = ("a cost verdict needs >= 3 cost windows on both sides, their spread (when known) under "
              "cv_target, and a difference larger than cv_target and than twice the larger spread; "
              "otherwise 'within noise'")
@@ -736,6 +737,66 @@ def cost_verdict(a, b, metric, get, target):
 
 
 # ---------------------------------------------------------------- matching
+
+def control_row(rs, row, control, axes=None):
+    """The row of set rs that is ROW's control: control = (AXIS, VALUE); the row that has
+    AXIS=VALUE and matches ROW on every other axis (for AXIS mode, each mode's own axes set
+    aside); None when rs has none, or when it is ROW itself."""
+    axis, value = control
+    axes = axes or rs.match_axes()
+    skip = {axis} | (set(MODE_OWN_AXES) if axis == "mode" else set())
+    key = match_key(row, [a for a in axes if a not in skip])
+    for r in rs.rows:
+        if str(r.get(axis)) == str(value) and match_key(r, [a for a in axes if a not in skip]) == key:
+            return None if r is row else r
+    return None
+
+
+def default_control(ra, rb):
+    """The control two runs are compared through, as (AXIS, VALUE), or None: the first
+    mode (in A's mode order) of a reference program (not splicefs: the code under test)
+    with ok points in both sets; else replica 1 where the sets have replicas."""
+    progs = mode_programs(ra.rows + rb.rows, dict(rb.meta, **ra.meta))
+    ok = lambda rs: {r.get("mode") for r in rs.rows if r.get("status") == "ok"}
+    both = ok(ra) & ok(rb)
+    for m in ordered_modes(ra.rows, progs, ra.meta):
+        if m in both and progs.get(m, "splicefs") != "splicefs":
+            return ("mode", m)
+    reps = {str(r.get("replica")) for r in ra.rows + rb.rows if r.get("replica") not in (None, "")}
+    if "1" in reps:
+        return ("replica", "1")
+    return None
+
+
+def round_ratios(row, ctl, what="gbps"):
+    """Per-round value of row over its control's in the same round ([] without both)."""
+    if row is None or ctl is None:
+        return []
+    return V.paired_ratios(round_values(ctl, what), round_values(row, what))
+
+
+def between(ra, rb, a, b, control, what="gbps", higher_better=True):
+    """b (set rb) against a (set ra), two runs, through the control (AXIS, VALUE) measured in
+    each run's own rounds: sbverdict.between_verdict's dict, with 'control' added (a words
+    label, or '' where a is the control itself: no verdict)."""
+    if control is None:
+        d = V.between_verdict([], [], higher_better)
+        d["reason"] = ("two runs and no control measured in both (--control AXIS=VALUE): a change "
+                       "of the machine between them cannot be told from the code")
+        d["control"] = None
+        return d
+    ca, cb = control_row(ra, a, control), control_row(rb, b, control)
+    if str(a.get(control[0])) == str(control[1]):
+        d = V.between_verdict([], [], higher_better)
+        d.update(reason="the control itself", control="")
+        return d
+    d = V.between_verdict(round_ratios(a, ca, what), round_ratios(b, cb, what), higher_better)
+    d["control"] = "%s=%s" % control
+    if ca is None or cb is None or ca.get("status") != "ok" or cb.get("status") != "ok":
+        d["reason"] = "control %s=%s not measured (ok) at these axes in %s" % (
+            control[0], control[1], "A" if ca is None or ca.get("status") != "ok" else "B")
+    return d
+
 
 def match_key(r, axes, skip=()):
     return tuple(r.get(c) for c in axes if c not in skip)

@@ -84,15 +84,18 @@ def _pct(a, b):
     return (b - a) / a * 100.0 if a else ""
 
 
-def compare_pair(a, b, target, emulated, copy_modes):
-    """One matched pair -> a row of the compare CSV (verdicts by the shared noise rule)."""
+def compare_pair(a, b, target, emulated, copy_modes, judge=None):
+    """One matched pair -> a row of the compare CSV (verdicts by the shared noise rule).
+    judge(a, b, what, higher_better) -> the rule's dict: R.paired within one run (the
+    default), R.between through a control for two runs."""
+    judge = judge or R.paired
     ok = a.get("status") == "ok" and b.get("status") == "ok"
     row = {"status_a": a.get("status"), "status_b": b.get("status"), "n_a": a.get("repeats") or 0,
            "n_b": b.get("repeats") or 0, "label_a": R.mode_label(a, copy_modes),
            "label_b": R.mode_label(b, copy_modes), "axes": "", "gbps_a": "", "gbps_b": "",
            "gbps_delta_pct": "", "gbps_verdict": "", "gbps_why": "", "cpu_a": "", "cpu_b": "",
            "cpu_delta_pct": "", "cpu_verdict": "", "reason": "", "pairs": "", "gbps_ratio": "",
-           "gbps_ratio_lo": "", "gbps_ratio_hi": "", "cpu_ratio": "", "cpu_why": ""}
+           "gbps_ratio_lo": "", "gbps_ratio_hi": "", "cpu_ratio": "", "cpu_why": "", "control": ""}
     for k, _ in COST_KEYS:
         row.update({k + "_a": "", k + "_b": "", k + "_verdict": "", k + "_why": ""})
     if not ok:
@@ -103,15 +106,16 @@ def compare_pair(a, b, target, emulated, copy_modes):
     if emulated:
         row["gbps_verdict"], row["gbps_why"] = "", "emulated (TCG): not ranked by time"
     else:
-        d = R.paired(a, b, "gbps", True)  # the one rule (bench/sbverdict.py)
+        d = judge(a, b, "gbps", True)  # the one rule (bench/sbverdict.py)
         row.update(gbps_verdict=d["verdict"], gbps_why=d["reason"], pairs=d["n"],
+                   control=d.get("control") or "",
                    gbps_ratio=d["median"] if d["median"] is not None else "",
                    gbps_ratio_lo=d["lo"] if d["lo"] is not None else "",
                    gbps_ratio_hi=d["hi"] if d["hi"] is not None else "")
         ca, cb = R.cpu_mode_cost(a), R.cpu_mode_cost(b)
         if ca is not None and cb is not None:
             row.update(cpu_a=ca, cpu_b=cb, cpu_delta_pct=_pct(ca, cb))
-            c = R.paired(a, b, "cpu", False)
+            c = judge(a, b, "cpu", False)
             row.update(cpu_verdict=c["verdict"], cpu_why=c["reason"],
                        cpu_ratio=c["median"] if c["median"] is not None else "")
     for (k, name), (_, get) in zip(COST_KEYS, R.COST_METRICS):
@@ -128,7 +132,7 @@ CMP_COLS = (["point", "status_a", "status_b", "n_a", "n_b", "gbps_a", "gbps_b", 
              "gbps_verdict", "cpu_a", "cpu_b", "cpu_delta_pct", "cpu_verdict", "reason",
              "label_a", "label_b", "axes", "gbps_why"]
             + [k + s for k, _ in COST_KEYS for s in ("_a", "_b", "_verdict", "_why")]
-            + ["pairs", "gbps_ratio", "gbps_ratio_lo", "gbps_ratio_hi", "cpu_ratio", "cpu_why"])
+            + ["pairs", "gbps_ratio", "gbps_ratio_lo", "gbps_ratio_hi", "cpu_ratio", "cpu_why", "control"])
 
 
 def sentence(r, emulated, base_name="A", new_name="B"):
@@ -147,8 +151,14 @@ def sentence(r, emulated, base_name="A", new_name="B"):
             return "%s: no cost figures, and emulated (TCG) timings rank nothing." % head
         return "%s: %s." % (head, "; ".join(parts))
     why = " (%s)" % r["gbps_why"] if r["gbps_why"] else ""
-    if r["gbps_ratio"] != "":
-        iv = (", interval %.2f-%.2f" % (r["gbps_ratio_lo"], r["gbps_ratio_hi"])) if r["gbps_ratio_lo"] != "" else ""
+    iv = (", interval %.2f-%.2f" % (r["gbps_ratio_lo"], r["gbps_ratio_hi"])) if r["gbps_ratio_lo"] != "" else ""
+    if r["control"]:
+        ratio = ("ratio %.2fx through the control %s, %d rounds in each run%s" % (
+            r["gbps_ratio"], r["control"], r["pairs"], iv) if r["gbps_ratio"] != ""
+            else "through the control %s" % r["control"])
+    elif r["gbps_why"] == "the control itself":
+        ratio = "the control the other points are judged through"
+    elif r["gbps_ratio"] != "":
         ratio = "median ratio %.2fx over %d paired rounds%s" % (r["gbps_ratio"], r["pairs"], iv)
     else:
         ratio = "no paired rounds"
@@ -196,6 +206,7 @@ def cmd_compare(a):
                               R.axes_words(g[None])))
         title = "%s: %s=* against %s=%s" % (a.dirs[0], a.by, a.by, a.base)
         default_csv = os.path.join(a.dirs[0], "compare-%s-%s.csv" % (a.by, a.base))
+        judge = R.paired
     else:
         if len(a.dirs) != 2:
             die("usage: compare DIR_A DIR_B [--csv FILE]  |  compare DIR --by AXIS --base VALUE")
@@ -207,6 +218,20 @@ def cmd_compare(a):
         pairs = [(pa.get("point") or R.axes_words(pa), pa, pb, R.axes_words(pa, skip=("mode",)))
                  for pa, pb in R.match_sets(ra, rb, axes)]
         notes = []
+        if a.control is None:
+            control = R.default_control(ra, rb)
+        elif a.control == "none":
+            control = None
+        else:
+            ax, _, val = a.control.partition("=")
+            if not val or ax not in axes:
+                die("--control: want AXIS=VALUE with AXIS one of %s (or none), not '%s'" % (
+                    " ".join(axes), a.control))
+            if not any(str(r.get(ax)) == val for r in ra.rows) or not any(str(r.get(ax)) == val for r in rb.rows):
+                die("--control %s: no point with %s=%s in %s" % (a.control, ax, val, a.dirs[0] if not any(
+                    str(r.get(ax)) == val for r in ra.rows) else a.dirs[1]))
+            control = (ax, val)
+        judge = lambda pa, pb, what, hb: R.between(ra, rb, pa, pb, control, what, hb)
         title = "A = %s (%s %s %s)   B = %s (%s %s %s)" % (
             a.dirs[0], ra.env, ra.run_value("kernel"), ra.run_value("variant"),
             a.dirs[1], rb.env, rb.run_value("kernel"), rb.run_value("variant"))
@@ -215,7 +240,7 @@ def cmd_compare(a):
         default_csv = os.path.join(a.out, "compare.csv") if a.out else None
     rows = []
     for key, pa, pb, words in pairs:
-        r = compare_pair(pa, pb, target, emulated, copy_modes)
+        r = compare_pair(pa, pb, target, emulated, copy_modes, judge)
         r["point"], r["axes"] = key, words
         rows.append(r)
     text = ",".join(CMP_COLS) + "\n" + "".join(",".join(fmt(r[c]) for c in CMP_COLS) + "\n" for r in rows)
@@ -237,13 +262,15 @@ def cmd_compare(a):
     else:
         print("# GB/s = median over rounds (1e9 B/s); CPU = the mode's own CPU s/GB "
               "(rest of machine left out)")
-        print("# rule: " + R.RULE)
-        if not a.by:
-            print("# two sets: round i of A is paired with round i of B (the same place in the "
-                  "turning order when both ran the same matrix); but they are two runs, never measured "
-                  "side by side, so a change of the machine between them (other load, its speed) lands "
-                  "on every point of B and the rule cannot tell it from the code: within one run, "
-                  "compare modes (bench/README.md, 'Measured: A/A', has the false-call rate of both)")
+        if a.by:
+            print("# rule: " + R.RULE)
+        else:
+            print("# rule (two runs): " + R.BETWEEN_RULE)
+            print("# control: " + ("%s=%s, measured in the same rounds as every point of each run; a "
+                                   "change of the control itself between the runs reads as the opposite "
+                                   "change of every other point (--control AXIS=VALUE picks another)" % control
+                                   if control else "none: nothing is called between these runs "
+                                   "(--control AXIS=VALUE names one both runs measured)"))
             la, lb = (s.meta.get("limits") or {} for s in (ra, rb))
             if la.get("tmpfs_read_gbps") and lb.get("tmpfs_read_gbps"):
                 print("# the machine's own limits, measured in each run: tmpfs read %.2f vs %.2f GB/s, "
@@ -319,6 +346,7 @@ def parser():
     p.add_argument("--base", metavar="VALUE")
     p.add_argument("--csv", metavar="FILE")
     p.add_argument("--out", metavar="DIR_OUT")
+    p.add_argument("--control", metavar="AXIS=VALUE")
     p.set_defaults(fn=cmd_compare)
     p = sub.add_parser("summary", help="a short table of a result set")
     p.add_argument("dir", metavar="DIR")

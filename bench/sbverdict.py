@@ -13,8 +13,19 @@ coverage: exact for any continuous distribution, no seed, no resampling):
                      rounds for an interval of the stated confidence, or the
                      interval reaching into the threshold band
 
-Every report, README line and command that states the rule prints rule_text(),
-which is generated from the parameters below: change them here, nowhere else.
+Two runs are never measured side by side, so round i of one has nothing in common
+with round i of the other: a change of the machine between them (other load, its
+speed) lands on every point of the second run.  Between runs a point is therefore
+judged relative to a control measured in the same rounds of its own run (a mode the
+change under test leaves alone, e.g. the reference daemon): per round x / control in
+run A and in run B, two independent samples.  Their shift is estimated as the
+Hodges-Lehmann median of all pairwise differences of the logs, with the
+distribution-free interval that inverts the Mann-Whitney rank test (exact null
+distribution, no seed); the same threshold and confidence decide.  Without a control
+nothing is called between runs.
+
+Every report, README line and command that states a rule prints rule_text() or
+between_text(), generated from the parameters below: change them here, nowhere else.
 """
 import math
 import statistics
@@ -93,6 +104,103 @@ def paired_ratios(a, b):
         if isinstance(va, (int, float)) and isinstance(vb, (int, float)) and va > 0:
             out.append(vb / va)
     return out
+
+
+def _mw_cdf(n, m):
+    """[P(U <= u) for u in 0..n*m] of the Mann-Whitney U for samples of n and m without
+    ties (exact: counts of the arrangements, by recursion on the largest value)."""
+    from functools import lru_cache
+
+    @lru_cache(maxsize=None)
+    def count(a, b, u):  # arrangements of a X and b Y with exactly u (X, Y) pairs X > Y
+        if u < 0:
+            return 0
+        if a == 0 or b == 0:
+            return 1 if u == 0 else 0
+        return count(a - 1, b, u - b) + count(a, b - 1, u)
+    total = math.comb(n + m, n)
+    out, acc = [], 0
+    for u in range(n * m + 1):
+        acc += count(n, m, u)
+        out.append(acc / total)
+    return out
+
+
+def shift_interval(xs, ys, confidence=CONFIDENCE):
+    """Two independent samples -> (estimate, lo, hi, coverage) for the shift of ys over xs:
+    the Hodges-Lehmann median of the n*m differences y - x and the interval of their
+    order statistics d(k)..d(nm+1-k), k the largest with coverage 1 - 2 P(U <= k-1) at
+    least `confidence` (the Mann-Whitney inversion); None when even min..max covers less."""
+    n, m = len(xs), len(ys)
+    if not n or not m:
+        return None
+    d = sorted(y - x for x in xs for y in ys)
+    cdf = _mw_cdf(n, m)
+    best = None
+    for k in range(1, (n * m + 1) // 2 + 1):
+        cov = 1.0 - 2.0 * cdf[k - 1]
+        if cov >= confidence:
+            best = (statistics.median(d), d[k - 1], d[n * m - k], cov)
+        else:
+            break
+    return best
+
+
+def runs_needed(confidence=CONFIDENCE):
+    """The fewest rounds a run (both runs alike) needs for shift_interval to exist."""
+    n = 1
+    while 1.0 - 2.0 * _mw_cdf(n, n)[0] < confidence:
+        n += 1
+    return max(n, MIN_N)
+
+
+def between_verdict(xs, ys, higher_is_better=True, threshold=THRESHOLD, confidence=CONFIDENCE):
+    """Per-round ratios to the control in run A (xs) and in run B (ys), independent ->
+    the same dict as paired_verdict (median: the estimated ratio B/A, lo/hi its
+    interval), n the smaller of the two counts."""
+    xs = [math.log(v) for v in xs if isinstance(v, (int, float)) and math.isfinite(v) and v > 0]
+    ys = [math.log(v) for v in ys if isinstance(v, (int, float)) and math.isfinite(v) and v > 0]
+    n = min(len(xs), len(ys))
+    out = {"verdict": "within noise", "median": None, "lo": None, "hi": None, "n": n,
+           "coverage": None, "reason": ""}
+    if n < MIN_N:
+        out["reason"] = "n = %d < %d rounds with the control in %s" % (
+            n, MIN_N, "A" if len(xs) <= len(ys) else "B")
+        if xs and ys:
+            out["median"] = math.exp(statistics.median(ys) - statistics.median(xs))
+        return out
+    iv = shift_interval(xs, ys, confidence)
+    if iv is None:
+        out["median"] = math.exp(statistics.median(ys) - statistics.median(xs))
+        out["reason"] = "n = %d: too few rounds for a %s interval between runs (needs >= %d)" % (
+            n, _pct(confidence), runs_needed(confidence))
+        return out
+    est, lo, hi, cov = iv
+    out.update(median=math.exp(est), lo=math.exp(lo), hi=math.exp(hi), coverage=cov)
+    up, down = 1.0 + threshold, 1.0 / (1.0 + threshold)
+    if out["lo"] > up:
+        out["verdict"] = "better" if higher_is_better else "worse"
+    elif out["hi"] < down:
+        out["verdict"] = "worse" if higher_is_better else "better"
+    else:
+        out["reason"] = "%s interval %.3f-%.3f reaches into %.3f-%.3f" % (
+            _pct(confidence), out["lo"], out["hi"], down, up)
+    return out
+
+
+def between_text(threshold=THRESHOLD, confidence=CONFIDENCE, min_n=MIN_N):
+    """The between-runs rule in words, from its parameters (bench/compare and plots/report
+    print it for two result sets)."""
+    return ("Two runs are compared through a control measured in the same rounds of each run: "
+            "per round the point over the control, in A and in B (independent samples, since the "
+            "runs never ran side by side); the ratio B/A is the Hodges-Lehmann estimate with the "
+            "distribution-free %s interval of the Mann-Whitney test; 'better' or 'worse' only when "
+            "the whole interval lies beyond +-%s (above %.3f or below %.3f), else 'within noise' "
+            "with the reason (fewer than %d rounds, too few for the interval: it needs %d in each "
+            "run, or the interval reaching into the band). Without a control in both runs nothing "
+            "is called: a machine that ran faster between the runs cannot be told from faster code."
+            % (_pct(confidence), _pct(threshold), 1 + threshold, 1 / (1 + threshold), min_n,
+               runs_needed(confidence)))
 
 
 def _pct(x):

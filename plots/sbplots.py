@@ -52,7 +52,7 @@ SECTIONS = []
 MARK = {"better": "\u25b2", "worse": "\u25bc", "within noise": "\u2248", "not compared": "-"}
 
 
-def _verdict(a, b, kind="gbps", target=None, metric=None, get=None):
+def _verdict(a, b, kind="gbps", target=None, metric=None, get=None, runs=None):
     """Every verdict plots/ prints goes through here: B (row b) against A (row a) ->
     (verdict, why), verdict one of better / worse / within noise / not compared.
     kind: 'gbps' (higher is better), 'cpu' (per-repeat CPU s/GB, lower is better), 'cost'
@@ -62,6 +62,9 @@ def _verdict(a, b, kind="gbps", target=None, metric=None, get=None):
     target = CUR.cv_target if target is None and CUR else (target or 0.05)
     if kind in ("gbps", "cpu") and "tcg" in (str(a.get("env")), str(b.get("env"))):
         return "not compared", "emulated (TCG): never compared by time"
+    if kind == "gbps" and runs:  # two result sets: through a control (sbverdict.between_text)
+        d = R.between(runs[0], runs[1], a, b, runs[2], "gbps", True)
+        return d["verdict"], d["reason"]
     if kind == "gbps":
         return R.verdict(a, b, target)
     if kind == "cpu":
@@ -73,7 +76,7 @@ def _verdict(a, b, kind="gbps", target=None, metric=None, get=None):
 
 def _rule_text(kind="gbps"):
     """The noise rule in words, from bench/ (the same door as _verdict)."""
-    return R.COST_RULE if kind == "cost" else R.RULE
+    return R.COST_RULE if kind == "cost" else R.BETWEEN_RULE if kind == "between" else R.RULE
 
 
 # ---------------------------------------------------------------- formatting
@@ -752,7 +755,7 @@ class Charts:
                     f"set xrange [-0.7:{x - 0.4}]\nset yrange [0:{ymax}]\nset grid noxtics ytics\n"
                     "set xtics nomirror scale 0\nset ylabel 'throughput (GB/s; bars: min-max of repeats)'\n"
                     "set xlabel 'block size, grouped by reply mode; label: change of B against A (* better or worse by "
-                    "the paired rule stated in the report)' . (anyfb ? '; fb: fell back to copying' : '') offset 0,-1.5\nset bmargin 7\n"
+                    "the between-runs rule stated in the report)' . (anyfb ? '; fb: fell back to copying' : '') offset 0,-1.5\nset bmargin 7\n"
                     "set tmargin 5\n")
             for gx, gl in glabels:
                 body += f"set label {gp_str(gl)} at first {gx}, graph -0.09 center font ',12'\n"
@@ -779,6 +782,7 @@ def match_sets(ra, rb):
     target = min(ra.cv_target, rb.cv_target)
     emu = ra.emulated or rb.emulated
     name, get = R.COST_METRICS[0]
+    control = R.default_control(ra, rb)
     pairs = []
     for a, b in R.match_sets(ra, rb):
         if a["status"] != "ok" or b["status"] != "ok":
@@ -789,16 +793,16 @@ def match_sets(ra, rb):
             verdict, why = _verdict(a, b, "cost", target, name, get)
         else:
             d = 100.0 * (b["gbps_median"] - a["gbps_median"]) / a["gbps_median"] if a["gbps_median"] else 0.0
-            verdict, why = _verdict(a, b, "gbps", target)
+            verdict, why = _verdict(a, b, "gbps", target, runs=(ra, rb, control))
         sig = verdict in ("better", "worse")
         label = a["mode"] + "".join(f" {p}={a.get(p)}" for p in SERIES_PARAMS
                                     if len({r.get(p) for r in ra.ok if r["mode"] == a["mode"]}) > 1)
         pairs.append({"a": a, "b": b, "delta_pct": d, "significant": sig, "verdict": verdict, "why": why,
-                      "label": label, "emulated": emu})
+                      "label": label, "emulated": emu, "control": control})
     return pairs
 
 
-SIG_RULE = _rule_text("gbps") + " (bench/sbresults.py, as bench/compare)"
+SIG_RULE = _rule_text("between") + " (bench/sbverdict.py, as bench/compare for two runs)"
 
 
 # ---------------------------------------------------------------- report
@@ -1610,7 +1614,12 @@ def write_report(rs, rb, pairs, ch, outdir, sections=None):
         if pairs:
             sig = [p for p in pairs if p["significant"]]
             what = "bytes moved per byte delivered" if emu else "GB/s"
-            rule = _rule_text("cost" if emu else "gbps")
+            rule = _rule_text("cost" if emu else "between")
+            if not emu:
+                ctl = pairs[0]["control"]
+                d.p("The two sets were never measured side by side; each point is judged through "
+                    + (f"the control {ctl[0]}={ctl[1]}, measured in the same rounds of each run."
+                       if ctl else "a control, and neither set has one the other has too: nothing is called."))
             d.p(f"Of {len(pairs)} matched points (status ok in both, matched on {', '.join(a for a in rs.match_axes() if a in rb.header)}), "
                 f"{len(sig)} differ significantly in {what} ({rule}).")
             if sig:

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# bench/compare verdicts on known inputs, by the paired rule (bench/sbverdict.py): better,
-# worse, within noise (n < 3, high CV, an interval reaching into the band), a drift both
-# sides share cancelling, A/A, a fallen-back point labelled with its reason, every sentence
-# naming the axes, and TCG sets never compared by time (cost only).
+# bench/compare verdicts on known inputs, by bench/sbverdict.py's rules (two runs through a
+# control, one run paired by round): better, worse, within noise (n < 3, high CV, an
+# interval reaching into the band), a faster machine in B cancelling through the control,
+# nothing called without a control, A/A, a fallen-back point labelled with its reason,
+# every sentence naming the axes, and TCG sets never compared by time (cost only).
 . "$(dirname "$0")/lib.sh"
 T_NAME=compare
 _require_cmd python3 awk
@@ -40,60 +41,83 @@ with open(sys.argv[1] + "/points.jsonl", "w") as f:
 ' "$1" || return 1
 	python3 "$T_TOP/bench/sbstat.py" csv "$1/points.jsonl" >"$1/points.csv"
 }
-# B against A, five rounds each, bs names the case:
-#   4K better in every round, 8K worse, 16K ratios straddling 1, 32K n=2 on B, 64K high CV
-#   (0.6x-2.0x), 128K a drift both sides share (ratio 1 every round), 256K 10 % better in
-#   every round under that drift (each side's own range 1-5 GB/s: no unpaired rule sees it),
-#   1M splice fell back on B (and is slower: worse)
-printf '%s\n' "copy 4096 1.0,1.02,0.98,1.0,1.01" "copy 8192 2.0,2.03,1.97,2.0,2.01" \
-	"copy 16384 3.0,3.0,3.0,3.0,3.0" "copy 32768 3.0,3.0,3.0,3.0,3.0" "copy 65536 3.0,3.0,3.0,3.0,3.0" \
-	"copy 131072 5,4,3,2,1" "copy 262144 5,4,3,2,1" "splice 1048576 4.0,4.02,3.98,4.0,4.01 1000 0 0 0" |
+# Two runs, B against A, five rounds each, judged through the control "ctl" (a mode of the
+# reference program, measured in the same rounds of each run), bs names the case:
+#   4K 1.5x better against the control in every round although B's machine ran 20 % slower,
+#   8K worse, 16K ratios straddling 1, 32K n=2 on B, 64K high CV (0.6x-2.0x), 128K B's
+#   machine 50 % faster on every point (control included): no call, 256K a drift inside
+#   each run that point and control share, B 10 % better against it, 1M splice fell back
+#   on B (and is slower: worse)
+printf '%s\n' "ctl 4096 1.0,1.0,1.0,1.0,1.0" "copy 4096 1.0,1.02,0.98,1.0,1.01" \
+	"ctl 8192 2.0,2.0,2.0,2.0,2.0" "copy 8192 2.0,2.03,1.97,2.0,2.01" \
+	"ctl 16384 3.0,3.0,3.0,3.0,3.0" "copy 16384 3.0,3.0,3.0,3.0,3.0" \
+	"ctl 32768 3.0,3.0,3.0,3.0,3.0" "copy 32768 3.0,3.0,3.0,3.0,3.0" \
+	"ctl 65536 3.0,3.0,3.0,3.0,3.0" "copy 65536 3.0,3.0,3.0,3.0,3.0" \
+	"ctl 131072 2.0,2.1,1.9,2.0,2.05" "copy 131072 3.0,3.1,2.9,3.05,3.0" \
+	"ctl 262144 5,4,3,2,1" "copy 262144 5,4,3,2,1" \
+	"ctl 1048576 2.0,2.0,2.0,2.0,2.0" "splice 1048576 4.0,4.02,3.98,4.0,4.01 1000 0 0 0" |
 	mkset "$A" || t_fail mkset.A
-printf '%s\n' "copy 4096 1.5,1.52,1.48,1.5,1.51" "copy 8192 1.5,1.52,1.48,1.5,1.51" \
-	"copy 16384 2.7,3.3,3.0,3.6,2.85" "copy 32768 4.0,4.01" "copy 65536 1.8,6.0,3.9,4.2,5.1" \
-	"copy 131072 5.05,3.95,3.02,2.01,0.99" "copy 262144 5.5,4.4,3.3,2.2,1.1" \
-	"splice 1048576 3.0,3.02,2.98,3.0,3.01 20 980 9 9" |
+printf '%s\n' "ctl 4096 0.8,0.8,0.8,0.8,0.8" "copy 4096 1.2,1.22,1.18,1.2,1.21" \
+	"ctl 8192 2.0,2.0,2.0,2.0,2.0" "copy 8192 1.5,1.52,1.48,1.5,1.51" \
+	"ctl 16384 3.0,3.0,3.0,3.0,3.0" "copy 16384 2.7,3.3,3.0,3.6,2.85" \
+	"ctl 32768 3.0,3.0" "copy 32768 4.0,4.01" \
+	"ctl 65536 3.0,3.0,3.0,3.0,3.0" "copy 65536 1.8,6.0,3.9,4.2,5.1" \
+	"ctl 131072 3.0,3.15,2.85,3.0,3.08" "copy 131072 4.5,4.65,4.35,4.58,4.5" \
+	"ctl 262144 5,4,3,2,1" "copy 262144 5.5,4.4,3.3,2.2,1.1" \
+	"ctl 1048576 2.0,2.0,2.0,2.0,2.0" "splice 1048576 3.0,3.02,2.98,3.0,3.01 20 980 9 9" |
 	mkset "$B" || t_fail mkset.B
-echo '{"env":"native"}' >"$A/meta.json"
+echo '{"env":"native","programs":{"libfuse-ref":["ctl"]}}' >"$A/meta.json"
 cp "$A/meta.json" "$B/meta.json"
 
 out=$("$CMP" "$A" "$B" --csv "$T_TMP/ab.csv" 2>&1)
 rc=$?
 [ $rc -eq 0 ] && t_pass "compare A B: exit 0" || t_fail "compare A B" "exit $rc: $(echo "$out" | tail -n1)"
-t_log "$(echo "$out" | grep -v '^copy\|^splice' | head -n 3)"
-# verdict BS: the gbps_verdict of the CSV row at that bs (columns by name).
+t_log "$(echo "$out" | grep -v '^copy\|^splice\|^ctl' | head -n 4)"
+# verdict BS [CSV]: the gbps_verdict of the CSV row of the non-control mode at that bs.
 verdict() {
 	awk -F, -v bs="$1" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-		$c["point"] ~ ("bs=" bs "/") { print $c["gbps_verdict"] "|" $c["gbps_why"] }' "$T_TMP/ab.csv"
+		$c["point"] ~ ("bs=" bs "/") && $c["point"] !~ /^ctl/ { print $c["gbps_verdict"] "|" $c["gbps_why"] }' "${2:-$T_TMP/ab.csv}"
 }
-check() { # NAME BS EXPECTED-VERDICT [WHY-SUBSTRING]
+check() { # NAME BS EXPECTED-VERDICT [WHY-SUBSTRING [CSV]]
 	local got
-	got=$(verdict "$2")
+	got=$(verdict "$2" "${5:-}")
 	[ "${got%%|*}" = "$3" ] && [[ "${got#*|}" == *"${4:-}"* ]] && t_pass "$1" || t_fail "$1" "got '$got', want '$3' ${4:+($4)}"
 }
-check "B better in every round: better" 4096 better
+check "B better against the control in every round (its machine slower): better" 4096 better
 check "B worse in every round: worse" 8192 worse
 check "ratios straddling 1: within noise, the interval reaches into the band" 16384 "within noise" "reaches into"
 check "n=2 on one side: within noise, says n" 32768 "within noise" "n = 2 < 3"
 check "high CV (0.6x-2.0x): within noise" 65536 "within noise" "interval"
-check "a drift both sides share cancels: within noise" 131072 "within noise"
-check "10 % better in every round under a shared drift: better (paired)" 262144 better
+check "B's machine 50 % faster on every point: within noise through the control" 131072 "within noise" "reaches into"
+check "10 % better against the control under a drift inside each run: better" 262144 better
 check "fallen-back point still ranked by its figures" 1048576 worse
+t_check "the control's own row: no verdict, says so" bash -c \
+	"awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[\$i] = i; next } \$c[\"point\"] ~ /^ctl/ && \$c[\"gbps_why\"] != \"the control itself\" { bad = 1 } END { exit bad }' '$T_TMP/ab.csv'"
 sent=$(echo "$out" | grep -F "splice (copied 98 %, pipe could not grow) against splice at")
 [ -n "$sent" ] && t_pass "the fallen-back point says so in the sentence, with its reason" ||
 	t_fail "fallback label" "$(echo "$out" | grep '^splice' | head -n1)"
 t_check "every sentence names the axes (source, bs, numjobs, direct)" bash -c \
-	"[ \$(echo \"\$1\" | sed -n '/^# Verdicts/,\$p' | grep -c ' at mem, bs=[0-9]*[KM], numjobs=1, psync, iodepth=1, direct=1') -eq 8 ]" _ "$out"
-t_check "every sentence gives the median ratio and its paired rounds" bash -c \
-	"echo \"\$1\" | grep -F 'copy against copy at mem, bs=4K' | grep -qF 'median ratio 1.50x over 5 paired rounds, interval 1.49-1.51'" _ "$out"
-rule=$(cd "$T_TOP/bench" && python3 -c 'import sbverdict; print(sbverdict.rule_text())')
-t_check "the rule is printed, the text generated by bench/sbverdict.py" bash -c \
-	"echo \"\$1\" | grep -qF \"# rule: \$2\" && echo \"\$2\" | grep -q '+-5 %' && echo \"\$2\" | grep -q '90 %'" _ "$out" "$rule"
+	"[ \$(echo \"\$1\" | sed -n '/^# Verdicts/,\$p' | grep -c ' at mem, bs=[0-9]*[KM], numjobs=1, psync, iodepth=1, direct=1') -eq 16 ]" _ "$out"
+t_check "every sentence gives the ratio through the control and its interval" bash -c \
+	"echo \"\$1\" | grep -F 'copy against copy at mem, bs=4K' | grep -qF 'ratio 1.50x through the control mode=ctl, 5 rounds in each run, interval 1.47-1.52'" _ "$out"
+rule=$(cd "$T_TOP/bench" && python3 -c 'import sbverdict; print(sbverdict.between_text())')
+t_check "the between-runs rule is printed, the text generated by bench/sbverdict.py" bash -c \
+	"echo \"\$1\" | grep -qF \"# rule (two runs): \$2\" && echo \"\$2\" | grep -q '+-5 %' && echo \"\$2\" | grep -q '90 %'" _ "$out" "$rule"
+t_check "the header names the control" bash -c "echo \"\$1\" | grep -q '^# control: mode=ctl, measured in the same rounds'" _ "$out"
 help=$("$CMP" --help | tr '\n' ' ' | tr -s ' ')
-t_check "--help states the rule from bench/sbverdict.py, not a hand copy" bash -c \
-	"echo \"\$1\" | grep -qF -- \"\$(echo \"\$2\" | tr -s ' ')\"" _ "$help" "$rule"
+rule1=$(cd "$T_TOP/bench" && python3 -c 'import sbverdict; print(sbverdict.rule_text())')
+t_check "--help states both rules from bench/sbverdict.py, not a hand copy" bash -c \
+	"echo \"\$1\" | grep -qF -- \"\$(echo \"\$2\" | tr -s ' ')\" && echo \"\$1\" | grep -qF -- \"\$(echo \"\$3\" | tr -s ' ')\"" _ "$help" "$rule1" "$rule"
 t_check "CPU judged by the same rule (lower is better: B's faster rounds cost less)" bash -c \
-	"awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[\$i] = i; next } \$c[\"point\"] ~ /bs=4096\\// { print \$c[\"cpu_verdict\"] }' '$T_TMP/ab.csv' | grep -qx better"
+	"awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[\$i] = i; next } \$c[\"point\"] ~ /^copy.*bs=8192\\// { print \$c[\"cpu_verdict\"] }' '$T_TMP/ab.csv' | grep -qx worse"
+
+# without a control nothing is called between two runs, however large the change
+"$CMP" "$A" "$B" --control none --csv "$T_TMP/none.csv" >"$T_TMP/none.out" 2>&1
+check "--control none: B better in every round is not called" 4096 "within noise" "no control" "$T_TMP/none.csv"
+t_check "--control none: the header says nothing is called" grep -q '^# control: none: nothing is called' "$T_TMP/none.out"
+"$CMP" "$A" "$B" --control mode=nosuch >/dev/null 2>"$T_TMP/err"
+[ $? -eq 2 ] && [ "$(grep -c . "$T_TMP/err")" -eq 1 ] && grep -q "no point with mode=nosuch" "$T_TMP/err" &&
+	t_pass "--control naming no point: one line, exit 2" || t_fail "--control bad" "$(cat "$T_TMP/err")"
 
 # A/A: a set against itself: within noise everywhere
 "$CMP" "$A" "$A" --csv "$T_TMP/aa.csv" >/dev/null 2>&1

@@ -113,5 +113,66 @@ class Drift(unittest.TestCase):
         self.assertEqual(d["verdict"], "worse")
 
 
+class BetweenRuns(unittest.TestCase):
+    """Two runs compared through a control measured in the same rounds of each run
+    (sbverdict.between_verdict): the machine's change between the runs cancels."""
+
+    def test_known_interval(self):
+        # n = m = 5: P(U <= 4) = 12/252, so the 90 % interval is d(5)..d(21) of the 25
+        est, lo, hi, cov = V.shift_interval([0, 1, 2, 3, 4], [10, 11, 12, 13, 14])
+        self.assertEqual((est, lo, hi), (10, 8, 12))
+        self.assertAlmostEqual(cov, 1 - 2 * 12 / 252, places=12)
+        # 2 and 2 values cannot reach 90 % (min..max covers 1 - 2/6)
+        self.assertIsNone(V.shift_interval([1, 2], [3, 4]))
+        self.assertEqual(V.runs_needed(), 3)
+
+    def test_too_few(self):
+        d = V.between_verdict([1.0, 1.1], [1.5, 1.6, 1.4])
+        self.assertEqual(d["verdict"], "within noise")
+        self.assertIn("n = 2 < 3", d["reason"])
+
+    def runs(self, rng, effect=1.0, sigma=0.1, first=1.25):
+        """Per-round (point, control) of one run: the run's machine speed (x0.5-2, the
+        same for every point of the run), per-round drift shared by a round's points,
+        each measurement's own noise and a first-position bonus for whichever came first."""
+        machine = rng.uniform(0.5, 2.0)
+        out = []
+        for r in range(5):
+            drift = rng.uniform(0.7, 1.3)
+            x = machine * drift * effect * rng.lognormvariate(0, sigma) * (first if r % 2 == 0 else 1.0)
+            c = machine * drift * rng.lognormvariate(0, sigma) * (first if r % 2 == 1 else 1.0)
+            out.append((x, c))
+        return out
+
+    def test_a_a_through_the_control(self):
+        """20 identical configurations compared between two runs: at most 1 called; the
+        same data judged on the raw values (no control) calls far more."""
+        rng = random.Random(23)
+        calls = raw_calls = 0
+        for _ in range(20):
+            a, b = self.runs(rng), self.runs(rng)
+            d = V.between_verdict([x / c for x, c in a], [x / c for x, c in b])
+            calls += d["verdict"] != "within noise"
+            raw = V.between_verdict([x for x, _ in a], [x for x, _ in b])
+            raw_calls += raw["verdict"] != "within noise"
+        self.assertLessEqual(calls, 1)
+        self.assertGreaterEqual(raw_calls, 5)
+
+    def test_a_real_change_is_seen(self):
+        rng = random.Random(5)
+        seen = 0
+        for _ in range(10):
+            a, b = self.runs(rng, sigma=0.03, first=1.05), self.runs(rng, effect=1.3, sigma=0.03, first=1.05)
+            seen += V.between_verdict([x / c for x, c in a], [x / c for x, c in b])["verdict"] == "better"
+        self.assertGreaterEqual(seen, 9)
+
+    def test_between_text_from_parameters(self):
+        t = V.between_text()
+        self.assertIn("+-5 %", t)
+        self.assertIn("90 %", t)
+        self.assertIn("it needs 3 in each run", t)
+        self.assertIn("+-10 %", V.between_text(threshold=0.1))
+
+
 if __name__ == "__main__":
     unittest.main()
