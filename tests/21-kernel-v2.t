@@ -11,6 +11,9 @@
 #    cores), its guest run 16 s (2026-12-05); SPLICEBENCH_KERNEL_DEBUG=0 leaves it out.
 #  - v2 as a module (kernel/build --variant v2 --module: 443 s cold, before ccache):
 #    fuse.ko loaded in the guest, the probe and the selftest relayed as v2-module/NAME
+#  - with SPLICEBENCH_KERNEL_61=1 (as in 20-kernel.t) the 6.1 port too
+#    (kernel/patches/6.1-v2: kernel/build --base 6.1 --variant v2): the guest runs 6.1
+#    and the probe and the selftest pass there (relayed as 6.1-v2/NAME)
 # Its own script (and time limit): a cold v2 build plus a cold debug build do not fit
 # beside 20-kernel.t's three in 30 minutes on a loaded 2-core machine.
 . "$(dirname "$0")/lib.sh"
@@ -101,6 +104,24 @@ if [ "${SPLICEBENCH_KERNEL_DEBUG:-1}" = 1 ]; then
 	fi
 else
 	t_skip v2-debug/selftest "SPLICEBENCH_KERNEL_DEBUG=0: the KASAN+lockdep build left out"
+fi
+
+# ---- 6.1 (opt-in) -----------------------------------------------------------
+# The same series ported to 6.1 (same ioctl number and INIT bit, protocol 7.39):
+# the same selftest and probe must pass in a 6.1 guest.
+if [ "${SPLICEBENCH_KERNEL_61:-0}" = 1 ]; then
+	start=$SECONDS
+	if v261=$(kernel/build --base 6.1 --variant v2 2>"$T_TMP/build-v2-61.err" | tail -n 1) && [ -f "$v261" ]; then
+		t_pass build-6.1-v2
+		t_log "kernel/build --base 6.1 --variant v2: $v261 ($((SECONDS - start)) s)"
+		V2_PRE="uname -r; " v2_selftest 6.1-v2 "$v261"
+		grep -Eq '^6\.1\.[0-9]+-sb-v2$' "$T_TMP/6.1-v2.out" && t_pass 6.1-v2/guest-is-6.1 ||
+			t_fail 6.1-v2/guest-is-6.1 "$(head -n 1 "$T_TMP/6.1-v2.out")"
+	else
+		t_fail build-6.1-v2 "$(tail -n 3 "$T_TMP/build-v2-61.err" | tr '\n' ' ')"
+	fi
+else
+	t_skip build-6.1-v2 "set SPLICEBENCH_KERNEL_61=1 to build and test the 6.1 port of v2 (one more cold build)"
 fi
 
 t_finish
