@@ -67,6 +67,19 @@ def rounds_needed(confidence=CONFIDENCE):
     return max(n, MIN_N)
 
 
+def _decide(out, higher_is_better, threshold, confidence):
+    """The threshold test both rules share: out's interval lo..hi against the band."""
+    up, down = 1.0 + threshold, 1.0 / (1.0 + threshold)
+    if out["lo"] > up:
+        out["verdict"] = "better" if higher_is_better else "worse"
+    elif out["hi"] < down:
+        out["verdict"] = "worse" if higher_is_better else "better"
+    else:
+        out["reason"] = "%s interval %.3f-%.3f reaches into %.3f-%.3f" % (
+            _pct(confidence), out["lo"], out["hi"], down, up)
+    return out
+
+
 def paired_verdict(ratios, higher_is_better=True, threshold=THRESHOLD, confidence=CONFIDENCE):
     """Per-round ratios B/A (one a round, both measured in that round) -> dict with
     verdict ('better', 'worse', 'within noise'), median, lo, hi (the interval, None
@@ -85,15 +98,7 @@ def paired_verdict(ratios, higher_is_better=True, threshold=THRESHOLD, confidenc
             n, _pct(confidence), rounds_needed(confidence))
         return out
     out["lo"], out["hi"], out["coverage"] = iv
-    up, down = 1.0 + threshold, 1.0 / (1.0 + threshold)
-    if out["lo"] > up:
-        out["verdict"] = "better" if higher_is_better else "worse"
-    elif out["hi"] < down:
-        out["verdict"] = "worse" if higher_is_better else "better"
-    else:
-        out["reason"] = "%s interval %.3f-%.3f reaches into %.3f-%.3f" % (
-            _pct(confidence), out["lo"], out["hi"], down, up)
-    return out
+    return _decide(out, higher_is_better, threshold, confidence)
 
 
 def paired_ratios(a, b):
@@ -177,15 +182,7 @@ def between_verdict(xs, ys, higher_is_better=True, threshold=THRESHOLD, confiden
         return out
     est, lo, hi, cov = iv
     out.update(median=math.exp(est), lo=math.exp(lo), hi=math.exp(hi), coverage=cov)
-    up, down = 1.0 + threshold, 1.0 / (1.0 + threshold)
-    if out["lo"] > up:
-        out["verdict"] = "better" if higher_is_better else "worse"
-    elif out["hi"] < down:
-        out["verdict"] = "worse" if higher_is_better else "better"
-    else:
-        out["reason"] = "%s interval %.3f-%.3f reaches into %.3f-%.3f" % (
-            _pct(confidence), out["lo"], out["hi"], down, up)
-    return out
+    return _decide(out, higher_is_better, threshold, confidence)
 
 
 def between_text(threshold=THRESHOLD, confidence=CONFIDENCE, min_n=MIN_N):
