@@ -13,7 +13,8 @@
 #    fuse.ko loaded in the guest, the probe and the selftest relayed as v2-module/NAME
 #  - with SPLICEBENCH_KERNEL_61=1 (as in 20-kernel.t) the 6.1 port too
 #    (kernel/patches/6.1-v2: kernel/build --base 6.1 --variant v2): the guest runs 6.1
-#    and the probe and the selftest pass there (relayed as 6.1-v2/NAME)
+#    and the probe and the selftest pass there (relayed as 6.1-v2/NAME); the same as a
+#    module (--module: fuse.ko loaded, 6.1-v2-module/NAME)
 # Its own script (and time limit): a cold v2 build plus a cold debug build do not fit
 # beside 20-kernel.t's three in 30 minutes on a loaded 2-core machine.
 . "$(dirname "$0")/lib.sh"
@@ -119,6 +120,20 @@ if [ "${SPLICEBENCH_KERNEL_61:-0}" = 1 ]; then
 			t_fail 6.1-v2/guest-is-6.1 "$(head -n 1 "$T_TMP/6.1-v2.out")"
 	else
 		t_fail build-6.1-v2 "$(tail -n 3 "$T_TMP/build-v2-61.err" | tr '\n' ' ')"
+	fi
+	start=$SECONDS
+	if v261mod=$(kernel/build --base 6.1 --variant v2 --module 2>"$T_TMP/build-v2mod-61.err" | tail -n 1) &&
+		[ -f "$v261mod" ] && [ -f "$(dirname "$v261mod")/fuse.ko" ]; then
+		t_pass build-6.1-v2-module
+		t_log "kernel/build --base 6.1 --variant v2 --module: $v261mod ($((SECONDS - start)) s)"
+		ko=$(dirname "$v261mod")/fuse.ko
+		V2_PRE="[ ! -e /dev/fuse ] && echo no-fuse-before; insmod '$ko' && echo insmod-ok &&
+			mount -t fusectl fusectl /sys/fs/fuse/connections; " v2_selftest 6.1-v2-module "$v261mod"
+		grep -q '^no-fuse-before$' "$T_TMP/6.1-v2-module.out" && grep -q '^insmod-ok$' "$T_TMP/6.1-v2-module.out" &&
+			t_pass 6.1-v2-module/fuse-is-the-module ||
+			t_fail 6.1-v2-module/fuse-is-the-module "$(head -n 3 "$T_TMP/6.1-v2-module.out" | tr '\n' ' ')"
+	else
+		t_fail build-6.1-v2-module "$(tail -n 3 "$T_TMP/build-v2mod-61.err" | tr '\n' ' ')"
 	fi
 else
 	t_skip build-6.1-v2 "set SPLICEBENCH_KERNEL_61=1 to build and test the 6.1 port of v2 (one more cold build)"
