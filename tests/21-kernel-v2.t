@@ -69,19 +69,24 @@ else
 fi
 # v2 as a module (CONFIG_FUSE_FS=m): 0002 must link against what the kernel exports
 # (0001's get_pipe_info() included), and the loaded fuse.ko must pass the same selftest.
-start=$SECONDS
-if v2mod=$(kernel/build --variant v2 --module 2>"$T_TMP/build-v2mod.err" | tail -n 1) && [ -f "$v2mod" ] &&
-	[ -f "$(dirname "$v2mod")/fuse.ko" ]; then
-	t_pass build-6.12-v2-module
-	t_log "kernel/build --variant v2 --module: $v2mod ($((SECONDS - start)) s)"
-	ko=$(dirname "$v2mod")/fuse.ko
-	V2_PRE="[ ! -e /dev/fuse ] && echo no-fuse-before; insmod '$ko' && echo insmod-ok &&
-		mount -t fusectl fusectl /sys/fs/fuse/connections; " v2_selftest v2-module "$v2mod"
-	grep -q '^no-fuse-before$' "$T_TMP/v2-module.out" && grep -q '^insmod-ok$' "$T_TMP/v2-module.out" &&
-		t_pass v2-module/fuse-is-the-module || t_fail v2-module/fuse-is-the-module "$(head -n 3 "$T_TMP/v2-module.out" | tr '\n' ' ')"
-else
-	t_fail build-6.12-v2-module "$(tail -n 3 "$T_TMP/build-v2mod.err" | tr '\n' ' ')"
-fi
+# module_case BASE TAG: build v2 as a module on BASE, load its fuse.ko in a guest that
+# had no /dev/fuse before, and run the probe and the selftest there (relayed as TAG/NAME).
+module_case() {
+	local base=$1 tag=$2 img ko start=$SECONDS
+	if img=$(kernel/build --base "$base" --variant v2 --module 2>"$T_TMP/build-$tag.err" | tail -n 1) &&
+		[ -f "$img" ] && [ -f "$(dirname "$img")/fuse.ko" ]; then
+		t_pass "build-$base-v2-module"
+		t_log "kernel/build --base $base --variant v2 --module: $img ($((SECONDS - start)) s)"
+		ko=$(dirname "$img")/fuse.ko
+		V2_PRE="[ ! -e /dev/fuse ] && echo no-fuse-before; insmod '$ko' && echo insmod-ok &&
+			mount -t fusectl fusectl /sys/fs/fuse/connections; " v2_selftest "$tag" "$img"
+		grep -q '^no-fuse-before$' "$T_TMP/$tag.out" && grep -q '^insmod-ok$' "$T_TMP/$tag.out" &&
+			t_pass "$tag/fuse-is-the-module" || t_fail "$tag/fuse-is-the-module" "$(head -n 3 "$T_TMP/$tag.out" | tr '\n' ' ')"
+	else
+		t_fail "build-$base-v2-module" "$(tail -n 3 "$T_TMP/build-$tag.err" | tr '\n' ' ')"
+	fi
+}
+module_case 6.12 v2-module
 if [ "${SPLICEBENCH_KERNEL_DEBUG:-1}" = 1 ]; then
 	start=$SECONDS
 	if v2dbg=$(kernel/build --variant v2 --debug 2>"$T_TMP/build-debug.err" | tail -n 1) && [ -f "$v2dbg" ]; then
@@ -121,20 +126,7 @@ if [ "${SPLICEBENCH_KERNEL_61:-0}" = 1 ]; then
 	else
 		t_fail build-6.1-v2 "$(tail -n 3 "$T_TMP/build-v2-61.err" | tr '\n' ' ')"
 	fi
-	start=$SECONDS
-	if v261mod=$(kernel/build --base 6.1 --variant v2 --module 2>"$T_TMP/build-v2mod-61.err" | tail -n 1) &&
-		[ -f "$v261mod" ] && [ -f "$(dirname "$v261mod")/fuse.ko" ]; then
-		t_pass build-6.1-v2-module
-		t_log "kernel/build --base 6.1 --variant v2 --module: $v261mod ($((SECONDS - start)) s)"
-		ko=$(dirname "$v261mod")/fuse.ko
-		V2_PRE="[ ! -e /dev/fuse ] && echo no-fuse-before; insmod '$ko' && echo insmod-ok &&
-			mount -t fusectl fusectl /sys/fs/fuse/connections; " v2_selftest 6.1-v2-module "$v261mod"
-		grep -q '^no-fuse-before$' "$T_TMP/6.1-v2-module.out" && grep -q '^insmod-ok$' "$T_TMP/6.1-v2-module.out" &&
-			t_pass 6.1-v2-module/fuse-is-the-module ||
-			t_fail 6.1-v2-module/fuse-is-the-module "$(head -n 3 "$T_TMP/6.1-v2-module.out" | tr '\n' ' ')"
-	else
-		t_fail build-6.1-v2-module "$(tail -n 3 "$T_TMP/build-v2mod-61.err" | tr '\n' ' ')"
-	fi
+	module_case 6.1 6.1-v2-module
 else
 	t_skip build-6.1-v2 "set SPLICEBENCH_KERNEL_61=1 to build and test the 6.1 port of v2 (one more cold build)"
 fi
