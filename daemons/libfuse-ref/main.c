@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -256,36 +257,50 @@ void ref_ready(void)
 }
 
 static volatile sig_atomic_t want_stats, stats_stop;
+static sem_t stats_wake; /* posted by SIGUSR1 and at exit */
 
 static void on_usr1(int sig)
 {
 	(void)sig;
 	want_stats = 1;
+	sem_post(&stats_wake); /* async-signal-safe */
 }
 
-/* Rewrites the stats file every --stats-interval; SIGUSR1 also prints the counters. */
+/* Rewrites the stats file every --stats-interval, and on SIGUSR1 (which also prints the
+ * counters).  With --stats-interval 0 (bench/run) it sleeps until SIGUSR1 or exit: an
+ * idle daemon, kept mounted while the others of its group are measured, never wakes. */
 static void *stats_main(void *arg)
 {
-	struct timespec last, now, tick = {0, 100 * 1000 * 1000};
+	double iv = ref.o.stats_interval;
 	char buf[2048];
 
 	(void)arg;
-	clock_gettime(CLOCK_MONOTONIC, &last);
 	while (!stats_stop) {
-		nanosleep(&tick, NULL);
-		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (iv > 0) {
+			struct timespec dl;
+
+			clock_gettime(CLOCK_REALTIME, &dl); /* sem_timedwait's clock */
+			dl.tv_sec += (time_t)iv;
+			dl.tv_nsec += (long)((iv - (time_t)iv) * 1e9);
+			if (dl.tv_nsec >= 1000000000L) {
+				dl.tv_sec++;
+				dl.tv_nsec -= 1000000000L;
+			}
+			while (sem_timedwait(&stats_wake, &dl) && errno == EINTR)
+				;
+		} else {
+			while (sem_wait(&stats_wake) && errno == EINTR)
+				;
+		}
+		if (stats_stop)
+			break;
 		if (want_stats) {
 			want_stats = 0;
 			if (stats_json(buf, sizeof(buf)) > 0)
 				fputs(buf, stderr);
-		} else if (!(ref.o.stats_interval > 0 &&
-		             now.tv_sec - last.tv_sec + (now.tv_nsec - last.tv_nsec) / 1e9 >=
-		                 ref.o.stats_interval)) {
-			continue;
 		}
 		if (ref.o.stats_file)
 			stats_write(ref.o.stats_file);
-		last = now;
 	}
 	return NULL;
 }
@@ -375,6 +390,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "libfuse-ref: cannot set signal handlers\n");
 		goto out_pid;
 	}
+	sem_init(&stats_wake, 0, 0);
 	sigaction(SIGUSR1, &sa, NULL);
 	set_readahead();
 	/* The stats thread takes no signal: they must reach libfuse's threads. */
@@ -392,6 +408,7 @@ int main(int argc, char **argv)
 	if (rc == 1)
 		fprintf(stderr, "libfuse-ref: libfuse's loop ended with %s\n", strerror(-res));
 	stats_stop = 1;
+	sem_post(&stats_wake);
 	pthread_join(stats_thr, NULL);
 out_signals:
 	fuse_remove_signal_handlers(ref.se);
