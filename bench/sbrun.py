@@ -18,6 +18,8 @@
     sbrun.py meta PLAN.jsonl MATRIX TOP KEY=VALUE... [-- OVERRIDE...]
                                              meta.json (the run's state, the plan's modes,
                                              this machine's versions, CPU, memory, git)
+    sbrun.py additive                        the daemon counters that add up over a
+                                             point's measurements (a JSON list)
 
 Fields: bench/README.md.  Errors: one line on stderr, exit status 2.
 """
@@ -603,8 +605,10 @@ def kv_opts(args, names, flags=()):
 
 CPU_PARTS = ("daemon_usr", "daemon_sys", "server_usr", "server_sys", "fio_usr", "fio_sys",
              "kthreads", "softirq")
-# Daemon counters that add up over a point's measurements (one daemon start each); the
-# others (sizes, shares, flags) are taken from the last measurement.
+# Daemon counters that add up over a point's measurements (bench/run records each
+# measurement's difference of the running totals, read by SIGUSR1: its daemon is kept
+# mounted through the rounds); the others (sizes, shares, flags) are taken from the last
+# measurement.
 ADDITIVE = {"requests", "reads", "bytes", "bytes_spliced", "bytes_copied", "replies_spliced",
             "pipe_slots", "slot_bytes", "fallbacks", "fallback_small", "fallback_grow", "fallback_full",
             "fallback_error", "pool_grows", "faults_injected", "replies_failed", "errors",
@@ -656,8 +660,10 @@ def spec_of(rec, run, ms):
         "readahead": rec["readahead"], "file_size": psize * rec["numjobs"], "seed": rec["seed"],
         "granule": rec["granule"], "daemon_args": run.get("daemon_args", ""),
         "enable_uring": next((m.get("uring_before") for m in ms if m.get("uring_before")), ""),
-        "measurement": "one daemon start per measurement (warm-up, one timed repeat, "
-                       "verification), the group's points interleaved round by round"}
+        "measurement": "the group's daemons kept mounted side by side through its rounds "
+                       "(a warm-up once a daemon start); per round one timed repeat and the "
+                       "verification pass, the group's points interleaved round by round",
+        "daemon_starts": sum(1 for m in ms if m.get("daemon") == "started")}
     return p
 
 
@@ -710,8 +716,10 @@ def aggregate(rec, run, ms):
     p["verify_bytes"] = sum(v.get("verify_bytes") or 0 for v in vers) if vers else ""
     vs = [v.get("verify_s") for v in vers if isinstance(v.get("verify_s"), (int, float))]
     p["verify_s"] = sum(vs) if vs else ""
-    # the pass whose replies the pipe-slot probe counted: the warm-up, else the verification
-    p["slots_pass"] = v0.get("slots_pass", "") if p.get("pipe_slots") else ""
+    # the pass whose replies the pipe-slot probe counted: the warm-up, else the
+    # verification (once a daemon start)
+    p["slots_pass"] = next((v["slots_pass"] for v in vers if v.get("slots_pass")), "") \
+        if p.get("pipe_slots") else ""
     p["verify_detail"] = {k: v0.get(k, "") for k in ("tool", "message")}
     p["verify_detail"]["passes"] = len(vers)
     cw = [dict(w, repeat=i, round=m.get("round")) for i, (m, w) in enumerate(
@@ -857,6 +865,11 @@ def meta_of(state, plan, matrix_path, top, overrides):
     return m
 
 
+def cmd_additive(args):
+    """additive: the counters that add up over measurements (JSON), for bench/run"""
+    print(json.dumps(sorted(ADDITIVE)))
+
+
 def cmd_meta(args):
     """meta PLAN.jsonl MATRIX TOP KEY=VALUE... [-- OVERRIDE...]"""
     if len(args) < 3:
@@ -880,7 +893,7 @@ def main():
         sys.stdout.write(__doc__)
         sys.exit(0 if len(sys.argv) >= 2 else 2)
     cmds = {"modes": cmd_modes, "expand": cmd_expand, "repeat": cmd_repeat,
-            "point": cmd_point, "meta": cmd_meta}
+            "point": cmd_point, "meta": cmd_meta, "additive": cmd_additive}
     if sys.argv[1] not in cmds:
         die("unknown subcommand '%s' (see --help)" % sys.argv[1])
     cmds[sys.argv[1]](sys.argv[2:])

@@ -232,12 +232,14 @@ jq -s -e 'map(select(.status == "ok")) | length > 0 and all(.[];
 	t_pass cpu.parts-within-proc-stat-busy-and-cores-x-wall ||
 	t_fail cpu.parts-within-proc-stat-busy-and-cores-x-wall "$(jq -c 'select(.status == "ok") | .runs[] | .cpu_s | {parts, busy_all, capacity}' "$R/points.jsonl" | head -2 | tr '\n' ' ')"
 # Bytes: what fio says its jobs read (timed rounds), plus the verification passes and the
-# warm-ups, is what the daemon says it served (its own counter): direct I/O, every read a
-# FUSE_READ.  And GB/s against fio's own clock: the jobs' span holds fio's runtime, so the
-# runner's GB/s is never above fio's bandwidth.
+# warm-ups (one a daemon start: the daemons stay mounted through the rounds), is what the
+# daemon says it served (its own counter): direct I/O, every read a FUSE_READ.  And GB/s
+# against fio's own clock: the jobs' span holds fio's runtime, so the runner's GB/s is
+# never above fio's bandwidth.
 jq -s -e 'map(select(.status == "ok")) | length > 0 and all(.[];
 	.bs as $bs | (((if .settings.warmup > .settings.size_per_job then .settings.size_per_job else .settings.warmup end) / $bs | floor) * $bs) as $w |
-	.daemon_stats.bytes == ([.runs[].io_bytes] | add) + .verify_bytes + .repeats * $w)' "$R/points.jsonl" >/dev/null &&
+	.settings.daemon_starts >= 1 and
+	.daemon_stats.bytes == ([.runs[].io_bytes] | add) + .verify_bytes + .settings.daemon_starts * $w)' "$R/points.jsonl" >/dev/null &&
 	t_pass bytes.fio-count-equals-daemon-count ||
 	t_fail bytes.fio-count-equals-daemon-count "$(jq -c 'select(.status == "ok") | {daemon: .daemon_stats.bytes, fio: ([.runs[].io_bytes] | add), verify: .verify_bytes, rounds: .repeats, warmup: .settings.warmup}' "$R/points.jsonl" | head -2 | tr '\n' ' ')"
 jq -s -e 'map(select(.status == "ok")) | length > 0 and all(.[]; all(.runs[];
@@ -252,6 +254,45 @@ jq -e '.complete == true and (.kernel | length > 0) and (.fuse_out_splices | tes
 	t_pass meta || t_fail meta "$(jq -c '{complete, kernel, env, limits, modes}' "$R/meta.json" 2>&1)"
 head -n1 "$R/points.csv" | tr ',' '\n' | grep -qx cpu_total_s_per_gb && [ "$(($(wc -l <"$R/points.csv") - 1))" = $NPOINTS ] &&
 	t_pass csv.rows || t_fail csv.rows "$(wc -l <"$R/points.csv") lines"
+
+# --- The group's daemons kept mounted side by side through its rounds: four replicas of
+# copy, two rounds (round 2's order 2 3 4 1).  Round 1 starts each daemon; round 2 finds
+# them mounted ("kept"), and each measurement's counters (differences of the daemon's
+# running totals, read by SIGUSR1) are what its own timed repeat and verification read,
+# plus the warm-up where it started the daemon.  Replica 1's daemon, killed between the
+# rounds, fails that point in round 2 with the reason; the others are measured; exit 1;
+# nothing left behind.
+K=$T_TMP/kept
+k1=$("$RUN" "$M" --dry-run --set mode=copy --set bs=128k --set replicas=4 --out "$K" 2>/dev/null |
+	sed -n 's|^  \[\([0-9]*\)/[0-9]*\] .*replica=1 .*|\1|p')
+"$RUN" "$M" --set mode=copy --set bs=128k --set replicas=4 --set rounds=2 --out "$K" --no-baseline >"$T_TMP/kept.log" 2>&1 &
+kpid=$!
+t_cleanup_pid $kpid
+killed=
+for _ in $(seq 1200); do
+	if [ "$({ wc -l <"$K/measurements.jsonl"; } 2>/dev/null)" = 4 ]; then
+		f=$(ls "$TMPDIR"/sbrun.*/pt"$k1"/pid 2>/dev/null | head -n1)
+		[ -n "$f" ] && killed=$(cat "$f") && kill -KILL "$killed"
+		break
+	fi
+	kill -0 $kpid 2>/dev/null || break
+	sleep 0.05
+done
+wait $kpid
+rc=$?
+t_log "kept: replica 1 is point $k1; its daemon ${killed:-(not found)} killed after round 1"
+jq -s -e --arg k1 "$k1" 'length == 8 and all(.[] | select(.round == 1); .daemon == "started" and .status == "ok") and
+	([.[] | select(.round == 2 and .status == "ok") | .daemon] == ["kept", "kept", "kept"]) and
+	([.[] | select(.round == 2 and .status == "failed")] | length == 1 and (.[0].point | test("replica=1$")) and
+		(.[0].reason | test("kept mounted since an earlier round")))' "$K/measurements.jsonl" >/dev/null &&
+	[ "$rc" = 1 ] && t_pass kept.round-2-finds-the-daemons-mounted-and-a-dead-one-fails ||
+	t_fail kept.round-2-finds-the-daemons-mounted-and-a-dead-one-fails "exit $rc: $(jq -c '[.round, .daemon, .status, .reason[0:60]]' "$K/measurements.jsonl" 2>&1 | tr '\n' ' ')"
+jq -s -e 'map(select(.status == "ok")) | length == 7 and all(.[];
+	.stats.bytes == .rep.io_bytes + .verify.verify_bytes + (if .daemon == "started" then 1048576 else 0 end))' \
+	"$K/measurements.jsonl" >/dev/null && t_pass kept.counters-per-measurement ||
+	t_fail kept.counters-per-measurement "$(jq -c 'select(.status == "ok") | [.daemon, .stats.bytes, .rep.io_bytes, .verify.verify_bytes]' "$K/measurements.jsonl" | head -3 | tr '\n' ' ')"
+left=$(leftovers "$K")
+[ -z "$left" ] && t_pass kept.nothing-left || t_fail kept.nothing-left "$(echo "$left" | head -3 | tr '\n' ';')"
 
 # --- two runs on one results directory: the second refuses (exit 2), the first is untouched
 L=$T_TMP/lock
