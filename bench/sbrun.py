@@ -611,7 +611,7 @@ CPU_PARTS = ("daemon_usr", "daemon_sys", "server_usr", "server_sys", "fio_usr", 
 # measurement.
 ADDITIVE = {"requests", "reads", "bytes", "bytes_spliced", "bytes_copied", "replies_spliced",
             "pipe_slots", "slot_bytes", "fallbacks", "fallback_small", "fallback_grow", "fallback_full",
-            "fallback_error", "pool_grows", "faults_injected", "replies_failed", "errors",
+            "fallback_error", "fallback_other", "pipes_used", "pool_grows", "faults_injected", "replies_failed", "errors",
             "source_bytes", "reconnects", "ring_requests"}
 
 
@@ -628,6 +628,8 @@ def merge_stats(all_stats):
     if isinstance(out.get("pipe_slots"), (int, float)) and out.get("pipe_slots") and \
             isinstance(out.get("slot_bytes"), (int, float)):
         out["bytes_per_slot"] = out["slot_bytes"] / out["pipe_slots"]
+    if isinstance(out.get("pipes_used"), (int, float)) and out.get("replies_spliced"):
+        out["pipes_per_reply"] = out["pipes_used"] / out["replies_spliced"]
     return out
 
 

@@ -105,6 +105,19 @@ class InventedMode(unittest.TestCase):
                         "costwin": [], "netwin": []})
         return out
 
+    def test_merge_stats_differences(self):
+        # each measurement's counters are differences of the daemon's totals (bench/run):
+        # the counters add up, ratios are recomputed from the sums, sizes are the last
+        a = {"bytes": 100, "replies_spliced": 4, "pipes_used": 12, "pipes_per_reply": 3.0,
+             "fallback_other": 1, "pipe_slots": 10, "slot_bytes": 1000, "pipe_size_granted": 4096}
+        b = {"bytes": 300, "replies_spliced": 4, "pipes_used": 4, "pipes_per_reply": 1.0,
+             "fallback_other": 2, "pipe_slots": 0, "slot_bytes": 0, "pipe_size_granted": 8192}
+        m = sbrun.merge_stats([a, b])
+        self.assertEqual((m["bytes"], m["pipes_used"], m["fallback_other"]), (400, 16, 3))
+        self.assertAlmostEqual(m["pipes_per_reply"], 2.0)
+        self.assertAlmostEqual(m["bytes_per_slot"], 100.0)
+        self.assertEqual(m["pipe_size_granted"], 8192)
+
     def test_aggregate_and_verdict(self):
         pts = self.expand()
         run = {"run_id": "x", "env": "native", "kernel": "k", "variant": "none"}
@@ -114,7 +127,7 @@ class InventedMode(unittest.TestCase):
         self.assertEqual(b["frob_level"], 1)
         self.assertEqual(b["repeats"], 5)
         self.assertEqual([x["round"] for x in b["runs"]], [1, 2, 3, 4, 5])
-        self.assertEqual(b["bytes_spliced"], 3000)  # counters add up over the daemon starts
+        self.assertEqual(b["bytes_spliced"], 3000)  # counters add up over the measurements
         self.assertEqual(b["pipe_size_granted"], 65536)  # sizes do not
         self.assertEqual(b["verify_status"], "ok")
         self.assertEqual(b["verify_detail"]["passes"], 5)
