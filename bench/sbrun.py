@@ -606,8 +606,7 @@ def kv_opts(args, names, flags=()):
 CPU_PARTS = ("daemon_usr", "daemon_sys", "server_usr", "server_sys", "fio_usr", "fio_sys",
              "kthreads", "softirq")
 # Daemon counters that add up over a point's measurements (bench/run records each
-# measurement's difference of the running totals, read by SIGUSR1: its daemon is kept
-# mounted through the rounds); the others (sizes, shares, flags) are taken from the last
+# measurement's difference of the daemon's running totals, read by SIGUSR1); the others (sizes, shares, flags) are taken from the last
 # measurement.
 ADDITIVE = {"requests", "reads", "bytes", "bytes_spliced", "bytes_copied", "replies_spliced",
             "pipe_slots", "slot_bytes", "fallbacks", "fallback_small", "fallback_grow", "fallback_full",
@@ -662,10 +661,11 @@ def spec_of(rec, run, ms):
         "readahead": rec["readahead"], "file_size": psize * rec["numjobs"], "seed": rec["seed"],
         "granule": rec["granule"], "daemon_args": run.get("daemon_args", ""),
         "enable_uring": next((m.get("uring_before") for m in ms if m.get("uring_before")), ""),
-        "measurement": "the group's daemons kept mounted side by side through its rounds "
-                       "(a warm-up once a daemon start); per round one timed repeat and the "
-                       "verification pass, the group's points interleaved round by round",
-        "daemon_starts": sum(1 for m in ms if m.get("daemon") == "started")}
+        "measurement": "each round starts the group's daemons side by side (a warm-up "
+                       "each) before its first timed repeat and stops them at its end; "
+                       "per round one timed repeat and the verification pass a point, "
+                       "the group's points interleaved round by round",
+        "daemon_starts": sum(1 for m in ms if m.get("daemon") in ("round-start", "own-start"))}
     return p
 
 

@@ -232,7 +232,7 @@ jq -s -e 'map(select(.status == "ok")) | length > 0 and all(.[];
 	t_pass cpu.parts-within-proc-stat-busy-and-cores-x-wall ||
 	t_fail cpu.parts-within-proc-stat-busy-and-cores-x-wall "$(jq -c 'select(.status == "ok") | .runs[] | .cpu_s | {parts, busy_all, capacity}' "$R/points.jsonl" | head -2 | tr '\n' ' ')"
 # Bytes: what fio says its jobs read (timed rounds), plus the verification passes and the
-# warm-ups (one a daemon start: the daemons stay mounted through the rounds), is what the
+# warm-ups (one a daemon start: one a round, more after a size scaling), is what the
 # daemon says it served (its own counter): direct I/O, every read a FUSE_READ.  And GB/s
 # against fio's own clock: the jobs' span holds fio's runtime, so the runner's GB/s is
 # never above fio's bandwidth.
@@ -255,13 +255,13 @@ jq -e '.complete == true and (.kernel | length > 0) and (.fuse_out_splices | tes
 head -n1 "$R/points.csv" | tr ',' '\n' | grep -qx cpu_total_s_per_gb && [ "$(($(wc -l <"$R/points.csv") - 1))" = $NPOINTS ] &&
 	t_pass csv.rows || t_fail csv.rows "$(wc -l <"$R/points.csv") lines"
 
-# --- The group's daemons kept mounted side by side through its rounds: four replicas of
-# copy, two rounds (round 2's order 2 3 4 1).  Round 1 starts each daemon; round 2 finds
-# them mounted ("kept"), and each measurement's counters (differences of the daemon's
-# running totals, read by SIGUSR1) are what its own timed repeat and verification read,
-# plus the warm-up where it started the daemon.  Replica 1's daemon, killed between the
-# rounds, fails that point in round 2 with the reason; the others are measured; exit 1;
-# nothing left behind.
+# --- Each round starts the group's daemons side by side before its first timed repeat
+# (the start phase) and stops them at its end: four replicas of copy, two rounds (round
+# 2's order 2 3 4 1).  Every measurement is "round-start", and its counters (differences
+# of the daemon's running totals, read by SIGUSR1) are what its own timed repeat and
+# verification read plus its warm-up.  Replica 1's daemon, killed in round 2 after the
+# start phase (when round 2's first measurement is recorded), fails that point with the
+# reason; the others are measured; exit 1; nothing left behind.
 K=$T_TMP/kept
 k1=$("$RUN" "$M" --dry-run --set mode=copy --set bs=128k --set replicas=4 --out "$K" 2>/dev/null |
 	sed -n 's|^  \[\([0-9]*\)/[0-9]*\] .*replica=1 .*|\1|p')
@@ -270,7 +270,7 @@ kpid=$!
 t_cleanup_pid $kpid
 killed=
 for _ in $(seq 1200); do
-	if [ "$({ wc -l <"$K/measurements.jsonl"; } 2>/dev/null)" = 4 ]; then
+	if [ "$({ wc -l <"$K/measurements.jsonl"; } 2>/dev/null)" = 5 ]; then
 		f=$(ls "$TMPDIR"/sbrun.*/pt"$k1"/pid 2>/dev/null | head -n1)
 		[ -n "$f" ] && killed=$(cat "$f") && kill -KILL "$killed"
 		break
@@ -280,19 +280,35 @@ for _ in $(seq 1200); do
 done
 wait $kpid
 rc=$?
-t_log "kept: replica 1 is point $k1; its daemon ${killed:-(not found)} killed after round 1"
-jq -s -e --arg k1 "$k1" 'length == 8 and all(.[] | select(.round == 1); .daemon == "started" and .status == "ok") and
-	([.[] | select(.round == 2 and .status == "ok") | .daemon] == ["kept", "kept", "kept"]) and
+t_log "rounds: replica 1 is point $k1; its daemon ${killed:-(not found)} killed in round 2"
+jq -s -e 'length == 8 and all(.[] | select(.round == 1); .daemon == "round-start" and .status == "ok") and
+	([.[] | select(.round == 2 and .status == "ok") | .daemon] == ["round-start", "round-start", "round-start"]) and
 	([.[] | select(.round == 2 and .status == "failed")] | length == 1 and (.[0].point | test("replica=1$")) and
-		(.[0].reason | test("kept mounted since an earlier round")))' "$K/measurements.jsonl" >/dev/null &&
-	[ "$rc" = 1 ] && t_pass kept.round-2-finds-the-daemons-mounted-and-a-dead-one-fails ||
-	t_fail kept.round-2-finds-the-daemons-mounted-and-a-dead-one-fails "exit $rc: $(jq -c '[.round, .daemon, .status, .reason[0:60]]' "$K/measurements.jsonl" 2>&1 | tr '\n' ' ')"
-jq -s -e 'map(select(.status == "ok")) | length == 7 and all(.[];
-	.stats.bytes == .rep.io_bytes + .verify.verify_bytes + (if .daemon == "started" then 1048576 else 0 end))' \
-	"$K/measurements.jsonl" >/dev/null && t_pass kept.counters-per-measurement ||
-	t_fail kept.counters-per-measurement "$(jq -c 'select(.status == "ok") | [.daemon, .stats.bytes, .rep.io_bytes, .verify.verify_bytes]' "$K/measurements.jsonl" | head -3 | tr '\n' ' ')"
+		(.[0].reason | test("exited or lost its mount before this measurement")))' "$K/measurements.jsonl" >/dev/null &&
+	[ "$rc" = 1 ] && [ "$(grep -c 'daemons started and warmed up side by side' "$T_TMP/kept.log")" = 2 ] &&
+	t_pass rounds.start-phase-and-a-dead-daemon-fails ||
+	t_fail rounds.start-phase-and-a-dead-daemon-fails "exit $rc: $(jq -c '[.round, .daemon, .status, .reason[0:60]]' "$K/measurements.jsonl" 2>&1 | tr '\n' ' ')"
+jq -s -e 'map(select(.status == "ok")) | length == 7 and all(.[]; .stats.bytes == .rep.io_bytes + .verify.verify_bytes + 1048576)' \
+	"$K/measurements.jsonl" >/dev/null && t_pass rounds.counters-per-measurement ||
+	t_fail rounds.counters-per-measurement "$(jq -c 'select(.status == "ok") | [.daemon, .stats.bytes, .rep.io_bytes, .verify.verify_bytes]' "$K/measurements.jsonl" | head -3 | tr '\n' ' ')"
 left=$(leftovers "$K")
-[ -z "$left" ] && t_pass kept.nothing-left || t_fail kept.nothing-left "$(echo "$left" | head -3 | tr '\n' ';')"
+[ -z "$left" ] && t_pass rounds.nothing-left || t_fail rounds.nothing-left "$(echo "$left" | head -3 | tr '\n' ';')"
+
+# --- memory short (SB_MEMINFO: MemAvailable 20 MiB, under 3 x an 8 MiB file): the start
+# phase starts no daemon beside another; the point left out starts at its measurement,
+# the running one stopped first.  Round 1: copy started in the start phase, splice at
+# its measurement (copy stopped); round 2 (splice, copy) the same way round: two
+# "memory:" lines, every point ok, every measurement's counters what it read.
+E=$T_TMP/evict
+printf 'MemAvailable:      20480 kB\n' >"$T_TMP/meminfo"
+SB_MEMINFO=$T_TMP/meminfo "$RUN" "$M" --set mode="copy splice" --set bs=128k --out "$E" --no-baseline >"$T_TMP/evict.log" 2>&1
+rc=$?
+jq -s -e '[.[] | [.round, (.point | split("/")[0]), .daemon]] == [[1, "copy", "round-start"], [1, "splice", "own-start"],
+	[2, "splice", "round-start"], [2, "copy", "own-start"]] and all(.[]; .status == "ok" and
+	.stats.bytes == .rep.io_bytes + .verify.verify_bytes + 1048576)' "$E/measurements.jsonl" >/dev/null &&
+	[ "$rc" = 0 ] && [ "$(grep -c 'memory: MemAvailable 20 MiB' "$T_TMP/evict.log")" = 2 ] &&
+	[ -z "$(leftovers "$E")" ] && t_pass rounds.memory-short-one-daemon-at-a-time ||
+	t_fail rounds.memory-short-one-daemon-at-a-time "exit $rc: $(jq -c '[.round, .daemon, .status]' "$E/measurements.jsonl" 2>&1 | tr '\n' ' ') $(grep -c memory: "$T_TMP/evict.log") memory lines"
 
 # --- two runs on one results directory: the second refuses (exit 2), the first is untouched
 L=$T_TMP/lock
