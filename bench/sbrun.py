@@ -18,8 +18,6 @@
     sbrun.py meta PLAN.jsonl MATRIX TOP KEY=VALUE... [-- OVERRIDE...]
                                              meta.json (the run's state, the plan's modes,
                                              this machine's versions, CPU, memory, git)
-    sbrun.py additive                        the daemon counters that add up over a
-                                             point's measurements (a JSON list)
 
 Fields: bench/README.md.  Errors: one line on stderr, exit status 2.
 """
@@ -605,8 +603,8 @@ def kv_opts(args, names, flags=()):
 
 CPU_PARTS = ("daemon_usr", "daemon_sys", "server_usr", "server_sys", "fio_usr", "fio_sys",
              "kthreads", "softirq")
-# Daemon counters that add up over a point's measurements (bench/run records each
-# measurement's difference of the daemon's running totals, read by SIGUSR1); the others (sizes, shares, flags) are taken from the last
+# Daemon counters that add up over a point's measurements (one daemon a measurement,
+# its counters read by SIGUSR1 after the verification pass); the others (sizes, shares, flags) are taken from the last
 # measurement.
 ADDITIVE = {"requests", "reads", "bytes", "bytes_spliced", "bytes_copied", "replies_spliced",
             "pipe_slots", "slot_bytes", "fallbacks", "fallback_small", "fallback_grow", "fallback_full",
@@ -867,11 +865,6 @@ def meta_of(state, plan, matrix_path, top, overrides):
     return m
 
 
-def cmd_additive(args):
-    """additive: the counters that add up over measurements (JSON), for bench/run"""
-    print(json.dumps(sorted(ADDITIVE)))
-
-
 def cmd_meta(args):
     """meta PLAN.jsonl MATRIX TOP KEY=VALUE... [-- OVERRIDE...]"""
     if len(args) < 3:
@@ -895,7 +888,7 @@ def main():
         sys.stdout.write(__doc__)
         sys.exit(0 if len(sys.argv) >= 2 else 2)
     cmds = {"modes": cmd_modes, "expand": cmd_expand, "repeat": cmd_repeat,
-            "point": cmd_point, "meta": cmd_meta, "additive": cmd_additive}
+            "point": cmd_point, "meta": cmd_meta}
     if sys.argv[1] not in cmds:
         die("unknown subcommand '%s' (see --help)" % sys.argv[1])
     cmds[sys.argv[1]](sys.argv[2:])

@@ -105,8 +105,8 @@ class InventedMode(unittest.TestCase):
                         "costwin": [], "netwin": []})
         return out
 
-    def test_merge_stats_differences(self):
-        # each measurement's counters are differences of the daemon's totals (bench/run):
+    def test_merge_stats_sums(self):
+        # each measurement's counters (one daemon a measurement):
         # the counters add up, ratios are recomputed from the sums, sizes are the last
         a = {"bytes": 100, "replies_spliced": 4, "pipes_used": 12, "pipes_per_reply": 3.0,
              "fallback_other": 1, "pipe_slots": 10, "slot_bytes": 1000, "pipe_size_granted": 4096}
