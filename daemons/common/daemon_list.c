@@ -70,14 +70,22 @@ static void list_entries(FILE *f, const void *const *list, bool modes,
 	fputc(']', f);
 }
 
-void daemon_list_json(FILE *f, const char *prog, const void *const *modes,
-                      void (*mode_extra)(FILE *f, const void *mode), const void *const *sources)
+void daemon_list_json(FILE *f, const struct daemon_list *l)
 {
+	size_t n;
+
 	fputs("{\"program\":", f);
-	opt_json_str(f, prog);
+	opt_json_str(f, l->prog);
 	fputs(",\"modes\":", f);
-	list_entries(f, modes, true, mode_extra);
+	list_entries(f, l->modes, true, l->mode_extra);
 	fputs(",\"sources\":", f);
-	list_entries(f, sources, false, NULL);
-	fputs("}\n", f);
+	list_entries(f, l->sources, false, NULL);
+	fputs(",\"counters\":[", f);
+	n = counters_list_json(f, l->counters, l->ncounters, NULL, 1);
+	for (size_t i = 0; l->modes[i]; i++) {
+		const struct daemon_entry *e = l->modes[i];
+
+		n += counters_list_json(f, e->counters, e->ncounters, e->name, n == 0);
+	}
+	fputs("]}\n", f);
 }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "counters.h"
 #include "opttab.h"
 
 #define DAEMON_ENTRY_FIELDS                                                                        \
@@ -23,7 +24,10 @@
 	bool splices;      /* a mode: its replies may pass through a pipe (it can fall back) */    \
 	/* a mode: its command-line options; a source: the ?key=value settings of its spec */      \
 	const struct opt_desc *options;                                                            \
-	size_t noptions
+	size_t noptions;                                                                           \
+	/* a mode: counters of its own (counters.h), after the daemon's in the stats */            \
+	const struct counter_desc *counters;                                                       \
+	size_t ncounters
 
 struct daemon_entry {
 	DAEMON_ENTRY_FIELDS;
@@ -50,12 +54,23 @@ const void *daemon_find_spec(const void *const *list, const char *spec);
 /* "copy, splice, ..." (their specs when specs) into buf, which it returns. */
 const char *daemon_names(const void *const *list, bool specs, char *buf, size_t len);
 
+/* What a daemon lists (--list). */
+struct daemon_list {
+	const char *prog;
+	const void *const *modes;
+	void (*mode_extra)(FILE *f, const void *mode); /* ",\"key\":value" a mode; NULL: none */
+	const void *const *sources;
+	const struct counter_desc *counters; /* the daemon's own counters */
+	size_t ncounters;
+};
+
 /*
- * --list: {"program":PROG,"modes":[...],"sources":[...]} and a newline.  A
- * mode: name, help, needs, splices, then what mode_extra writes (",\"key\":value";
- * NULL: nothing), options.  A source: name, spec, help, options.
+ * --list: {"program":PROG,"modes":[...],"sources":[...],"counters":[...]} and
+ * a newline.  A mode: name, help, needs, splices, then what mode_extra writes,
+ * options.  A source: name, spec, help, options.  Counters: the daemon's, then
+ * each mode's own (with "mode":NAME), in the order the stats file has them
+ * (counters.h: name, help, combine, num and den for a ratio).
  */
-void daemon_list_json(FILE *f, const char *prog, const void *const *modes,
-                      void (*mode_extra)(FILE *f, const void *mode), const void *const *sources);
+void daemon_list_json(FILE *f, const struct daemon_list *l);
 
 #endif

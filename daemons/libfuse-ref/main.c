@@ -346,8 +346,11 @@ int main(int argc, char **argv)
 	}
 	if (ref.o.list) {
 		/* The same shape as splicefs --list (interfaces: one JSON object). */
-		daemon_list_json(stdout, "libfuse-ref", DAEMON_LIST(ref_modes), NULL,
-		                 DAEMON_LIST(ref_sources));
+		const struct daemon_list l = {"libfuse-ref", DAEMON_LIST(ref_modes),
+		                              NULL,          DAEMON_LIST(ref_sources),
+		                              ref_counters,  ref_ncounters};
+
+		daemon_list_json(stdout, &l);
 		return 0;
 	}
 	check_mountpoint(ref.o.mountpoint);

@@ -106,10 +106,7 @@ void counters_sum(struct ref_counters *out, int *nthreads)
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&thr_lock);
 	for (struct thr *t = thr_all; t; t = t->next) {
-		const volatile struct ref_counters *c = &t->c;
-#define ADD(f) out->f += c->f;
-		REF_COUNTERS(ADD)
-#undef ADD
+		counters_merge(ref_counters, ref_ncounters, out, &t->c);
 	}
 	if (nthreads)
 		*nthreads = thr_count;

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "counters.h"
 #include "daemon_list.h"
 #include "daemon_opts.h"
 #include "opttab.h"
@@ -38,18 +39,27 @@ struct ref_opts {
 	DAEMON_OPTS_FIELDS;
 };
 
-/* Per-thread counters: written by their thread only, summed by the stats writer. */
-#define REF_COUNTERS(X)                                                                            \
-	X(requests)                                                                                \
-	X(reads)                                                                                   \
-	X(bytes)                                                                                   \
-	X(bytes_spliced)                                                                           \
-	X(bytes_copied) X(fallback_full) X(replies_failed) X(errors) X(source_bytes) X(reconnects)
+/*
+ * The counters, one line each (daemons/common/counters.h), with splicefs's
+ * names where they mean the same: per thread, written by their thread only,
+ * summed by the stats writer; the stats file and --list name them in this order.
+ */
+// clang-format off
+#define REF_COUNTERS(C, RATIO) \
+	C(requests, SUM, "every request libfuse handed us") \
+	C(reads, SUM, "READ requests") \
+	C(bytes, SUM, "data bytes replied to READs") \
+	C(bytes_spliced, SUM, "... of which libfuse was asked to splice (an fd buffer); whether it did, it does not say") \
+	C(bytes_copied, SUM, "... of which went by fuse_reply_buf") \
+	C(fallback_full, SUM, "tcp + libfuse-splice: our pipe filled with fragments before the reply fit, copied") \
+	C(replies_failed, SUM, "replies libfuse failed to send") \
+	C(errors, SUM, "other errors (bad requests, source failures)") \
+	C(source_bytes, SUM, "bytes taken from the data source") \
+	C(reconnects, SUM, "data-source connections re-established")
+// clang-format on
 
 struct ref_counters {
-#define F(f) uint64_t f;
-	REF_COUNTERS(F)
-#undef F
+	COUNTERS_STRUCT(REF_COUNTERS)
 } __attribute__((aligned(64)));
 
 /* One per libfuse worker thread, made on its first request. */
@@ -124,6 +134,8 @@ void thr_release_all(void);
 void ref_ready(void);
 
 /* stats.c */
+extern const struct counter_desc ref_counters[];
+extern const size_t ref_ncounters;
 int stats_json(char *buf, size_t len);
 int stats_write(const char *path);
 

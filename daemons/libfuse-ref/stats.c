@@ -14,6 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#define COUNTERS_TYPE struct ref_counters
+const struct counter_desc ref_counters[] = {COUNTERS_DESC(REF_COUNTERS)};
+const size_t ref_ncounters = COUNTERS_N(ref_counters);
+#undef COUNTERS_TYPE
+
 int stats_json(char *buf, size_t len)
 {
 	struct ref_counters c;
@@ -30,9 +35,7 @@ int stats_json(char *buf, size_t len)
 	             ref.o.direct_io ? "true" : "false", ref.o.max_read,
 	             (unsigned long long)ref.o.file_size, ref.o.files,
 	             (unsigned long long)ref.pat.granule, (unsigned long long)ref.pat.seed);
-#define OUT(f) STATS_APPEND(",\"%s\":%llu", #f, (unsigned long long)c.f);
-	REF_COUNTERS(OUT)
-#undef OUT
+	n = counters_json(buf, len, n, ref_counters, ref_ncounters, &c);
 	STATS_APPEND("}\n");
 	return (n < 0 || (size_t)n >= len) ? -ENOSPC : n;
 }

@@ -326,6 +326,7 @@ unsigned sfs_pipe_slots(struct worker *w, struct pipe_pair *p, bool sample)
 
 void sfs_count_fallback(struct worker *w, enum fallback_reason why)
 {
+	w->c.fallbacks++;
 	switch (why) {
 	case FB_SMALL:
 		w->c.fallback_small++;

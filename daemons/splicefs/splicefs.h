@@ -24,6 +24,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "counters.h"
 #include "daemon_list.h"
 #include "daemon_opts.h"
 #include "pattern.h"
@@ -130,31 +131,46 @@ struct reply_mode {
 	void (*shutdown)(struct sfs *fs); /* optional: free fs->mode_data */
 };
 
-/* Per-worker counters: written by their worker only, summed by readers. */
+/*
+ * The counters, one line each (counters.h): per worker, written by their
+ * worker only, summed by readers; the stats file and --list name them in this
+ * order.  C(name, how it adds up, help); RATIO(name, num, den, decimals, help).
+ */
+// clang-format off
+#define SFS_COUNTERS(C, RATIO) \
+	C(requests, SUM, "every request read from /dev/fuse") \
+	C(reads, SUM, "FUSE_READ requests") \
+	C(bytes, SUM, "data bytes replied to READs") \
+	C(bytes_spliced, SUM, "... of which went to the kernel through a pipe") \
+	C(bytes_copied, SUM, "... of which were copied by write/writev") \
+	C(replies_spliced, SUM, "replies that went through pipes") \
+	C(pipe_slots, SUM, "pipe slots the replies with a slot count used") \
+	C(slot_bytes, SUM, "bytes of those replies") \
+	C(fallback_small, SUM, "splicing mode, copied: reply too small to splice") \
+	C(fallback_grow, SUM, "splicing mode, copied: the pipe could not grow to fit") \
+	C(fallback_full, SUM, "splicing mode, copied: the pipe was full of fragments before the reply fit") \
+	C(fallback_error, SUM, "splicing mode, copied: a splice call failed") \
+	C(fallback_other, SUM, "splicing mode, copied: a READ reached passthrough") \
+	C(pipes_used, SUM, "sum of pipes per multipipe reply") \
+	C(pool_grows, SUM, "multipipe: pipes added to the pool") \
+	C(faults_injected, SUM, "replies a --fault-* option made wrong on purpose") \
+	C(replies_failed, SUM, "replies that failed and were answered with an error") \
+	C(errors, SUM, "other errors (bad requests, source failures)") \
+	C(source_bytes, SUM, "bytes taken from the data source") \
+	C(reconnects, SUM, "data-source connections re-established") \
+	C(ring_requests, SUM, "requests that came through io_uring entries") \
+	C(fallbacks, SUM, "replies a splicing mode copied instead (the fallback_* together)") \
+	C(pipe_size_granted, MAX, "largest pipe a worker was granted, bytes") \
+	RATIO(bytes_per_slot, slot_bytes, pipe_slots, 1, "bytes per pipe slot, over the replies whose slots were counted") \
+	RATIO(pipes_per_reply, pipes_used, replies_spliced, 3, "pipes per spliced reply")
+// clang-format on
+
 struct counters {
-	uint64_t requests;        /* every request read from /dev/fuse */
-	uint64_t reads;           /* FUSE_READ requests */
-	uint64_t bytes;           /* data bytes replied to READs */
-	uint64_t bytes_spliced;   /* ... of which went to the kernel through a pipe */
-	uint64_t bytes_copied;    /* ... of which were copied by write/writev */
-	uint64_t replies_spliced; /* replies that went through pipes */
-	uint64_t pipe_slots;      /* pipe slots the replies with a slot count used */
-	uint64_t slot_bytes; /* bytes of those replies (bytes_per_slot = slot_bytes / pipe_slots) */
-	uint64_t fallback_small;    /* splicing mode, copied: reply too small to splice */
-	uint64_t fallback_grow;     /* ... the pipe could not grow to fit */
-	uint64_t fallback_full;     /* ... the pipe was full of fragments before the reply fit */
-	uint64_t fallback_error;    /* ... a splice call failed */
-	uint64_t fallback_other;    /* ... a READ reached passthrough */
-	uint64_t pipes_used;        /* sum of pipes per multipipe reply */
-	uint64_t pool_grows;        /* multipipe: pipes added to the pool */
-	uint64_t faults_injected;   /* --fault-swap / --fault-every replies */
-	uint64_t replies_failed;    /* replies that failed and were answered with an error */
-	uint64_t errors;            /* other errors (bad requests, source failures) */
-	uint64_t source_bytes;      /* bytes taken from the data source */
-	uint64_t reconnects;        /* data-source connections re-established */
-	uint64_t ring_requests;     /* requests that came through io_uring entries */
-	uint64_t pipe_size_granted; /* gauge: largest pipe this worker was granted, bytes */
+	COUNTERS_STRUCT(SFS_COUNTERS)
 } __attribute__((aligned(64)));
+
+/* A mode's own counters (its .counters table) live in w->mode_c: this many at most. */
+#define SFS_MODE_COUNTERS 8
 
 enum fallback_reason { FB_SMALL, FB_GROW, FB_FULL, FB_ERROR, FB_OTHER };
 
@@ -186,6 +202,7 @@ struct worker {
 	void *src;               /* data source's per-worker state */
 	void *mode_priv;         /* reply mode's per-worker state */
 	struct counters c;
+	uint64_t mode_c[SFS_MODE_COUNTERS]; /* the mode's own counters (reply_mode.counters) */
 	pthread_t thread;
 	int init_err;          /* worker_init's result, from the worker's thread */
 	sem_t ready;           /* posted once init_err is set */
@@ -229,8 +246,11 @@ struct sfs {
 /* registry.c: the one list of modes and sources */
 extern const struct reply_mode mode_copy, mode_splice, mode_multipipe, mode_passthrough, mode_uring;
 extern const struct data_source source_mem, source_tcp;
-extern const struct reply_mode *const reply_modes[];   /* NULL-terminated */
+#define SFS_MAX_MODES 16
+extern const struct reply_mode *reply_modes[];         /* NULL-terminated */
 extern const struct data_source *const data_sources[]; /* NULL-terminated */
+/* Test builds only: add a mode to the list (from a constructor, before main). */
+void sfs_register_mode(const struct reply_mode *m);
 const struct reply_mode *mode_find(const char *name);
 const struct data_source *source_find(const char *spec);
 /* "copy, splice, ..." into buf */
@@ -297,7 +317,10 @@ int sfs_drop_privilege(void);
 bool sfs_cap_sys_resource(void);
 
 /* stats.c */
-void counters_sum(const struct sfs *fs, struct counters *out);
+extern const struct counter_desc sfs_counters[];
+extern const size_t sfs_ncounters;
+/* out: the workers' counters summed (mode_out: the mode's own, SFS_MODE_COUNTERS; or NULL) */
+void counters_sum(const struct sfs *fs, struct counters *out, uint64_t *mode_out);
 int stats_write(const struct sfs *fs, const char *path);
 int stats_json(const struct sfs *fs, char *buf, size_t len);
 

@@ -12,26 +12,27 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The counters, summed over workers (pipe_size_granted, a gauge, is their largest). */
-#define FIELDS(X)                                                                                  \
-	X(requests)                                                                                \
-	X(reads)                                                                                   \
-	X(bytes)                                                                                   \
-	X(bytes_spliced) X(bytes_copied) X(replies_spliced) X(pipe_slots) X(slot_bytes)            \
-	    X(fallback_small) X(fallback_grow) X(fallback_full) X(fallback_error)                  \
-	        X(fallback_other) X(pipes_used) X(pool_grows) X(faults_injected) X(replies_failed) \
-	            X(errors) X(source_bytes) X(reconnects) X(ring_requests)
+#define COUNTERS_TYPE struct counters
+const struct counter_desc sfs_counters[] = {COUNTERS_DESC(SFS_COUNTERS)};
+const size_t sfs_ncounters = COUNTERS_N(sfs_counters);
+#undef COUNTERS_TYPE
 
-void counters_sum(const struct sfs *fs, struct counters *out)
+static const struct reply_mode *chosen_mode(const struct sfs *fs)
 {
+	return fs->mode ? fs->mode : mode_find(fs->o.mode);
+}
+
+void counters_sum(const struct sfs *fs, struct counters *out, uint64_t *mode_out)
+{
+	const struct reply_mode *m = chosen_mode(fs);
+
 	memset(out, 0, sizeof(*out));
+	if (mode_out)
+		memset(mode_out, 0, SFS_MODE_COUNTERS * sizeof(*mode_out));
 	for (int i = 0; fs->workers && i < fs->o.threads; i++) {
-		const volatile struct counters *c = &fs->workers[i].c;
-#define ADD(f) out->f += c->f;
-		FIELDS(ADD)
-#undef ADD
-		if (c->pipe_size_granted > out->pipe_size_granted)
-			out->pipe_size_granted = c->pipe_size_granted;
+		counters_merge(sfs_counters, sfs_ncounters, out, &fs->workers[i].c);
+		if (mode_out && m && m->ncounters)
+			counters_merge(m->counters, m->ncounters, mode_out, fs->workers[i].mode_c);
 	}
 }
 
@@ -40,7 +41,7 @@ void counters_sum(const struct sfs *fs, struct counters *out)
 /* The mode's own options, under their names with '_' for '-'. */
 static int mode_options_json(const struct sfs *fs, char *buf, size_t len, int n)
 {
-	const struct reply_mode *m = fs->mode ? fs->mode : mode_find(fs->o.mode);
+	const struct reply_mode *m = chosen_mode(fs);
 	const char *base = fs->o.mode_opts;
 
 	for (size_t i = 0; m && base && i < m->noptions; i++) {
@@ -83,12 +84,24 @@ static int mode_options_json(const struct sfs *fs, char *buf, size_t len, int n)
 	return n;
 }
 
+/* Whether every worker may grow its pipes past pipe-max-size. */
+static bool all_cap_sys_resource(const struct sfs *fs)
+{
+	bool cap = fs->workers && fs->o.threads > 0;
+
+	for (int i = 0; cap && i < fs->o.threads; i++)
+		cap = fs->workers[i].cap_sys_resource;
+	return cap;
+}
+
 int stats_json(const struct sfs *fs, char *buf, size_t len)
 {
+	const struct reply_mode *m = chosen_mode(fs);
+	uint64_t mc[SFS_MODE_COUNTERS];
 	struct counters c;
 	int n;
 
-	counters_sum(fs, &c);
+	counters_sum(fs, &c, mc);
 	n = snprintf(buf, len,
 	             "{\"pid\":%d,\"mode\":\"%s\",\"source\":\"%s\",\"threads\":%d,"
 	             "\"clone_fd\":%s,\"direct_io\":%s,\"max_read\":%u,\"proto_minor\":%u,"
@@ -102,24 +115,14 @@ int stats_json(const struct sfs *fs, char *buf, size_t len)
 	             fs->o.fault_swap ? "true" : "false",
 	             fs->o.fault_flip ? (long long)fs->o.flip_offset : -1LL);
 	n = mode_options_json(fs, buf, len, n);
-#define OUT(f) APPEND(",\"%s\":%llu", #f, (unsigned long long)c.f);
-	FIELDS(OUT)
-#undef OUT
-	bool cap = fs->workers && fs->o.threads > 0;
-
-	for (int i = 0; cap && i < fs->o.threads; i++)
-		cap = fs->workers[i].cap_sys_resource;
-	/* whether every worker may grow its pipes past pipe-max-size */
-	APPEND(",\"cap_sys_resource\":%s", cap ? "true" : "false");
+	APPEND(",\"cap_sys_resource\":%s", all_cap_sys_resource(fs) ? "true" : "false");
 	/* whether the slot probe is on now (--slot-probe, SIGUSR2) */
 	APPEND(",\"slot_probe\":%s", sfs_slot_probe ? "true" : "false");
-	APPEND(",\"fallbacks\":%llu,\"pipe_size_granted\":%llu,\"bytes_per_slot\":%.1f,"
-	       "\"pipes_per_reply\":%.3f}\n",
-	       (unsigned long long)(c.fallback_small + c.fallback_grow + c.fallback_full +
-	                            c.fallback_error + c.fallback_other),
-	       (unsigned long long)c.pipe_size_granted,
-	       c.pipe_slots ? (double)c.slot_bytes / c.pipe_slots : 0.0,
-	       c.replies_spliced ? (double)c.pipes_used / c.replies_spliced : 0.0);
+	/* the counters, in the table's order (--list names them in the same) */
+	n = counters_json(buf, len, n, sfs_counters, sfs_ncounters, &c);
+	if (m && m->ncounters)
+		n = counters_json(buf, len, n, m->counters, m->ncounters, mc);
+	APPEND("}\n");
 	return (n < 0 || (size_t)n >= len) ? -ENOSPC : n;
 }
 
