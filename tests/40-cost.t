@@ -121,8 +121,7 @@ elif [ ! -s "$T_TMP/run2-syms.jsonl" ]; then
 else
 	bad=$(python3 - "$T_TMP/run2.jsonl" "$T_TMP/run2-syms.jsonl" <<'PY'
 import json, sys
-sys.path.insert(0, "kernel/cost")
-import sbsyms
+from splicebench.why import syms as sbsyms
 wins = {w["window"]: w for w in sbsyms.read_jsonl(sys.argv[1])}
 ents = {}
 for e in sbsyms.read_jsonl(sys.argv[2]):  # (names repeat: static functions of different files)
@@ -138,7 +137,7 @@ PY
 	fi
 	top=$(jq -rs 'map(select(.label == "dd-9")) | sort_by(-.kstore_user) | "\(.[0].sym) \(.[0].kstore_user) \(map(.kstore_user) | add)"' "$T_TMP/run2-syms.jsonl")
 	read -r tsym tks tall <<<"$top"
-	cat=$(python3 -c 'import sys; sys.path.insert(0, "kernel/cost"); import sbsyms; print(sbsyms.categorize(sys.argv[1], sbsyms.load_categories()))' "$tsym")
+	cat=$(python3 -c 'import sys; from splicebench.why import syms; print(syms.categorize(sys.argv[1], syms.load_categories()))' "$tsym")
 	t_log "dd 9 MiB: $tks of $tall bytes stored to user memory by $tsym ($cat)"
 	if [ -n "$tks" ] && [ "$tks" -ge $((tall * 99 / 100)) ] && [ "$cat" = copying ]; then
 		t_pass syms-dd-zero-in-one-copying-routine

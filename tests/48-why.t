@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Issue 22's tools on fixed inputs (no kernel, no root): the projection fit recovers a
-# known linear model (tests/py/test_project.py); kernel/cost/sbsyms.py adds a row's
-# symbols up to its totals and names what differs between two rows; bench/sbprofile.py
+# known linear model (tests/py/test_project.py); splicebench/why/syms.py adds a row's
+# symbols up to its totals and names what differs between two rows; splicebench/why/profile.py
 # folds perf samples per component and category (bench/categories.tsv) and draws a
-# flame graph; plots/sbwhy.py makes the report's sections; plots/report of a set with a
+# flame graph; splicebench/why/sections.py makes the report's sections; plots/report of a set with a
 # profile (plots/testdata/sample-profile) links each mode's flame graph and the category
 # chart and states the profiler's overhead under 5 % (missing or over: a warning, and the
 # check fails); bench/profile refuses bad input with one line and exit 2.
@@ -62,7 +62,7 @@ with open(os.path.join(d, "cost.csv"), "w") as f:
 with open(os.path.join(d, "maps-copy.txt"), "w") as f:
     f.write("555555554000-555555560000 r-xp 00000000 00:10 1 /build/splicefs\n")
 PY
-if out=$(kernel/cost/sbsyms.py table "$D" 2>&1) && [ -f "$D/syms-copy-128k.csv" ] && [ -f "$D/syms-network-128k.csv" ]; then
+if out=$(python3 . syms table "$D" 2>&1) && [ -f "$D/syms-copy-128k.csv" ] && [ -f "$D/syms-network-128k.csv" ]; then
 	t_pass syms-table-written
 else
 	t_fail syms-table-written "$(echo "$out" | tail -n 2 | tr '\n' ' ')"
@@ -80,7 +80,7 @@ if ! grep -q '^exit_mmap' "$D/syms-copy-128k.csv" && grep -q '^u:splicefs,user,'
 else
 	t_fail syms-fixed-part-cancels-and-user-page-named "$(head -n 6 "$D/syms-copy-128k.csv" | tr '\n' ' ')"
 fi
-out=$(kernel/cost/sbsyms.py diff "$D" network/128k copy/128k --top 3 2>&1)
+out=$(python3 . syms diff "$D" network/128k copy/128k --top 3 2>&1)
 t_log "$(echo "$out" | head -n 2 | tr '\n' ' ')"
 if grep -q 'total: bytes moved +2.0000' <<<"$out" && grep -A3 'largest differences in bytes moved' <<<"$out" | grep -q 'fuse_copy_do.*copying.*+2.0000'; then
 	t_pass syms-diff-names-the-symbol
@@ -89,7 +89,7 @@ else
 fi
 # One window's entries no longer adding up is reported, not hidden.
 sed -i '0,/"sym": "tcp_recvmsg"/s/"load": 8000/"load": 8001/' "$D/cost-syms.jsonl"
-kernel/cost/sbsyms.py table "$D" >/dev/null 2>&1
+python3 . syms table "$D" >/dev/null 2>&1
 w=$(jq -r '.windows_sum_vs_totals_max_rel > 0' "$D/syms-check.json" 2>/dev/null)
 [ "$w" = true ] && t_pass syms-mismatch-reported || t_fail syms-mismatch-reported "windows_sum_vs_totals_max_rel: $w"
 
@@ -123,7 +123,7 @@ swapper     0/0
 	ffffffff81000008 default_idle+0x8 ([kernel.kallsyms])
 
 S
-if out=$(python3 bench/sbprofile.py fold "$P/perf.txt" --out "$P" --daemon 100 --freq 100 --gb 0.04 2>&1); then
+if out=$(python3 . profile fold "$P/perf.txt" --out "$P" --daemon 100 --freq 100 --gb 0.04 2>&1); then
 	got=$(jq -c '[.components.daemon.copying, .components.daemon["scheduling/wake-ups"], .components.softirq["TCP receive"],
 		.components.reader["FUSE device"], .samples_used, .cpu_s_per_gb]' "$P/categories.json")
 	if [ "$got" = '[1,1,1,1,4,1]' ] && grep -qx 'splicefs;__GI___writev;fuse_dev_do_write;fuse_copy_do;__pi_memcpy 1' "$P/folded-daemon.txt" &&
@@ -136,12 +136,12 @@ else
 	t_fail profile-fold-components-categories-flame "$out"
 fi
 
-# --- plots/sbwhy.py: the report's sections from the fixtures above.
+# --- splicebench/why/sections.py: the report's sections from the fixtures above.
 mkdir -p "$T_TMP/rs/profile/copy"
 cp "$P/categories.json" "$P/flame.svg" "$T_TMP/rs/profile/copy/"
 echo '{"kernel":"k","freq_hz":100,"seconds":1,"overhead":{},"modes":[{"mode":"copy","status":"ok","gbps":1}]}' >"$T_TMP/rs/profile/profile.json"
 cp "$D"/cost.jsonl "$D"/cost-syms.jsonl "$D"/cost.csv "$D"/syms-check.json "$T_TMP/rs/"
-out=$(python3 plots/sbwhy.py "$T_TMP/rs" "$T_TMP/rs/report" 2>&1)
+out=$(python3 . why "$T_TMP/rs" "$T_TMP/rs/report" 2>&1)
 if grep -q '^h 2 Where the CPU goes' <<<"$out" && grep -q '^h 2 Cost by kernel symbol' <<<"$out" &&
 	grep -q 'fuse_copy_do' <<<"$out" && [ -f "$T_TMP/rs/report/flame-profile-copy.svg" ]; then
 	t_pass report-why-sections
@@ -163,7 +163,7 @@ why_report() {
 	done
 	grep -qF '](why-categories-profile.png)' "$r" && [ -s "$1/report/why-categories-profile.png" ] ||
 		miss="$miss no category chart;"
-	o=$(python3 bench/sbprofile.py overhead "$1/profile/overhead.json" 2>/dev/null)
+	o=$(python3 . profile overhead "$1/profile/overhead.json" 2>/dev/null)
 	grep -qE "^Profiler overhead: at most [0-9.]+ %, under the 5 % limit, measured as [0-9]+ paired fio runs " <<<"$o" &&
 		grep -qxF "$o" "$r" 2>/dev/null || miss="$miss no overhead sentence ('${o:0:60}...');"
 	[ -z "$miss" ] || { echo "$miss"; return 1; }
@@ -203,10 +203,10 @@ if command -v gnuplot >/dev/null; then
 	else
 		t_fail report-profile-overhead-over-5-fails "$(grep -i 'overhead' "$Q/report/report.md" | head -n 2 | cut -c1-160 | tr '\n' ' ')"
 	fi
-	# bench/profile's own last line uses the same rule (bench/sbprofile.py overhead): exit 1 over the limit.
-	python3 bench/sbprofile.py overhead "$Q/profile/overhead.json" >/dev/null
+	# bench/profile's own last line uses the same rule (splicebench/why/profile.py overhead): exit 1 over the limit.
+	python3 . profile overhead "$Q/profile/overhead.json" >/dev/null
 	rc1=$?
-	python3 bench/sbprofile.py overhead plots/testdata/sample-profile/overhead.json >/dev/null
+	python3 . profile overhead plots/testdata/sample-profile/overhead.json >/dev/null
 	rc0=$?
 	[ $rc0 = 0 ] && [ $rc1 = 1 ] && t_pass profile-overhead-rule || t_fail profile-overhead-rule "exit $rc0 under, $rc1 over (want 0, 1)"
 	# too few pairs for an interval, or pairs so noisy that the interval reaches past 5 %:
@@ -215,9 +215,9 @@ if command -v gnuplot >/dev/null; then
 		plots/testdata/sample-profile/overhead.json >"$T_TMP/ov3.json"
 	jq '.gbps_with = [.gbps_without | to_entries[] | .value * (if .key % 2 == 0 then 0.8 else 1.2 end)]' \
 		plots/testdata/sample-profile/overhead.json >"$T_TMP/ovnoisy.json"
-	o3=$(python3 bench/sbprofile.py overhead "$T_TMP/ov3.json")
+	o3=$(python3 . profile overhead "$T_TMP/ov3.json")
 	rc3=$?
-	on=$(python3 bench/sbprofile.py overhead "$T_TMP/ovnoisy.json")
+	on=$(python3 . profile overhead "$T_TMP/ovnoisy.json")
 	rcn=$?
 	[ $rc3 = 1 ] && grep -q "^The profiler's overhead was not bounded: 3 paired fio runs" <<<"$o3" &&
 		[ $rcn = 1 ] && grep -q "^Profiler overhead: up to [0-9.]* %: not shown to be under the 5 % limit" <<<"$on" &&

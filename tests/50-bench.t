@@ -84,7 +84,7 @@ bad unknown-matrix no-such-matrix
 printf 'mode=copy teleport\n' >"$T_TMP/m-mode"
 bad bad-mode "$T_TMP/m-mode"
 # the valid names come from the programs' --list
-want=$(python3 "$T_TOP/bench/sbrun.py" modes "$T_BUILD" 2>/dev/null | jq -r 'keys[]' | sort | tr '\n' ' ')
+want=$(python3 "$T_TOP" plan modes "$T_BUILD" 2>/dev/null | jq -r 'keys[]' | sort | tr '\n' ' ')
 got=$(echo "$LAST_MSG" | sed -n "s/.*valid: \([a-z0-9 -]*\).*/\1/p" | tr ' ' '\n' | grep . | sort | tr '\n' ' ')
 [ -n "$want" ] && [ "$want" = "$got" ] && t_pass bad-input.mode-lists-valid-names ||
 	t_fail bad-input.mode-lists-valid-names "want '$want' got '$got' ($LAST_MSG)"
@@ -111,7 +111,7 @@ rc=$?
 [ $rc = 0 ] && [ ! -e "$T_TMP/dry" ] && [ "$(printf '%s\n' "$msg" | grep -c '^  \[')" = $NPOINTS ] &&
 	t_pass dry-run || t_fail dry-run "rc=$rc: $msg"
 # every mode --list names is accepted (issue 13)
-all=$(python3 "$T_TOP/bench/sbrun.py" modes "$T_BUILD" 2>/dev/null | jq -r 'keys | join(" ")')
+all=$(python3 "$T_TOP" plan modes "$T_BUILD" 2>/dev/null | jq -r 'keys | join(" ")')
 n=$(echo "$all" | wc -w)
 msg=$("$RUN" "$M" --dry-run --set mode="$all" --set bs=128k --out "$T_TMP/dry" 2>&1)
 rc=$?
@@ -417,12 +417,12 @@ printf '100.0\n100.5\n' >"$U/w.starts"
 printf '101.0\n102.0\n' >"$U/w.ends"
 printf 't 99.9\ncpu 0 0 0 0 0 0 0 0\ncg daemon 0 0 0\ncg server 0 0 0\ncg fio 0 0 0\nkthreads 0\n' >"$U/w.pre"
 printf 'cpu 100 0 100 0 0 0 0 0\ncg daemon 1500000 500000 1000000\ncg server 0 0 0\ncg fio 1000000 400000 600000\nkthreads 100000000\nt 102.1\n' >"$U/w.post"
-r=$(python3 "$T_TOP/bench/sbrun.py" repeat --fio "$U/fio.json" --prefix "$U/w" --hz 100 --cores 2 --softirq-in-parts 0)
+r=$(python3 "$T_TOP" plan repeat --fio "$U/fio.json" --prefix "$U/w" --hz 100 --cores 2 --softirq-in-parts 0)
 echo "$r" | jq -e '(.gbps - 1.0 | fabs) < 1e-9 and (.span_s - 2.0 | fabs) < 1e-9 and (.fio_bw_sum_gbps > 1.6)
 	and (.cpu_s.parts - 2.6 | fabs) < 1e-9 and (.cpu_s.capacity - 4.4 | fabs) < 1e-9 and (.cpu_over | not)' >/dev/null &&
 	t_pass repeat.gbps-span-and-parts || t_fail repeat.gbps-span-and-parts "$r"
 printf 'cpu 100 0 100 0 0 0 0 0\ncg daemon 4500000 500000 4000000\ncg server 0 0 0\ncg fio 1000000 400000 600000\nkthreads 0\nt 102.1\n' >"$U/w.post"
-r=$(python3 "$T_TOP/bench/sbrun.py" repeat --fio "$U/fio.json" --prefix "$U/w" --hz 100 --cores 2 --softirq-in-parts 0)
+r=$(python3 "$T_TOP" plan repeat --fio "$U/fio.json" --prefix "$U/w" --hz 100 --cores 2 --softirq-in-parts 0)
 echo "$r" | jq -e '.cpu_over | test("exceed cores x wall")' >/dev/null &&
 	t_pass repeat.parts-over-capacity-flagged || t_fail repeat.parts-over-capacity-flagged "$r"
 

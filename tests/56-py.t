@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Python unit tests (tests/py/test_*.py, python3 -m unittest) on known inputs: the
-# verdict rule (bench/sbverdict.py: n < 3, high CV, drift that follows the run order,
-# A/A, the interval's determinism), the runner's planning (bench/sbrun.py: a mode
+# verdict rule (splicebench/verdict.py: n < 3, high CV, drift that follows the run order,
+# A/A, the interval's determinism), the runner's planning (splicebench/plan.py: a mode
 # invented in a fake --list, with options, through expansion, rounds and aggregation),
 # the results module's paired verdicts and pick_row.  One PASS/FAIL/SKIP line a test.
 . "$(dirname "$0")/lib.sh"

@@ -140,7 +140,7 @@ t_check "headline table: the note gives the fallback's reason" md_has "$md" "[$n
 t_check "headline table: libfuse-splice's fallbacks are 'not visible'" bash -c "echo '$(hl_row "$md" "TCP loopback" "$bsl" libfuse-splice)' | grep -q '|not visible\[[0-9]*\]$'"
 t_check "headline table: constant axes stated once, not in the rows" md_has "$md" "Every row: numjobs=$nj1 (numjobs 2, 4: the medians table and the scaling chart), psync, iodepth=1, threads=1, privilege=root"
 t_check "headline table: no row label repeats a constant axis" bash -c "! sed -n '/^## Headlines/,/^## [^#]/p' '$md' | grep '^| ' | grep -q 'psync\|iodepth\|privilege'"
-rule=$(python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import sbresults as R; print(R.RULE)' "$T_TOP/bench")
+rule=$(cd "$T_TOP" && python3 -c 'from splicebench import results as R; print(R.RULE)')
 t_check "headline table: the marks' legend" md_has "$md" "▲ better, ▼ worse, ≈ within noise"
 t_check "headline table: the noise rule's text, as bench/ writes it" bash -c '[ -n "$1" ] && grep -qF -- "$1" "$2"' _ "$rule" "$md"
 # within noise: the reason in a note and on hover
@@ -305,10 +305,10 @@ if "$P/report" "$NEW" >/dev/null 2>"$T_TMP/err"; then
 else
 	t_fail "invented mode: report" "$(head -c 300 "$T_TMP/err")"
 fi
-out=$(python3 "$T_TOP/bench/sbstat.py" compare "$NEW" --by mode --base copy --csv "$T_TMP/new.csv" 2>&1)
+out=$(python3 "$T_TOP" stats compare "$NEW" --by mode --base copy --csv "$T_TMP/new.csv" 2>&1)
 [ $? -eq 0 ] && echo "$out" | grep -q "zz-invented-mode against copy at mem" && t_pass "invented mode: sbstat compare accepts it" ||
 	t_fail "invented mode: sbstat compare" "$(echo "$out" | tail -n 2)"
-t_check "invented mode: sbstat summary accepts it" bash -c "python3 '$T_TOP/bench/sbstat.py' summary '$NEW' | grep -q zz-invented-mode"
+t_check "invented mode: sbstat summary accepts it" bash -c "python3 '$T_TOP' stats summary '$NEW' | grep -q zz-invented-mode"
 
 # --- CPU: parts <= cores x wall, flagged loudly when violated
 CV=$T_TMP/cpuviol
@@ -325,11 +325,11 @@ awk -F, 'BEGIN { OFS = "," } NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; prin
 	NR == 2 { $c["cpu_capacity_s_per_gb"] = $c["cpu_parts_s_per_gb"] + $c["cpu_rest_s_per_gb"] / 2 } { print }' "$S/points.csv" >"$CV/points.csv"
 "$P/report" "$CV" >/dev/null 2>&1
 t_check "CPU: parts + rest of machine above cores x wall flagged" grep -q 'VIOLATED: CPU parts plus rest of machine' "$CV/report/report.md"
-t_check "CPU: sbstat summary flags it too" bash -c "python3 '$T_TOP/bench/sbstat.py' summary '$CV' | grep -q 'CPU CHECK FAILED'"
+t_check "CPU: sbstat summary flags it too" bash -c "python3 '$T_TOP' stats summary '$CV' | grep -q 'CPU CHECK FAILED'"
 # --- a section added by another part of the project (the sections hook), right after the headlines
-python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import sbplots as P
+(cd "$T_TOP" && python3 -c 'import sys; from splicebench.report import main as P
 P.SECTIONS.append(lambda d, rs, ch: (d.h(2, "Why (hook)"), d.p("added by a hook: " + rs.name)))
-sys.exit(P.main("report", [sys.argv[2], "--out", sys.argv[3]]))' "$P" "$S" "$T_TMP/hook" >/dev/null 2>&1
+sys.exit(P.main("report", [sys.argv[1], "--out", sys.argv[2]]))' "$S" "$T_TMP/hook") >/dev/null 2>&1
 t_check "sections hook: its section follows the headline tables" bash -c "
 	grep -q '^added by a hook: sample$' '$T_TMP/hook/report.md' &&
 	[ \$(grep -n '^## Why (hook)' '$T_TMP/hook/report.md' | cut -d: -f1) -gt \$(grep -n '^## Headlines' '$T_TMP/hook/report.md' | cut -d: -f1) ] &&
@@ -346,7 +346,7 @@ t_check "CPU table: 3 significant digits at most, short row labels" bash -c '
 # --- the charts' data against their axes (gnuplot's own ranges, printed while drawing)
 t_check "cost chart is one readable figure (not stacked panels)" bash -c "h=\$(od -An -tu1 -j20 -N4 '$TCG/cost-tcp-nic-j1.png' | awk '{ print \$1 * 16777216 + \$2 * 65536 + \$3 * 256 + \$4 }'); [ \"\$h\" -le 1000 ]"
 for d in "$R" "$TCG"; do
-	t_check "chart check: every point inside its axes, none squashed ($(basename "$d"))" python3 "$P/sbplots.py" check "$d"
+	t_check "chart check: every point inside its axes, none squashed ($(basename "$d"))" python3 "$T_TOP" check "$d"
 done
 CC=$T_TMP/chk
 cp -r "$TCG" "$CC"
@@ -356,7 +356,7 @@ c = json.load(open(sys.argv[1]))
 c["panels"][0]["ys"].append(c["panels"][0]["axis"]["ymax"] * 2)  # a value the axis does not reach
 json.dump(c, open(sys.argv[1], "w"))
 PY
-out=$(python3 "$P/sbplots.py" check "$CC" 2>&1)
+out=$(python3 "$T_TOP" check "$CC" 2>&1)
 [ $? -ne 0 ] && echo "$out" | grep -q 'cost-tcp-nic-j1 \[moved\]: 1 value(s) outside the y axis' &&
 	t_pass "chart check fails on a value outside its axis" || t_fail "chart check: value outside" "$(echo "$out" | tail -n 2)"
 cp "$TCG/src/cost-tcp-nic-j1.check.json" "$CC/src/"
@@ -367,11 +367,11 @@ p = c["panels"][0]
 p["ys"] = [p["axis"]["ymax"] * 0.05, p["axis"]["ymax"] * 0.06]  # bars a twentieth of the plot tall
 json.dump(c, open(sys.argv[1], "w"))
 PY
-out=$(python3 "$P/sbplots.py" check "$CC" 2>&1)
+out=$(python3 "$T_TOP" check "$CC" 2>&1)
 [ $? -ne 0 ] && echo "$out" | grep -q 'cost-tcp-nic-j1 \[moved\]: the data span .* squashed' &&
 	t_pass "chart check fails on data squashed into a tenth of the plot" || t_fail "chart check: squashed" "$(echo "$out" | tail -n 2)"
 rm -f "$CC/src/pipe-cost.check.json"
-out=$(python3 "$P/sbplots.py" check "$CC" 2>&1)
+out=$(python3 "$T_TOP" check "$CC" 2>&1)
 [ $? -ne 0 ] && echo "$out" | grep -q 'pipe-cost: no readable check file' &&
 	t_pass "chart check fails on a chart drawn without its ranges" || t_fail "chart check: no ranges" "$(echo "$out" | tail -n 2)"
 

@@ -8,7 +8,7 @@ DIR/profile, for tests/48-why.t to put into a copy of plots/testdata/sample.
                  fixed-work pairs (dd), 1.8 % (under the 5 % limit)
   MODE/perf.txt  invented `perf script -F comm,pid,tid,ip,sym,dso` samples (daemon pid
                  100, fio pid 200), shaped like each mode's real stacks
-  MODE/categories.json, folded-*.txt, flame.svg: bench/sbprofile.py fold of perf.txt
+  MODE/categories.json, folded-*.txt, flame.svg: splicebench/why/profile.py fold of perf.txt
 Deterministic: no randomness, no clock."""
 import json
 import os

@@ -1,4 +1,4 @@
-"""bench/sbproject.py: a known linear model is recovered from fixed inputs; a model that
+"""splicebench/why/project.py: a known linear model is recovered from fixed inputs; a model that
 does not predict is refused with the reason; the join of native and counted points."""
 import csv
 import os
@@ -6,8 +6,7 @@ import sys
 import tempfile
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
-import sbproject  # noqa: E402
+from splicebench.why import project as sbproject
 
 A, B = 2.5e-10 * 1e9, 0.04  # s/GB per instruction per byte, per byte moved per byte
 POINTS = [  # mode, source, bs, instr/B, moved/B (fixed, made up, not collinear)

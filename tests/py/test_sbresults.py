@@ -1,10 +1,9 @@
-"""Unit tests of bench/sbresults.py: which modes are copy modes, and how a mode is labelled."""
+"""Unit tests of splicebench/results.py: which modes are copy modes, and how a mode is labelled."""
 import os
 import sys
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
-import sbresults as R  # noqa: E402
+from splicebench import results as R
 
 
 def row(mode, spliced, copied, visible=True, fallbacks=0):

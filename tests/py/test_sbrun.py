@@ -1,6 +1,6 @@
-"""bench/sbrun.py: a mode invented here, with options, only in a fake --list, goes through
+"""splicebench/plan.py: a mode invented here, with options, only in a fake --list, goes through
 matrix expansion, the round planner and the point aggregation untouched; and
-bench/sbresults.py judges its points by the paired rule."""
+splicebench/results.py judges its points by the paired rule."""
 import json
 import os
 import subprocess
@@ -8,9 +8,8 @@ import sys
 import tempfile
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
-import sbrun  # noqa: E402
-import sbresults as R  # noqa: E402
+from splicebench import plan as sbrun
+from splicebench import results as R
 
 FAKE_LIST = json.dumps({"program": "fakefs", "modes": [
     {"name": "copy", "needs": "", "options": []},
@@ -198,8 +197,8 @@ class Repeat(unittest.TestCase):
         with open(d + "/w.post", "w") as f:
             f.write("cpu 100 0 100 0 0 0 0 0\ncg daemon 200000 100000 100000\ncg fio 100000 50000 50000\n"
                     "kthread 11 2001000\nkthreads 2001000\nt 101.1\n")
-        bench = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench")
-        r = subprocess.run([sys.executable, bench + "/sbrun.py", "repeat", "--fio", d + "/fio.json",
+        top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+        r = subprocess.run([sys.executable, top, "plan", "repeat", "--fio", d + "/fio.json",
                             "--prefix", d + "/w", "--cores", "2"], capture_output=True, text=True)
         rec = json.loads(r.stdout)
         self.assertAlmostEqual(rec["cpu_s"]["kthreads"], 0.002)

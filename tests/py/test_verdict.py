@@ -1,13 +1,12 @@
-"""bench/sbverdict.py on known inputs: the one verdict rule (paired rounds, an interval
+"""splicebench/verdict.py on known inputs: the one verdict rule (paired rounds, an interval
 for the median ratio, a threshold)."""
 import os
 import random
 import sys
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
-import sbverdict as V  # noqa: E402
-import sbrun  # noqa: E402
+from splicebench import verdict as V
+from splicebench import plan as sbrun
 
 
 class Interval(unittest.TestCase):

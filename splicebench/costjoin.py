@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""sbcostjoin.py POINTS.jsonl COST.jsonl...  (also: bench/sbstat.py cost-join ...)
+"""sbcostjoin.py POINTS.jsonl COST.jsonl...  (also: splicebench/stats.py cost-join ...)
 
 Joins the sbcost windows (kernel/vm --cost, one JSON line per window) to the
 points of a result set: each repeat's window minus its short window, divided by
@@ -125,7 +125,3 @@ def main(argv=None):
         sys.stdout.write(json.dumps(p, separators=(",", ":")) + "\n")
     sys.stderr.write("sbstat cost-join: %d points with cost, %d ok points without windows, %d windows read\n"
                      % (joined, missing, len(win)))
-
-
-if __name__ == "__main__":
-    main()

@@ -1,21 +1,21 @@
 #!/usr/bin/env python3
 """The runner's bookkeeping for bench/run (Python 3 standard library only).
 
-    sbrun.py modes BUILD_DIR                 the valid modes: JSON {mode: program}, from the
+    python3 -m splicebench plan modes BUILD_DIR                 the valid modes: JSON {mode: program}, from the
                                              programs' --list (notes on stderr)
-    sbrun.py expand MATRIX --build DIR [--schedule] [KEY=VALUE...]
+    python3 -m splicebench plan expand MATRIX --build DIR [--schedule] [KEY=VALUE...]
                                              validate a matrix (+ overrides); one JSON record
                                              per point on stdout (named fields; a mode's own
                                              axes from its --list options); --schedule: one
                                              per measurement instead, in run order (group by
                                              group, round by round, the order turning)
-    sbrun.py repeat --fio F --prefix P [--hz N] [--cores N] [--softirq-in-parts 0|1]
+    python3 -m splicebench plan repeat --fio F --prefix P [--hz N] [--cores N] [--softirq-in-parts 0|1]
                                              one timed repeat -> JSON line (GB/s over the
                                              jobs' span, CPU parts over the window)
-    sbrun.py point RECORD.json MEASUREMENTS.jsonl RUN.json
+    python3 -m splicebench plan point RECORD.json MEASUREMENTS.jsonl RUN.json
                                              a point from its measurements (one per round)
                                              -> JSON line
-    sbrun.py meta PLAN.jsonl MATRIX TOP KEY=VALUE... [-- OVERRIDE...]
+    python3 -m splicebench plan meta PLAN.jsonl MATRIX TOP KEY=VALUE... [-- OVERRIDE...]
                                              meta.json (the run's state, the plan's modes,
                                              this machine's versions, CPU, memory, git)
 
@@ -31,9 +31,8 @@ import subprocess
 import sys
 import zlib
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import sbresults as R  # noqa: E402  (the shared results module)
-from sbresults import BASE_AXES, read_jsonl, spread  # noqa: E402
+from . import results as R  # the shared results module
+from .results import BASE_AXES, read_jsonl, spread
 
 # The base axes (every point has them) and the counters come from the shared results
 # module, declared there once; a mode's own axes come from its --list options.
@@ -60,7 +59,7 @@ class Bad(Exception):
 
 
 def die(msg):
-    sys.stderr.write("sbrun: %s\n" % msg)
+    sys.stderr.write("splicebench plan: %s\n" % msg)
     sys.exit(2)
 
 
@@ -156,11 +155,22 @@ def load_modes(build):
 
 def cmd_modes(args):
     if len(args) != 1:
-        die("usage: sbrun.py modes BUILD_DIR")
+        die("usage: python3 -m splicebench plan modes BUILD_DIR")
     modes, missing, _ = load_modes(args[0])
     for p, why in missing.items():
-        sys.stderr.write("sbrun: %s: its modes are unknown here\n" % why)
+        sys.stderr.write("splicebench plan: %s: its modes are unknown here\n" % why)
     print(json.dumps(modes, sort_keys=True))
+
+
+def cmd_knob(args):
+    """knob BUILD_DIR MODE: the kernel knob MODE's --list "needs" names, as 'PATH VALUE'
+    (nothing where it names none), for bench/profile."""
+    if len(args) != 2:
+        die("usage: python3 -m splicebench plan knob BUILD_DIR MODE")
+    load_modes(args[0])
+    path, value = knob_of(NEEDS.get(args[1], ""))
+    if path:
+        print(path, value)
 
 
 # ---------------------------------------------------------------- a mode's own axes
@@ -429,7 +439,7 @@ def schedule(points):
 
 def cmd_expand(args):
     if len(args) < 3 or args[1] != "--build":
-        die("usage: sbrun.py expand MATRIX --build DIR [--schedule] [KEY=VALUE...]")
+        die("usage: python3 -m splicebench plan expand MATRIX --build DIR [--schedule] [KEY=VALUE...]")
     sched = "--schedule" in args[3:]
     modes, missing, options = load_modes(args[2])
     if not modes and "splicefs" in missing:
@@ -771,7 +781,7 @@ def figures(p, reps):
 
 def cmd_point(args):
     if len(args) != 3:
-        die("usage: sbrun.py point RECORD.json MEASUREMENTS.jsonl RUN.json")
+        die("usage: python3 -m splicebench plan point RECORD.json MEASUREMENTS.jsonl RUN.json")
     try:
         with open(args[0]) as f:
             rec = json.load(f)
@@ -868,7 +878,7 @@ def meta_of(state, plan, matrix_path, top, overrides):
 def cmd_meta(args):
     """meta PLAN.jsonl MATRIX TOP KEY=VALUE... [-- OVERRIDE...]"""
     if len(args) < 3:
-        die("usage: sbrun.py meta PLAN.jsonl MATRIX TOP KEY=VALUE... [-- OVERRIDE...]")
+        die("usage: python3 -m splicebench plan meta PLAN.jsonl MATRIX TOP KEY=VALUE... [-- OVERRIDE...]")
     rest = args[3:]
     over = rest[rest.index("--") + 1:] if "--" in rest else []
     kv = rest[:rest.index("--")] if "--" in rest else rest
@@ -881,18 +891,15 @@ def cmd_meta(args):
     print(json.dumps(meta_of(state, read_jsonl(args[0]), args[1], args[2], over), indent=1))
 
 
-def main():
+def main(argv=None):
     import signal
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
         sys.stdout.write(__doc__)
-        sys.exit(0 if len(sys.argv) >= 2 else 2)
+        sys.exit(0 if argv else 2)
     cmds = {"modes": cmd_modes, "expand": cmd_expand, "repeat": cmd_repeat,
-            "point": cmd_point, "meta": cmd_meta}
-    if sys.argv[1] not in cmds:
-        die("unknown subcommand '%s' (see --help)" % sys.argv[1])
-    cmds[sys.argv[1]](sys.argv[2:])
-
-
-if __name__ == "__main__":
-    main()
+            "point": cmd_point, "meta": cmd_meta, "knob": cmd_knob}
+    if argv[0] not in cmds:
+        die("unknown subcommand '%s' (see --help)" % argv[0])
+    cmds[argv[0]](argv[1:])

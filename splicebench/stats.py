@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """splicebench statistics and bookkeeping (Python 3 standard library only).
 
-    sbstat.py csv POINTS.jsonl               the CSV (contract in bench/README.md)
-    sbstat.py compare DIR_A DIR_B [--csv F | --out DIR_OUT]  two result sets side by side
-    sbstat.py compare DIR --by AXIS --base VALUE [--csv F | --out DIR_OUT]   within one set
-    sbstat.py summary DIR                    a short table of a result set
-    sbstat.py cost-join POINTS.jsonl COST.jsonl...   bench/sbcostjoin.py: the sbcost windows
-                                             joined to the points -> JSON lines
+    python3 -m splicebench stats csv POINTS.jsonl       the CSV (contract in bench/README.md)
+    python3 -m splicebench stats compare DIR_A DIR_B [--csv F | --out DIR_OUT]  two result sets
+    python3 -m splicebench stats compare DIR --by AXIS --base VALUE [--csv F | --out DIR_OUT]
+    python3 -m splicebench stats summary DIR            a short table of a result set
+    python3 -m splicebench stats cost-join POINTS.jsonl COST.jsonl...   the sbcost windows
+                                             joined to the points -> JSON lines (costjoin)
 
-Result sets are read through bench/sbresults.py (shared with plots/sbplots.py): the
+Result sets are read through splicebench.results (shared with splicebench.report): the
 columns, axes, point matching and the noise rule live there.
 Errors are one line on stderr and exit status 2.
 """
@@ -18,9 +18,8 @@ import os
 import statistics
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import sbresults as R  # noqa: E402  (the shared results module)
-from sbresults import CSV_COLUMNS, DETAIL_OBJECTS, OPTIONAL_COLUMNS, read_jsonl, spread  # noqa: E402
+from . import results as R  # the shared results module
+from .results import CSV_COLUMNS, DETAIL_OBJECTS, OPTIONAL_COLUMNS, read_jsonl, spread
 
 
 def die(msg):
@@ -106,7 +105,7 @@ def compare_pair(a, b, target, emulated, copy_modes, judge=None):
     if emulated:
         row["gbps_verdict"], row["gbps_why"] = "", "emulated (TCG): not ranked by time"
     else:
-        d = judge(a, b, "gbps", True)  # the one rule (bench/sbverdict.py)
+        d = judge(a, b, "gbps", True)  # the one rule (splicebench/verdict.py)
         row.update(gbps_verdict=d["verdict"], gbps_why=d["reason"], pairs=d["n"],
                    control=d.get("control") or "",
                    gbps_ratio=d["median"] if d["median"] is not None else "",
@@ -351,14 +350,14 @@ def parser():
     p = sub.add_parser("summary", help="a short table of a result set")
     p.add_argument("dir", metavar="DIR")
     p.set_defaults(fn=cmd_summary)
-    p = sub.add_parser("cost-join", help="the sbcost windows joined to the points (bench/sbcostjoin.py)")
+    p = sub.add_parser("cost-join", help="the sbcost windows joined to the points (splicebench/costjoin.py)")
     p.add_argument("points", metavar="POINTS.jsonl")
     p.add_argument("cost", metavar="COST.jsonl", nargs="+")
     p.set_defaults(fn=cmd_cost_join)
     return ap
 
 
-def main():
+def main(argv=None):
     import signal
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `| head` ends quietly
     ap = parser()
@@ -366,12 +365,41 @@ def main():
     ap.error = lambda msg: die(msg + " (see --help)")
     for sp in ap._subparsers._group_actions[0].choices.values():
         sp.error = lambda msg, sp=sp: die("%s: %s (see %s --help)" % (sp.prog, msg, sp.prog))
-    a = ap.parse_args()
+    a = ap.parse_args(argv)
     if not getattr(a, "fn", None):
         ap.print_help(sys.stderr)
         sys.exit(2)
     a.fn(a)
 
 
-if __name__ == "__main__":
-    main()
+COMPARE_HELP = """Compare benchmark results (mmtests' compare-kernels.sh is the model).
+
+  bench/compare DIR_A DIR_B [--control AXIS=VALUE|none] [--csv FILE | --out DIR_OUT]
+      every point present in both result sets (matched on the axes both have):
+      median GB/s and CPU s/GB (the mode's own parts) of A and B, delta % (B against A);
+      judged through a control measured in the same rounds of each run (default: the
+      first reference-daemon mode both runs have, else replica=1; none: no verdicts)
+  bench/compare DIR --by AXIS --base VALUE [--csv FILE | --out DIR_OUT]
+      within one result set: every point against the point that differs only in
+      AXIS, which has VALUE (e.g. --by mode --base copy: each mode's own pipes and
+      pipe_size set aside, the row kept named); CSV default DIR/compare-AXIS-VALUE.csv
+
+Verdicts: GB/s and CPU by the paired rule of splicebench.verdict within one run and by
+its between-runs rule for two, cost per byte by the cost rule; every compare's header
+states them, generated from their parameters (below).  One sentence per pair names the
+axes compared and labels fallbacks.  A TCG set is ranked by cost per byte only, never by
+time.  The CSV: --csv FILE or DIR_OUT/compare.csv.
+"""
+
+
+def compare_cli(argv):
+    """bench/compare: python3 -m splicebench compare ... (no argument or --help: the help)."""
+    if not argv or argv[0] in ("-h", "--help"):
+        import textwrap
+        from .verdict import rules_text
+        out = sys.stdout if argv else sys.stderr
+        out.write(COMPARE_HELP + "\n")
+        for line in rules_text():
+            out.write(textwrap.fill(line, 90) + "\n")
+        return 0 if argv else 2
+    return main(["compare"] + argv)

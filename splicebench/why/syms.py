@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Cost by symbol: the sbcost plugin's per-code-entry counts, per byte delivered.
 
-  kernel/cost/sbsyms.py table DIR [--top N]
+  splicebench/why/syms.py table DIR [--top N]
       DIR: a bench-cost result directory (cost.jsonl, cost-syms.jsonl, cost.csv) or a
       bench/run --cost result set (points.jsonl, cost.jsonl, cost-syms.jsonl).  Writes
       DIR/syms-KEY.csv per row (bench-cost: MODE-BS; bench/run: pINDEX and pINDEX-net)
       and DIR/syms-check.json, and prints each row's top symbols.
-  kernel/cost/sbsyms.py diff DIR A B [--top N] [--csv FILE]
+  splicebench/why/syms.py diff DIR A B [--top N] [--csv FILE]
       A, B: rows of DIR (bench-cost: MODE/BS, e.g. multipipe/1m, network/1m; bench/run:
       pINDEX or pINDEX-net, or the unique point whose name starts with PART, NET:PART for its network
       row).  Symbol by symbol: B minus A, per byte and per reply.
@@ -29,13 +29,13 @@ import re
 import sys
 from collections import defaultdict
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from .. import TOP
 FIELDS = ("insns", "rep", "load", "store", "kload_user", "kstore_user")
 MIB = 1048576
 
 
 def die(msg, code=2):
-    print("kernel/cost/sbsyms.py: " + msg, file=sys.stderr)
+    print("splicebench/why/syms.py: " + msg, file=sys.stderr)
     sys.exit(code)
 
 
@@ -75,8 +75,7 @@ def categorize(name, cats, cache={}):
 
 # ------------------------------------------------------------------ reading
 # One JSONL reader for the project (a torn last line, from a killed QEMU, is skipped).
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
-from sbresults import read_jsonl  # noqa: E402
+from ..results import read_jsonl
 
 
 def load_windows(d):
@@ -402,7 +401,3 @@ def main(argv=None):
     if not os.path.isdir(a.dir):
         die("%s is not a directory" % a.dir)
     return cmd_table(a) if a.cmd == "table" else cmd_diff(a)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

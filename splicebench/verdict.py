@@ -217,5 +217,15 @@ def rule_text(threshold=THRESHOLD, confidence=CONFIDENCE, min_n=MIN_N):
                rounds_needed(confidence), min_n))
 
 
-if __name__ == "__main__":
-    print(rule_text())
+def rules_text():
+    """Every rule that decides a verdict, one line each, generated from its parameters."""
+    from .results import COST_RULE
+    return ["GB/s and CPU, one run: " + rule_text(),
+            "GB/s and CPU, two runs: " + between_text(),
+            "Cost: " + COST_RULE + "."]
+
+
+def rules_main(argv):
+    """python3 -m splicebench rules: the rules, generated from their parameters."""
+    print("\n".join(rules_text()))
+    return 0

@@ -1,17 +1,17 @@
 #!/usr/bin/env python3
 """The report's "why" sections (issue 22): where the CPU goes (native profiles), cost by
-kernel symbol (TCG counts), and the projection to 100G.  plots/sbplots.py calls
+kernel symbol (TCG counts), and the projection to 100G.  splicebench/report/main.py calls
 
     sections(result_dir, outdir) -> [block, ...]
 
 each block a tuple its Doc takes: ("h", level, text), ("p", text), ("warn", text), ("ul", items),
 ("table", head, rows), ("img", name, caption) (NAME.png and NAME.svg written into
-outdir here, with gnuplot and plots/style.gp), ("links", lead, [(text, href)]).
+outdir here, with gnuplot and splicebench/report/style.gp), ("links", lead, [(text, href)]).
 What it reads from the result set (each part only where present):
   DIR/profile/profile.json, overhead.json and DIR/profile/MODE/categories.json, flame.svg
     (bench/profile --out DIR/profile; bench/quick --profile); any DIR/profile* directory
-  DIR/syms-check.json and DIR/syms-*.csv (kernel/cost/sbsyms.py table DIR)
-  DIR/projection.json (bench/sbproject.py fit ... --json DIR/projection.json)
+  DIR/syms-check.json and DIR/syms-*.csv (splicebench/why/syms.py table DIR)
+  DIR/projection.json (splicebench/why/project.py fit ... --json DIR/projection.json)
 Standard library only (gnuplot draws).
 """
 import json
@@ -20,11 +20,10 @@ import shutil
 import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(TOP, "kernel", "cost"))
-sys.path.insert(0, os.path.join(TOP, "bench"))
-import sbprofile  # noqa: E402  (the profiler's overhead: its limit and its sentence)
+from . import profile as sbprofile  # the profiler's overhead: its limit and its sentence
+from . import syms as sbsyms  # the per-symbol tables and their differences
+
+STYLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "report", "style.gp")
 CATS = ("copying", "pipe/splice", "FUSE device", "TCP receive", "syscall entry/exit", "scheduling/wake-ups", "other")
 
 
@@ -42,7 +41,7 @@ def _gnuplot(outdir, name, data, body, w=900, h=420):
     os.makedirs(src, exist_ok=True)
     with open(os.path.join(src, name + ".dat"), "w") as f:
         f.write(data)
-    with open(os.path.join(HERE, "style.gp")) as s:
+    with open(STYLE) as s:
         style = s.read()
     with open(os.path.join(src, name + ".gp"), "w") as f:
         f.write("if (!exists('fmt')) fmt = 'png'\nW = %d; H = %d\n%s\ndat = '%s.dat'\nset output '../%s.' . fmt\n%s\n"
@@ -54,7 +53,7 @@ def _gnuplot(outdir, name, data, body, w=900, h=420):
         except OSError:
             return False
         if p.returncode != 0:
-            print("plots/sbwhy.py: gnuplot failed on %s: %s" % (name, p.stderr.strip()[-200:]), file=sys.stderr)
+            print("splicebench/why/sections.py: gnuplot failed on %s: %s" % (name, p.stderr.strip()[-200:]), file=sys.stderr)
             return False
     return True
 
@@ -80,7 +79,7 @@ def profile_set(pdir, name, outdir, first):
            % (prof.get("freq_hz", 0), prof.get("seconds", 0), prof.get("kernel", "?")))
     out.append(("p", txt))
     # The profiler's measured overhead against its limit: bench/profile's overhead.json, the
-    # one sentence and rule (bench/sbprofile.py overhead_sentence); missing or over: a warning.
+    # one sentence and rule (splicebench/why/profile.py overhead_sentence); missing or over: a warning.
     ov = _load(os.path.join(pdir, "overhead.json"))
     said, ok = sbprofile.overhead_sentence(ov if isinstance(ov, dict) else None, name + "/overhead.json")
     out.append(("p", said) if ok else ("warn", said))
@@ -116,7 +115,6 @@ def syms_blocks(d):
     chk = _load(os.path.join(d, "syms-check.json"))
     if not chk:
         return []
-    import sbsyms  # kernel/cost: the per-symbol tables and their differences
     out = [("h", 2, "Cost by kernel symbol (TCG counts)")]
     rel = [r["sum_vs_median_pct"] for r in chk["rows"].values() if r.get("sum_vs_median_pct") is not None]
     out.append(("p", "The sbcost plugin adds every instruction and every byte loaded or stored to the kernel symbol "
@@ -204,6 +202,11 @@ def sections(result_dir, outdir):
     return profile_blocks(result_dir, outdir) + syms_blocks(result_dir) + projection_blocks(result_dir, outdir)
 
 
-if __name__ == "__main__":
-    for b in sections(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else os.path.join(sys.argv[1], "report")):
+def main(argv):
+    """python3 -m splicebench why DIR [OUTDIR]: the sections' blocks, one line each."""
+    if not argv:
+        print("usage: python3 -m splicebench why DIR [OUTDIR]", file=sys.stderr)
+        return 2
+    for b in sections(argv[0], argv[1] if len(argv) > 1 else os.path.join(argv[0], "report")):
         print(b[0], *(x if isinstance(x, str) else json.dumps(x)[:300] for x in b[1:]))
+    return 0

@@ -3,7 +3,7 @@
 counted costs (TCG, sbcost), then every counted mode's CPU s/GB and the cores it would
 need for 12.5 GB/s.
 
-  bench/sbproject.py fit NATIVE_DIR COST_DIR... [--json FILE] [--max-error PCT]
+  splicebench/why/project.py fit NATIVE_DIR COST_DIR... [--json FILE] [--max-error PCT]
                          [--features instr,moved] [--intercept]
 
 NATIVE_DIR: a native bench/run result set (points.csv: cpu_parts_s_per_gb per point).
@@ -40,7 +40,7 @@ LABEL = ("PROJECTION, not a measurement: native CPU s/GB predicted from instruct
 
 
 def die(msg, code=2):
-    print("bench/sbproject.py: " + msg, file=sys.stderr)
+    print("splicebench/why/project.py: " + msg, file=sys.stderr)
     sys.exit(code)
 
 
@@ -283,7 +283,3 @@ def main(argv=None):
             json.dump(res, fh, indent=1)
         os.replace(a.json + ".tmp", a.json)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,5 +1,5 @@
-"""splicebench result sets, shared by bench/sbstat.py (compare, summary) and
-plots/sbplots.py (charts, report).  Python 3 standard library only.
+"""splicebench result sets, shared by splicebench/stats.py (compare, summary) and
+splicebench/report/main.py (charts, report).  Python 3 standard library only.
 
 One place for: the points.csv columns, loading a result set (points.csv,
 points.jsonl when present, meta.json, baseline.jsonl), the axes and how points
@@ -19,13 +19,13 @@ import statistics
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import sbverdict as V  # noqa: E402  (the one verdict rule)
+from . import TOP
+from . import verdict as V  # the one verdict rule
 
 # ---------------------------------------------------------------- columns
 
 # The axes of a point, in point-name order, declared once for bench/ and plots/.
-# BASE_AXES: the matrix's axes that every point has (bench/sbrun.py expand).  A mode's own
+# BASE_AXES: the matrix's axes that every point has (splicebench/plan.py expand).  A mode's own
 # axes (multipipe's pipes and pipe_size, ...) are its --list options (mode_own_axes());
 # "replica" numbers copies of one configuration (a matrix's replicas=N: A/A runs).
 BASE_AXES = ["mode", "source", "bs", "numjobs", "ioengine", "iodepth", "direct", "threads",
@@ -448,7 +448,7 @@ def cv_target(meta, rows=()):
 # ---------------------------------------------------------------- modes
 
 def _top():
-    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return TOP
 
 
 _LISTS = None
@@ -613,7 +613,7 @@ def mode_colors(modes):
 
 # ---------------------------------------------------------------- the noise rule
 
-# The rule itself lives in bench/sbverdict.py (paired rounds, a confidence interval for
+# The rule itself lives in splicebench/verdict.py (paired rounds, a confidence interval for
 # the median ratio, a threshold); everything here feeds it and prints its rule_text().
 RULE = V.rule_text()
 BETWEEN_RULE = V.between_text()

@@ -21,10 +21,9 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
-import sbresults as R  # noqa: E402  (shared with bench/sbstat.py: loading, axes, matching, noise rule)
-from sbresults import InputError, bs_label, copied_share  # noqa: E402
-import sbwhy  # noqa: E402  (issue 22: profiles, cost by symbol, projection; plots/sbwhy.py)
+from .. import results as R  # shared with splicebench.stats: loading, axes, matching, noise rule
+from ..results import InputError, bs_label, copied_share
+from ..why import sections as sbwhy  # profiles, cost by symbol, projection
 
 PROG = "plots"
 LINE_RATE_GBPS = 100e9 / 8 / 1e9  # 100G Ethernet, GB/s (1e9 B/s), unless meta.json has line_rate_gbps
@@ -802,7 +801,7 @@ def match_sets(ra, rb):
     return pairs
 
 
-SIG_RULE = _rule_text("between") + " (bench/sbverdict.py, as bench/compare for two runs)"
+SIG_RULE = _rule_text("between") + " (splicebench/verdict.py, as bench/compare for two runs)"
 
 
 # ---------------------------------------------------------------- report
@@ -1872,10 +1871,11 @@ def main(cmd, argv):
             shutil.rmtree(stage, ignore_errors=True)
 
 
-if __name__ == "__main__":
-    if len(sys.argv) >= 2 and sys.argv[1] == "check":
-        sys.exit(check_main(sys.argv[2:]))
-    if len(sys.argv) < 2 or sys.argv[1] not in USAGE:
-        print("usage: sbplots.py plot|report DIR [--compare OTHER_DIR] [--out OUTDIR]", file=sys.stderr)
-        sys.exit(2)
-    sys.exit(main(sys.argv[1], sys.argv[2:]))
+def plot_cli(argv):
+    """plots/plot: python3 -m splicebench plot DIR [--compare OTHER_DIR] [--out OUTDIR]"""
+    return main("plot", argv)
+
+
+def report_cli(argv):
+    """plots/report: python3 -m splicebench report DIR [--compare OTHER_DIR] [--out OUTDIR]"""
+    return main("report", argv)

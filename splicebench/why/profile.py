@@ -2,17 +2,17 @@
 """Native profiles: perf samples -> folded stacks per component, a category breakdown
 from bench/categories.tsv, and a flame graph (SVG, drawn here: no external scripts).
 
-  bench/sbprofile.py fold PERF_SCRIPT_TXT --out DIR --daemon PID[,PID] [--server PID]
+  splicebench/why/profile.py fold PERF_SCRIPT_TXT --out DIR --daemon PID[,PID] [--server PID]
                           [--reader-comm fio] [--freq HZ] [--gb GB]
       PERF_SCRIPT_TXT: `perf script -F comm,pid,tid,ip,sym,dso` of a `perf record -g`.
       Writes DIR/folded-COMPONENT.txt (the standard folded format: frames root first,
       ';'-joined, a space, the sample count), DIR/folded-all.txt (component as the root
       frame), DIR/categories.json, DIR/flame.svg.
-  bench/sbprofile.py flame FOLDED --out FILE.svg [--title T]
-  bench/sbprofile.py overhead OVERHEAD_JSON
+  splicebench/why/profile.py flame FOLDED --out FILE.svg [--title T]
+  splicebench/why/profile.py overhead OVERHEAD_JSON
       The profiler's measured overhead (bench/profile's overhead.json) in one sentence;
       exit 0 when measured and under OVERHEAD_LIMIT_PCT, 1 when not (missing, not
-      measured, or at/over the limit).  plots/sbwhy.py writes the same sentence.
+      measured, or at/over the limit).  splicebench/why/sections.py writes the same sentence.
 
 Components: softirq (a stack holding the softirq handler, whoever was interrupted),
 daemon (the FUSE daemon's process), server (the TCP data server), reader (fio: its
@@ -33,11 +33,9 @@ import statistics
 import sys
 from collections import Counter, defaultdict
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(TOP, "kernel", "cost"))
-sys.path.insert(0, os.path.join(TOP, "bench"))
-import sbsyms  # noqa: E402  (categories: one loader for both)
-import sbverdict  # noqa: E402  (the project's one interval for a median of paired ratios)
+from .. import TOP
+from .. import verdict as sbverdict  # the project's one interval for a median of paired ratios
+from . import syms as sbsyms  # categories: one loader for both
 
 COMPONENTS = ("daemon", "server", "reader", "softirq", "kthreads")
 SOFTIRQ = re.compile(r"(handle_softirqs|__do_softirq|do_softirq.*|net_rx_action|irq_exit_rcu)$")
@@ -324,7 +322,7 @@ def cmd_overhead(a):
     except FileNotFoundError:
         ov = None
     except (OSError, ValueError) as e:
-        print("bench/sbprofile.py: %s: %s" % (a.overhead, e), file=sys.stderr)
+        print("splicebench/why/profile.py: %s: %s" % (a.overhead, e), file=sys.stderr)
         return 2
     text, ok = overhead_sentence(ov, a.overhead)
     print(text)
@@ -363,7 +361,3 @@ def main(argv=None):
     o.add_argument("overhead")
     a = ap.parse_args(argv)
     return {"fold": cmd_fold, "flame": cmd_flame, "overhead": cmd_overhead}[a.cmd](a)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
