@@ -258,6 +258,34 @@ else
 	t_fail slot-probe.mount "$(tail -n 2 "$T_TMP/sfs.log")"
 fi
 
+# A mode of the test build (build/splicefs-testmode, issue 28): its option and counters come
+# from its own file through the registry hook, and --list and the stats file name them;
+# build/splicefs has none of it.
+TM=$T_BUILD/splicefs-testmode
+if [ ! -x "$TM" ]; then
+	t_fail testmode "$TM not built (make all)"
+elif "$SFS" --list | jq -e '[.modes[].name, .counters[].name] | any(test("test"))' >/dev/null; then
+	t_fail testmode.not-in-production "build/splicefs --list names the test mode or its counters"
+elif T_DAEMON=$TM t_sfs_start "$MNT" --mode testmode --test-delay-ns 200000 --file-size 16M --direct-io; then
+	dd if="$MNT/data0" of=/dev/null bs=128k count=8 iflag=direct 2>/dev/null
+	stop
+	# the counters the stats file has, in --list's order (the daemon's, then the mode's own)
+	want=$("$TM" --list | jq -c '[.counters[] | select(.mode == null or .mode == "testmode") | .name]')
+	got=$(jq -c --argjson w "$want" '[keys_unsorted[] | select(. as $k | $w | index($k))]' "$T_TMP/sfs.json")
+	read -r reads spins ns delay <<<"$(jq -r '"\(.reads) \(.test_spins) \(.test_spin_ns) \(.test_delay_ns)"' "$T_TMP/sfs.json")"
+	t_log "testmode: $reads reads, $spins spun, $ns ns; counters $got"
+	if [ "$got" = "$want" ] && [ "$delay" = 200000 ] && [ "$reads" -ge 8 ] && [ "$spins" = "$reads" ] &&
+		[ "$ns" -ge $((spins * 200000)) ]; then
+		t_pass testmode.own-option-and-counters
+	else
+		t_fail testmode.own-option-and-counters "reads $reads, test_spins $spins, test_spin_ns $ns, test_delay_ns $delay; counters $got, --list $want"
+	fi
+	"$SFS" "$MNT" --mode copy --test-delay-ns 5 >/dev/null 2>&1
+	[ $? = 2 ] && t_pass testmode.option-unknown-to-splicefs || t_fail testmode.option-unknown-to-splicefs "build/splicefs took --test-delay-ns"
+else
+	t_fail testmode.mount "$(tail -n 2 "$T_TMP/sfs.log")"
+fi
+
 # SIGKILL during a read, the dead mount and the restart that clears it:
 # tests/70-faults.t (row 1).
 t_finish
