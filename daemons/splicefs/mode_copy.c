@@ -4,58 +4,29 @@
  * copies the data from user memory into the request's pages; from a socket
  * source the bytes were already copied once, by recv(), into w->buf.
  *
- * --fault-swap (testing): the first two 4 KiB pages of every reply of at
- * least 8 KiB trade places (the iovecs name them in the wrong order, no copy),
- * so a checker that checks every 8-byte word at its own offset must fail.
- *
- * --fault-flip-offset N (testing): the data byte N of every reply longer than
- * N is sent XORed with 0xff: the iovecs go around it and name w->flip_byte
- * instead (the data itself, maybe the source's own memory, is not touched).
+ * Faults (testing: --fault-swap, --fault-flip-offset) act on the iovecs
+ * through the fault hook (faults.c: its iov point); the data itself, maybe the
+ * source's own memory, is not touched.
  */
 #include "splicefs.h"
 
 #include <linux/fuse.h>
 
-/* Send header + size bytes at data (already in memory) and count them; swap: --fault-swap. */
-int reply_copy_send(struct worker *w, const struct read_req *rq, const void *data, bool swap)
+/* Send header + size bytes at data (already in memory) and count them. */
+int reply_copy_data(struct worker *w, const struct read_req *rq, const void *data)
 {
 	struct fuse_out_header oh = {sizeof(oh) + rq->size, 0, rq->unique};
 	struct iovec iov[4] = {{&oh, sizeof(oh)}, {(void *)data, rq->size}};
 	int cnt = rq->size ? 2 : 1, err;
-	uint64_t at = w->fs->o.flip_offset;
 
-	if (swap && rq->size >= 8192) {
-		char *d = (char *)data;
-
-		iov[1] = (struct iovec){d + 4096, 4096};
-		iov[2] = (struct iovec){d, 4096};
-		iov[3] = (struct iovec){d + 8192, rq->size - 8192};
-		cnt = rq->size > 8192 ? 4 : 3;
-		w->c.faults_injected++;
-	} else if (w->fs->o.fault_flip && !w->flip_done && rq->size > at) {
-		const char *d = data;
-
-		w->flip_byte = (unsigned char)d[at] ^ 0xff;
-		cnt = 1;
-		if (at)
-			iov[cnt++] = (struct iovec){(void *)d, at};
-		iov[cnt++] = (struct iovec){&w->flip_byte, 1};
-		if (rq->size > at + 1)
-			iov[cnt++] = (struct iovec){(void *)(d + at + 1), rq->size - at - 1};
-		w->flip_done = true;
-		w->c.faults_injected++;
-	}
+	if (rq->size)
+		cnt = sfs_fault_iov(w, rq, data, iov, cnt);
 	err = sfs_send(w, iov, cnt);
 	if (err)
 		return err;
 	w->c.bytes += rq->size;
 	w->c.bytes_copied += rq->size;
 	return 0;
-}
-
-int reply_copy_data(struct worker *w, const struct read_req *rq, const void *data)
-{
-	return reply_copy_send(w, rq, data, w->fs->o.fault_swap);
 }
 
 /*

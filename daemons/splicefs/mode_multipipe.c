@@ -28,7 +28,8 @@
  * Testing: --fault-every N makes every Nth reply one the kernel must refuse
  * (--fault-kind ebadf: a non-pipe fd; emsgsize: one byte more than asked);
  * --fault-swap puts the data's first two 4 KiB pages in two pipes named in
- * the wrong order.
+ * the wrong order.  The faults act through the fault hook (faults.c: where a
+ * pipe's data stops, which fds the reply names); the reply knows none of them.
  */
 #include "splicefs.h"
 #include "fuse_splices.h"
@@ -50,7 +51,7 @@ struct multipipe_opts {
 	int fault_every;
 	const char *fault_kind;
 	const char *splice_protocol; /* auto|v2|write; after INIT: v2-ioctl|write */
-	int npipes; /* pipes resolved from --pipes (0: auto) */
+	int npipes;                  /* pipes resolved from --pipes (0: auto) */
 	bool emsgsize;
 };
 
@@ -80,6 +81,7 @@ struct multipipe_worker {
 	int npipes;
 	unsigned need_slots; /* a --max-read reply at an unaligned offset */
 	int warned;          /* the pool bound was reported once */
+	int bound;           /* pipes a reply may use: --pipes-max, or v2's at most 16 */
 	uint32_t fds[SFS_MAX_PIPES];
 	struct pipe_pair pool[SFS_MAX_PIPES];
 };
@@ -126,8 +128,7 @@ static bool use_v2(const struct multipipe_opts *m)
 }
 
 /* Take v2 where the kernel offers it and the option allows it. */
-static void multipipe_init(struct sfs *fs, const struct fuse_init_in *in,
-                           struct fuse_init_out *out)
+static void multipipe_init(struct sfs *fs, const struct fuse_init_in *in, struct fuse_init_out *out)
 {
 	struct multipipe_opts *m = fs->o.mode_opts;
 
@@ -154,8 +155,9 @@ static int multipipe_probe(struct sfs *fs)
 	}
 	r = fuse_splices_probe(fs->fuse_fd);
 	if (r == 0 && fuse_splices_v2_probe(fs->fuse_fd)) {
-		fprintf(stderr, "splicefs: kernel has FUSE_DEV_IOC_SPLICE_REPLY (v2), which refuses "
-		                "the write() form: use --splice-protocol auto|v2\n");
+		fprintf(stderr,
+		        "splicefs: kernel has FUSE_DEV_IOC_SPLICE_REPLY (v2), which refuses "
+		        "the write() form: use --splice-protocol auto|v2\n");
 		return -EOPNOTSUPP;
 	}
 
@@ -242,57 +244,57 @@ static void drain_all(struct worker *w, struct multipipe_worker *m)
 			pipe_drain(w, &m->pool[k]);
 }
 
-static int multipipe_reply(struct worker *w, const struct read_req *rq)
+/* A reply that filled every pipe up to the bound: say so once, with the bytes per slot seen. */
+static int pool_bound(struct worker *w, struct multipipe_worker *m, const struct read_req *rq,
+                      size_t done)
 {
-	const struct data_source *src = w->fs->source;
 	struct multipipe_opts *o = w->fs->o.mode_opts;
-	struct multipipe_worker *m = w->mode_priv;
-	struct fuse_out_header oh = {sizeof(oh), 0, rq->unique};
-	struct iovec iov[2] = {{&oh, sizeof(oh)}, {m->fds, 0}};
-	bool swap = w->fs->o.fault_swap && rq->size >= 8192;
-	bool fault = o->fault_every && (w->c.reads % o->fault_every) == 0;
-	bool v2 = use_v2(o);
-	int pipes_max = v2 && o->pipes_max > FUSE_SPLICE_REPLY_MAX_FDS ? FUSE_SPLICE_REPLY_MAX_FDS
-	                                                               : o->pipes_max;
-	unsigned slots = 0;
+
+	if (!m->warned++)
+		fprintf(stderr,
+		        "splicefs[%d]: multipipe: a %u-byte reply filled %s %d pipes of %zu bytes "
+		        "(%u slots each) at byte %zu (%.0f bytes per slot): raise --pipes-max or "
+		        "--pipe-size\n",
+		        w->id, rq->size,
+		        m->bound < o->pipes_max ? "the v2 bound of" : "--pipes-max", m->bound,
+		        m->pool[0].size, m->pool[0].slots, done,
+		        (double)done / (m->bound * (double)m->pool[0].slots));
+	return -EMSGSIZE;
+}
+
+/* Pipe i exists: it is in the pool, or the pool grows to it (pool_grows).  0 or -errno. */
+static int pool_reach(struct worker *w, struct multipipe_worker *m, int i)
+{
+	int err;
+
+	if (i < m->npipes)
+		return 0;
+	err = pool_add(w, m);
+	if (err)
+		fprintf(stderr, "splicefs[%d]: multipipe: growing the pool: %s\n", w->id,
+		        strerror(-err));
+	else
+		w->c.pool_grows++;
+	return err;
+}
+
+/* The data of rq into the pool, pipe after pipe: the pipes it used, or -errno. */
+static int fill_pool(struct worker *w, struct multipipe_worker *m, const struct read_req *rq)
+{
 	size_t done = 0;
-	int i = 0, used = 0, err;
+	int i = 0, used = 0, err = 0;
 
-	if (!rq->size) /* EOF: an empty reply needs no pipe */
-		return v2 ? fuse_splice_reply(w->fuse_fd, rq->unique, 0, NULL, 0)
-		          : sfs_send(w, iov, 1);
-
-	err = src->begin(w, rq);
 	while (!err && done < rq->size) {
 		struct pipe_pair *p;
-		size_t stop = swap && i < 2 ? 4096 * (size_t)(i + 1) : rq->size;
+		size_t stop;
 		ssize_t r;
 
-		if (i == m->npipes || i == pipes_max) {
-			if (i >= pipes_max) {
-				if (!m->warned++)
-					fprintf(
-					    stderr,
-					    "splicefs[%d]: multipipe: a %u-byte reply filled "
-					    "%s %d pipes of %zu bytes (%u slots each) at "
-					    "byte %zu (%.0f bytes per slot): raise --pipes-max or "
-					    "--pipe-size\n",
-					    w->id, rq->size,
-					    pipes_max < o->pipes_max ? "the v2 bound of" : "--pipes-max",
-					    pipes_max, m->pool[0].size, m->pool[0].slots, done,
-					    (double)done / (pipes_max * (double)m->pool[0].slots));
-				err = -EMSGSIZE;
-				break;
-			}
-			err = pool_add(w, m);
-			if (err) {
-				fprintf(stderr, "splicefs[%d]: multipipe: growing the pool: %s\n",
-				        w->id, strerror(-err));
-				break;
-			}
-			w->c.pool_grows++;
-		}
+		if (i >= m->bound)
+			return pool_bound(w, m, rq, done);
+		if ((err = pool_reach(w, m, i)))
+			break;
 		p = &m->pool[i];
+		stop = sfs_fault_stop(w, rq, i, rq->size);
 		if (done >= stop || p->full || p->used >= p->size) {
 			i++;
 			continue;
@@ -301,56 +303,76 @@ static int multipipe_reply(struct worker *w, const struct read_req *rq)
 		    w, p, (stop - done) < (p->size - p->used) ? stop - done : p->size - p->used);
 		if (r == -EAGAIN)
 			continue; /* full in slots before bytes: p->full, next pipe */
-		if (r <= 0) {
+		if (r <= 0)
 			err = r ? (int)r : -EIO;
-			break;
-		}
-		done += r;
-		used = i + 1;
+		else
+			done += r, used = i + 1;
 	}
-	if (!err) {
-		bool sample = sfs_slot_sample(w);
+	return err ? err : used;
+}
 
-		for (int k = 0; k < used; k++) {
-			unsigned s = sfs_pipe_slots(w, &m->pool[k], sample);
+/* --fault-kind emsgsize: pipe i, empty, for the extra byte (the pool may grow to it). */
+static struct pipe_pair *spare_pipe(struct worker *w, int i)
+{
+	struct multipipe_worker *m = w->mode_priv;
 
-			m->fds[k] = (uint32_t)m->pool[k].rd;
-			slots = (s == SFS_SLOTS_UNKNOWN || slots == SFS_SLOTS_UNKNOWN)
-			            ? SFS_SLOTS_UNKNOWN
-			            : slots + s;
-		}
-		if (swap && used >= 2) {
-			m->fds[0] = (uint32_t)m->pool[1].rd;
-			m->fds[1] = (uint32_t)m->pool[0].rd;
-			w->c.faults_injected++;
-		}
-		if (fault) {
-			w->c.faults_injected++;
-			if (!o->emsgsize) {
-				m->fds[used - 1] = (uint32_t)w->fuse_fd; /* not a pipe: EBADF */
-			} else if (used < m->npipes || (used < pipes_max && !pool_add(w, m))) {
-				/* One byte more than the request asked, in a pipe of its own:
-				 * EMSGSIZE */
-				static const char extra = 'x';
-				struct iovec x = {(void *)&extra, 1};
+	return i < m->npipes || (i < m->bound && !pool_add(w, m)) ? &m->pool[i] : NULL;
+}
 
-				if (vmsplice(m->pool[used].wr, &x, 1, SPLICE_F_NONBLOCK) == 1) {
-					m->pool[used].used = 1;
-					m->fds[used] = (uint32_t)m->pool[used].rd;
-					used++;
-				}
-			}
-		}
-		if (v2) {
-			/* the size the request asked, the fault's extra byte not counted */
-			err = fuse_splice_reply(w->fuse_fd, rq->unique, (uint32_t)done, m->fds,
-			                        (uint32_t)used);
-		} else {
-			oh.len = sizeof(oh) + used * sizeof(uint32_t);
-			oh.error = FUSE_OUT_SPLICES;
-			iov[1].iov_len = used * sizeof(uint32_t);
-			err = sfs_send(w, iov, 2);
-		}
+/* The slots of the pipes used (SFS_SLOTS_UNKNOWN when one's are not known); names their fds. */
+static unsigned pool_slots(struct worker *w, struct multipipe_worker *m, int used)
+{
+	bool sample = sfs_slot_sample(w);
+	unsigned slots = 0;
+
+	for (int k = 0; k < used; k++) {
+		unsigned s = sfs_pipe_slots(w, &m->pool[k], sample);
+
+		m->fds[k] = (uint32_t)m->pool[k].rd;
+		slots = (s == SFS_SLOTS_UNKNOWN || slots == SFS_SLOTS_UNKNOWN) ? SFS_SLOTS_UNKNOWN
+		                                                               : slots + s;
+	}
+	return slots;
+}
+
+/* One reply naming the used pipes: the v2 ioctl, or FUSE_OUT_SPLICES written. */
+static int send_pipes(struct worker *w, struct multipipe_worker *m, const struct read_req *rq,
+                      int used)
+{
+	struct fuse_out_header oh = {sizeof(oh) + used * sizeof(uint32_t), FUSE_OUT_SPLICES,
+	                             rq->unique};
+	struct iovec iov[2] = {{&oh, sizeof(oh)}, {m->fds, used * sizeof(uint32_t)}};
+
+	if (use_v2(w->fs->o.mode_opts)) /* the size the request asked, a fault's extra byte not
+	                                   counted */
+		return fuse_splice_reply(w->fuse_fd, rq->unique, rq->size, m->fds, (uint32_t)used);
+	return sfs_send(w, iov, 2);
+}
+
+static int multipipe_reply(struct worker *w, const struct read_req *rq)
+{
+	const struct data_source *src = w->fs->source;
+	struct multipipe_opts *o = w->fs->o.mode_opts;
+	struct multipipe_worker *m = w->mode_priv;
+	const struct sfs_refuse refuse = {o->fault_every, o->emsgsize, spare_pipe};
+	struct fuse_out_header oh = {sizeof(oh), 0, rq->unique};
+	struct iovec iov = {&oh, sizeof(oh)};
+	unsigned slots = 0;
+	int used, err;
+
+	m->bound = use_v2(o) && o->pipes_max > FUSE_SPLICE_REPLY_MAX_FDS ? FUSE_SPLICE_REPLY_MAX_FDS
+	                                                                 : o->pipes_max;
+	if (!rq->size) /* EOF: an empty reply needs no pipe */
+		return use_v2(o) ? fuse_splice_reply(w->fuse_fd, rq->unique, 0, NULL, 0)
+		                 : sfs_send(w, &iov, 1);
+	err = src->begin(w, rq);
+	used = err ? err : fill_pool(w, m, rq);
+	if (used > 0) {
+		slots = pool_slots(w, m, used);
+		used = sfs_fault_fds(w, rq, m->fds, used, &refuse);
+		err = send_pipes(w, m, rq, used);
+	} else {
+		err = used ? used : -EIO;
 	}
 	src->end(w, err == 0);
 	if (err) {

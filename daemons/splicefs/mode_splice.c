@@ -23,12 +23,11 @@
  * Every fallback is counted with its reason (and bytes_copied): a "splice"
  * run that copied says so, and why, in its numbers.
  *
- * --fault-flip-offset (testing): sfs_fill_pipe puts the byte in flipped (a
- * reply that goes by copy: reply_copy_send does), so it reaches the reader wrong.
- *
- * --fault-swap (testing): the data's first 4 KiB goes through a side pipe and
- * lands behind the second 4 KiB (a pipe-to-pipe splice: no copy), so every
- * reply of at least 8 KiB has its first two pages swapped.
+ * Faults (testing) come through the fault hook (faults.c): --fault-flip-offset
+ * at its fill point (sfs_fill_pipe) or, for a reply that goes by copy, its iov
+ * point; --fault-swap, where sfs_fault_swap_pages() says so, sends the data's
+ * first 4 KiB through a side pipe so that it lands behind the second 4 KiB (a
+ * pipe-to-pipe splice: no copy).
  */
 #include "splicefs.h"
 
@@ -116,8 +115,8 @@ static int read_back_and_copy(struct worker *w, const struct read_req *rq, size_
 	if (rest != w->buf + now)
 		memcpy(w->buf + now, rest, rq->size - now);
 	sfs_count_fallback(w, FB_FULL);
-	/* With --fault-swap the pages are already swapped in the pipe: send as read back. */
-	err = reply_copy_send(w, rq, w->buf, false);
+	/* With --fault-swap the pages are already swapped in the pipe (faults.c knows). */
+	err = reply_copy_data(w, rq, w->buf);
 	src->end(w, err == 0);
 	return err;
 }
@@ -164,7 +163,6 @@ static ssize_t fill_swapped(struct worker *w, struct splice_worker *s, size_t *d
 	s->pipe.counted = s->pipe.counted && q->counted;
 	q->used = 0;
 	*done += 4096;
-	w->c.faults_injected++;
 	return 0;
 }
 
@@ -206,7 +204,7 @@ static int splice_reply(struct worker *w, const struct read_req *rq)
 	p->counted = true;
 	p->full = false;
 	err = src->begin(w, rq);
-	if (!err && w->fs->o.fault_swap && rq->size >= 8192)
+	if (!err && sfs_fault_swap_pages(w, rq))
 		err = (int)fill_swapped(w, s, &done);
 	while (!err && done < rq->size) {
 		r = sfs_fill_pipe(w, p, rq->size - done);

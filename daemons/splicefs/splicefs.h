@@ -92,7 +92,7 @@ struct data_source {
 
 /*
  * How the reply reaches /dev/fuse.  reply() writes the whole reply for rq
- * (header + data, or an error reply) through fuse_io.c; returns 0, or -errno
+ * (header + data, or an error reply) through send.c; returns 0, or -errno
  * when no reply could be written (the loop then answers the request with EIO).
  *
  * A mode owns its options (.options: command-line options, parsed into a
@@ -125,7 +125,7 @@ struct reply_mode {
 	/*
 	 * Optional: where a reply of the request being handled goes when it is
 	 * not /dev/fuse (a ring entry).  Return 1 when it did not take the reply:
-	 * fuse_io.c then writes it to /dev/fuse.
+	 * send.c then writes it to /dev/fuse.
 	 */
 	int (*send)(struct worker *w, const struct iovec *iov, int cnt);
 	void (*shutdown)(struct sfs *fs); /* optional: free fs->mode_data */
@@ -193,12 +193,13 @@ struct worker {
 	size_t inbuf_size;
 	char *buf; /* data staging buffer of max_read bytes (copy-from-socket) */
 	size_t buf_size;
-	struct pipe_pair probe; /* slot counting (fuse_io.c), made on first use */
-	/* --fault-flip-offset, per reply (reset by handle_read): */
+	struct pipe_pair probe; /* slot counting (slots.c), made on first use */
+	/* --fault-flip-offset, per reply (faults.c; reset at its begin point): */
 	uint64_t flip_pos;       /* data bytes sfs_fill_pipe took from the source so far */
 	bool flip_done;          /* this reply's byte was flipped */
 	bool flip_held;          /* the flipped byte is taken from the source, not yet in a pipe */
 	unsigned char flip_byte; /* the flipped byte (vmspliced or in an iovec: stays put) */
+	bool swap_done;          /* --fault-swap: this reply's pages were swapped in a pipe */
 	void *src;               /* data source's per-worker state */
 	void *mode_priv;         /* reply mode's per-worker state */
 	struct counters c;
@@ -269,15 +270,24 @@ int proto_handle_init(struct sfs *fs, char *buf, size_t bufsize);
 void proto_dispatch(struct worker *w, const void *req, size_t len);
 int sfs_reply_err(struct worker *w, uint64_t unique, int err);
 
-/* fuse_io.c: every reply leaves through here; the pipe helpers */
+/* send.c: every reply leaves through here */
 int fuse_send(int fd, const struct iovec *iov, int cnt);
 int sfs_send(struct worker *w, const struct iovec *iov, int cnt);
 int sfs_send_pipe(struct worker *w, struct pipe_pair *p, size_t len);
+
+/* pipe.c: the pipes, opened, resized, filled, drained */
 int sfs_pipe_open(struct worker *w, struct pipe_pair *p, size_t size);
 void sfs_pipe_close(struct pipe_pair *p);
 int sfs_pipe_resize(struct worker *w, struct pipe_pair *p, size_t size);
 int pipe_drain(struct worker *w, struct pipe_pair *p);
 long sfs_pipe_max_size(void);
+/*
+ * Move up to n source bytes into p; updates used/taken/full.  Bytes, or -errno.
+ * A fault may stop it short or put bytes of its own in (faults.c: fill).
+ */
+ssize_t sfs_fill_pipe(struct worker *w, struct pipe_pair *p, size_t n);
+
+/* slots.c: the pipe slots a reply used */
 int sfs_pipe_count_slots(struct worker *w, struct pipe_pair *p);
 /*
  * The slot probe (3 syscalls a reply whose slots are not known otherwise) runs
@@ -289,22 +299,42 @@ extern volatile sig_atomic_t sfs_slot_probe;
 #define SFS_SLOTS_UNKNOWN UINT_MAX
 bool sfs_slot_sample(struct worker *w);
 unsigned sfs_pipe_slots(struct worker *w, struct pipe_pair *p, bool sample);
+
 /*
- * Move up to n source bytes into p; updates used/taken/full.  Bytes, or -errno.
- * --fault-flip-offset N: stops short of data byte N, then puts that byte in
- * alone, flipped (taken from the source by to_mem, vmspliced from w->flip_byte).
+ * faults.c: fault injection (testing) behind one hook, called at defined
+ * points of every mode; the faults switched on act there (see faults.c).
  */
-ssize_t sfs_fill_pipe(struct worker *w, struct pipe_pair *p, size_t n);
-/* --fault-flip-offset: a byte taken from the source but not yet in a pipe goes to dst. */
+struct sfs_refuse { /* multipipe's --fault-every N, --fault-kind */
+	int every;
+	bool emsgsize;
+	/* pipe i, empty, for the extra byte (NULL: none to be had) */
+	struct pipe_pair *(*spare)(struct worker *w, int i);
+};
+void sfs_fault_begin(struct worker *w); /* a READ starts */
+/* header + data iovecs (iov[0], iov[1], room for 4): the count to send */
+int sfs_fault_iov(struct worker *w, const struct read_req *rq, const void *data, struct iovec *iov,
+                  int cnt);
+/* before a pipe fill of *n bytes: 0 (go on, *n maybe less), else its bytes or -errno */
+ssize_t sfs_fault_fill(struct worker *w, struct pipe_pair *p, size_t *n);
+/* where the data of pipe i of a reply must end (stop: where it would) */
+size_t sfs_fault_stop(struct worker *w, const struct read_req *rq, int i, size_t stop);
+/* the fds a multipipe reply names, before it is sent: how many it names now */
+int sfs_fault_fds(struct worker *w, const struct read_req *rq, uint32_t *fds, int used,
+                  const struct sfs_refuse *r);
+/* splice: move data page 0 behind page 1 in this reply (--fault-swap; counted) */
+bool sfs_fault_swap_pages(struct worker *w, const struct read_req *rq);
+/* a flipped byte taken from the source but not yet in a pipe goes to dst: 1, else 0 */
 size_t sfs_flip_take_held(struct worker *w, void *dst);
+
+/* stats.c: counted where a reply ends */
 void sfs_count_fallback(struct worker *w, enum fallback_reason why);
 void sfs_count_spliced(struct worker *w, size_t bytes, unsigned slots);
 
 /* mode_copy.c: the copy reply, also the splicing modes' counted fallback */
 int reply_by_copy(struct worker *w, const struct read_req *rq);
 int reply_copy_into(struct worker *w, const struct read_req *rq, void *dst);
+/* header + data already in memory, through the fault hook's iov point */
 int reply_copy_data(struct worker *w, const struct read_req *rq, const void *data);
-int reply_copy_send(struct worker *w, const struct read_req *rq, const void *data, bool swap);
 
 /* worker.c */
 int workers_start(struct sfs *fs);

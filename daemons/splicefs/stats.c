@@ -133,3 +133,37 @@ int stats_write(const struct sfs *fs, const char *path)
 
 	return n < 0 ? n : statsfile_write(path, buf, (size_t)n);
 }
+
+/* Counted where a reply ends: the splicing modes' fallbacks and spliced replies. */
+void sfs_count_fallback(struct worker *w, enum fallback_reason why)
+{
+	w->c.fallbacks++;
+	switch (why) {
+	case FB_SMALL:
+		w->c.fallback_small++;
+		break;
+	case FB_GROW:
+		w->c.fallback_grow++;
+		break;
+	case FB_FULL:
+		w->c.fallback_full++;
+		break;
+	case FB_ERROR:
+		w->c.fallback_error++;
+		break;
+	case FB_OTHER:
+		w->c.fallback_other++;
+		break;
+	}
+}
+
+void sfs_count_spliced(struct worker *w, size_t bytes, unsigned slots)
+{
+	w->c.bytes += bytes;
+	w->c.bytes_spliced += bytes;
+	w->c.replies_spliced++;
+	if (slots != SFS_SLOTS_UNKNOWN) {
+		w->c.pipe_slots += slots;
+		w->c.slot_bytes += bytes;
+	}
+}

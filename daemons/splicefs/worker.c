@@ -79,8 +79,7 @@ static void handle_read(struct worker *w, const struct fuse_in_header *ih, size_
 	else if (rq.size > fs->o.file_size - rq.off)
 		rq.size = fs->o.file_size - rq.off;
 
-	w->flip_pos = 0;
-	w->flip_done = w->flip_held = false;
+	sfs_fault_begin(w);
 	err = fs->mode->reply(w, &rq);
 	if (err) {
 		/* The mode already undid its state (drained pipes, resynced the source). */
@@ -206,7 +205,7 @@ static void worker_fini(struct sfs *fs, struct worker *w)
 
 /*
  * SIGUSR2.  Sent by another process (kill(1), bench/run: SI_USER) it toggles
- * the pipe-slot probe (fuse_io.c: sfs_slot_probe), so that the probe runs
+ * the pipe-slot probe (slots.c: sfs_slot_probe), so that the probe runs
  * only outside timed windows; sent by join_workers (pthread_kill: SI_TKILL)
  * it only wakes a worker out of read().  No SA_RESTART: read() returns EINTR.
  */

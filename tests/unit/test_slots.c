@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Pipe slots: the memory source's arithmetic (one slot per page piece) must
- * agree with fuse_io.c's probe (tee + one-byte vmsplices), and the probe must
+ * agree with slots.c's probe (tee + one-byte vmsplices), and the probe must
  * count buffers, not bytes.
  */
 #include "splicefs.h"
@@ -75,7 +75,7 @@ TEST(slots_mem_arithmetic_matches_probe)
 		CHECK(p.counted);
 		known = p.taken;
 		CHECK_EQ_U64(known, pages);
-		p.counted = false; /* make fuse_io.c count them with the probe */
+		p.counted = false; /* make slots.c count them with the probe */
 		counted = sfs_pipe_count_slots(&w, &p);
 		CHECK_EQ_U64(counted, pages);
 		CHECK(pipe_drain(&w, &p) == 0);
