@@ -4,8 +4,9 @@ splicebench/report/main.py (charts, report).  Python 3 standard library only.
 One place for: the points.csv columns, loading a result set (points.csv,
 points.jsonl when present, meta.json, baseline.jsonl), the axes and how points
 are matched, the noise rule behind every verdict and headline, fallback labels,
-the CPU parts, the cost columns and the reply modes (taken from the data and
-from `splicefs --list` / `libfuse-ref --list`, never spelled out here).
+the CPU parts, the cost columns and the reply modes (taken from the data and from the
+programs' --list that the set's meta.json carries, never spelled out here; reading a set
+never runs a program).
 
 Field names that bench/run publishes are mapped here once (CPU_PARTS,
 CPU_SUM_COLS, CPU_CAPACITY_COLS, COST_*): a renamed field changes one line.
@@ -16,7 +17,6 @@ import math
 import os
 import re
 import statistics
-import subprocess
 import sys
 
 from . import TOP
@@ -32,18 +32,24 @@ BASE_AXES = ["mode", "source", "bs", "numjobs", "ioengine", "iodepth", "direct",
              "privilege", "pipe_max_size", "verify", "gro"]
 
 
-def _own_from_lists():
-    """The matrix keys of every mode's --list options (pipe-size -> pipe_size), in list
-    order; the two options of the result sets made before --list had options when no
-    program is built here."""
+def _own_from_lists(meta=None, rows=()):
+    """The matrix keys of a set's modes' own options (an option's '-' is '_'), in list
+    order: from its meta.json's --list ("lists"), else its points' own_axes, else (a set
+    made before either) the fixed points.csv columns between the base axes and the figures."""
     names = []
-    for _, ms in mode_lists():
-        for m in ms:
-            for o in _OPTIONS.get(m, []):
-                k = (o or "").replace("-", "_")
+    for j in _lists_of(meta or {}):
+        for m in j.get("modes") or []:
+            for o in (m.get("options") or []) if isinstance(m, dict) else []:
+                k = (o.get("name") or "").replace("-", "_") if isinstance(o, dict) else ""
                 if k and k not in names:
                     names.append(k)
-    return names or ["pipes", "pipe_size"]
+    if not names:  # in the order of the set's columns (points.jsonl sorts its keys)
+        own = {k for r in rows for k in ((r.get("_json") or {}).get("own_axes") or {})}
+        names = [k for k in (rows[0] if rows else {}) if k in own] + \
+            sorted(own - set(rows[0] if rows else {}))
+    if not names and not _lists_of(meta or {}):
+        names = CSV_COLUMNS[CSV_COLUMNS.index("threads") + 1:CSV_COLUMNS.index("repeats")]
+    return names
 
 
 RUN_LEVEL = ["run_id", "env", "kernel", "variant"]
@@ -58,7 +64,10 @@ CSV_COLUMNS = (
     "fallbacks,baseline_gbps,reason").split(",")
 # Optional columns: written after the fixed ones when at least one point has the key
 # (top-level scalar in points.jsonl), in the order of bench/README.md's field list.
-# Counters: interfaces item 3; axes: item 5; verification and CPU: bench/run.
+# Counters: the columns points.csv has for them (a contract of its own: what a counter is
+# and how it adds up is the daemons' --list, meta.json's "lists", counters() below; every
+# --list counter is a top-level field of points.jsonl); axes: item 5; verification and
+# CPU: bench/run.
 COUNTERS = ["spliced_share", "replies_spliced", "pipe_slots", "bytes_per_slot", "fallback_small",
             "fallback_grow", "fallback_full", "fallback_error", "pipes_per_reply", "pool_grows",
             "pipe_size_granted", "faults_injected"]
@@ -383,6 +392,8 @@ class ResultSet:
         self.baseline, self.cost_cols = baseline, cost_cols
         self.ok = [r for r in rows if r["status"] == "ok"]
         self.name = os.path.basename(os.path.normpath(d))
+        use_lists(meta, rows)  # the set's own modes, axes and counters (its meta.json)
+        self.counters = counters(meta)
         self.programs = mode_programs(rows, meta)
         self.modes = ordered_modes(rows, self.programs, meta)
         self.copy_modes = copy_like_modes(self.rows, self.programs, meta)
@@ -451,68 +462,84 @@ def _top():
     return TOP
 
 
-_LISTS = None
-
-
-def mode_lists():
-    """[(program, [mode names in list order])] from `build/splicefs --list` and
-    `build/libfuse-ref --list` (SB_BUILD or the checkout's build/); [] where missing."""
-    global _LISTS
-    if _LISTS is not None:
-        return _LISTS
-    out = []
-    bdir = os.environ.get("SB_BUILD") or os.path.join(_top(), "build")
-    for exe in ("splicefs", "libfuse-ref"):
-        p = os.path.join(bdir, exe)
-        if not os.access(p, os.X_OK):
-            continue
-        try:
-            res = subprocess.run([p, "--list"], capture_output=True, text=True, timeout=10)
-            j = json.loads(res.stdout) if res.returncode == 0 else {}
-        except (OSError, ValueError, subprocess.SubprocessError):
-            j = {}
-        modes = [m for m in (j.get("modes") or []) if isinstance(m, dict) and m.get("name")]
-        if not modes:  # a build from before --list: the "modes:" section of --help
-            modes = _help_modes(p)
-        if modes:
-            out.append((j.get("program") or exe, [m["name"] for m in modes]))
-            _OPTIONS.update({m["name"]: [o.get("name") for o in m.get("options") or [] if isinstance(o, dict)]
-                             for m in modes})
-            _SPLICES.update({m["name"]: m["splices"] for m in modes if isinstance(m.get("splices"), bool)})
-    _LISTS = out
-    return out
-
-
-_OPTIONS = {}  # mode -> its option names (from --list)
+_LISTS = []  # the --list JSON of the programs of every set read so far (use_lists)
+_OPTIONS = {}  # mode -> its option names (from a set's --list)
 _SPLICES = {}  # mode -> its --list "splices" (its replies may pass through a pipe)
 
 
-def _help_modes(exe):
-    try:
-        txt = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        return []
-    out, on = [], False
-    for ln in txt.splitlines():
-        if ln.strip() == "modes:":
-            on = True
-        elif on and ln.startswith("  ") and ln.split():
-            out.append({"name": ln.split()[0]})
-        elif on:
-            break
+def _lists_of(meta):
+    """The --list JSON objects a set's meta.json carries ("lists": bench/run since the
+    counters came from --list; older sets: [] here, their "programs" is read instead)."""
+    ls = meta.get("lists") if isinstance(meta, dict) else None
+    return [j for j in ls if isinstance(j, dict)] if isinstance(ls, list) else []
+
+
+def mode_lists(meta=None):
+    """[(program, [mode names in list order])] from a set's meta.json ("lists", else its
+    "programs"), or, without META, from every set read so far; never from a build."""
+    if meta is None:
+        out = []
+        for j in _LISTS:
+            out += [p for p in _pairs(j) if p not in out]
+        return out
+    out = [p for j in _lists_of(meta) for p in _pairs(j)]
+    if not out and isinstance(meta.get("programs"), dict):
+        out = [(p, [m for m in ms if isinstance(m, str)]) for p, ms in meta["programs"].items()
+               if isinstance(ms, list)]
+    return out
+
+
+def _pairs(j):
+    names = [m.get("name") if isinstance(m, dict) else m for m in j.get("modes") or []]
+    names = [n for n in names if isinstance(n, str) and n]
+    return [(j.get("file") or j.get("program") or "?", names)] if names else []
+
+
+def use_lists(meta, rows=()):
+    """A set's own --list (its meta.json) known from now on: its modes' options and
+    "splices", and its modes' own axes added to MODE_OWN_AXES and AXES (in place)."""
+    ls = _lists_of(meta)
+    for j in ls:
+        if j not in _LISTS:
+            _LISTS.append(j)
+        for m in j.get("modes") or []:
+            if isinstance(m, dict) and m.get("name"):
+                _OPTIONS.setdefault(m["name"], [o.get("name") for o in m.get("options") or []
+                                                if isinstance(o, dict)])
+                if isinstance(m.get("splices"), bool):
+                    _SPLICES.setdefault(m["name"], m["splices"])
+    if not ls:  # a set made before meta.json carried --list: its "programs"
+        for p, ms in mode_lists(meta):
+            j = {"program": p, "modes": ms}
+            if j not in _LISTS:
+                _LISTS.append(j)
+    for k in _own_from_lists(meta, rows):
+        if k not in MODE_OWN_AXES:
+            MODE_OWN_AXES.append(k)
+            AXES.insert(AXES.index("privilege"), k)
+
+
+def counters(meta):
+    """The daemon counters a set's --list declares (meta.json "lists"): [{name, combine,
+    help, num, den, mode}], in list order; [] for a set made before."""
+    out, seen = [], set()
+    for j in _lists_of(meta):
+        for c in j.get("counters") or []:
+            if isinstance(c, dict) and c.get("name") and c["name"] not in seen:
+                seen.add(c["name"])
+                out.append(c)
     return out
 
 
 def mode_options(mode):
-    """The option names a mode declares in --list ([] when unknown)."""
-    mode_lists()
+    """The option names a mode declares in the --list of the sets read ([] when unknown)."""
     return _OPTIONS.get(mode, [])
 
 
 def mode_programs(rows, meta):
     """mode -> program (splicefs, libfuse-ref, ...): a `program` column, meta.json's lists
     ({"programs": {"libfuse-ref": ["..."]}} or {"lists": [{"program": .., "modes": [..]}]}),
-    else the --list outputs of the built programs; unknown modes are splicefs's."""
+    else those of the sets read so far; unknown modes are splicefs's."""
     prog = {}
     for r in rows:
         if r.get("program") and r.get("mode"):
@@ -528,7 +555,7 @@ def mode_programs(rows, meta):
             if isinstance(j, dict):
                 for m in j.get("modes", []):
                     prog.setdefault(m if isinstance(m, str) else m.get("name", ""), j.get("program", "?"))
-    for p, ms in mode_lists():
+    for p, ms in mode_lists(meta) + mode_lists():
         for m in ms:
             prog.setdefault(m, p)
     return prog
@@ -546,7 +573,7 @@ def ordered_modes(rows, programs, meta=None):
                 seen.append(r["mode"])
         return sorted(seen, key=lambda m: (listed.index(m) if m in listed else len(listed) + seen.index(m)))
     order = {}
-    for _, ms in mode_lists():
+    for _, ms in mode_lists(meta or {}) + mode_lists():
         for m in ms:
             order.setdefault(m, len(order))
     seen = []
@@ -582,7 +609,6 @@ def copy_like_modes(rows, programs, meta=None):
     if isinstance(listed, list):
         known = {m: m in listed for m in (meta or {}).get("modes") or []}
     else:
-        mode_lists()
         known = dict(_SPLICES)
     return {m for m in cop - spl if m not in hidden or known.get(m) is False}
 
@@ -865,6 +891,8 @@ def pick_row(rows, target=None):
 
 # ---------------------------------------------------------------- axes (from --list)
 
-MODE_OWN_AXES = _own_from_lists()
+# The modes' own axes of the sets read so far (use_lists, from their meta.json: never a
+# build's --list); both lists grow in place as sets are read.
+MODE_OWN_AXES = []
 AXES = (["mode", "source", "path", "bs", "numjobs", "ioengine", "iodepth", "direct", "threads"]
         + MODE_OWN_AXES + ["privilege", "pipe_max_size", "verify", "gro", "replica"])

@@ -15,16 +15,24 @@ FAKE_LIST = json.dumps({"program": "fakefs", "modes": [
     {"name": "copy", "needs": "", "options": []},
     {"name": "frob", "needs": "a knob: /sys/module/fakefs/parameters/frob = 1",
      "options": [{"name": "frob-level", "arg": "N|max", "default": "3", "help": "how hard"},
-                 {"name": "frob-size", "arg": "SIZE", "default": "64K", "help": "per frob"}]}]})
+                 {"name": "frob-size", "arg": "SIZE", "default": "64K", "help": "per frob"}]}],
+    "counters": [{"name": "bytes", "combine": "sum"}, {"name": "bytes_spliced", "combine": "sum"},
+                 {"name": "bytes_copied", "combine": "sum"}, {"name": "fallbacks", "combine": "sum"},
+                 {"name": "pipe_slots", "combine": "sum"}, {"name": "slot_bytes", "combine": "sum"},
+                 {"name": "frobs", "combine": "sum", "mode": "frob"},
+                 {"name": "frob_peak", "combine": "max", "mode": "frob"},
+                 {"name": "pipe_size_granted", "combine": "last"},
+                 {"name": "bytes_per_slot", "combine": "ratio", "num": "slot_bytes", "den": "pipe_slots"},
+                 {"name": "frobs_per_byte", "combine": "ratio", "num": "frobs", "den": "bytes",
+                  "mode": "frob"}]})
 
 
 def lists():
-    modes, options = {}, {}
-    for name, opts, needs, _ in sbrun.parse_list("fakefs", FAKE_LIST):
-        modes[name] = "fakefs"
-        options[name] = opts
-        sbrun.NEEDS[name] = needs
-    return modes, options
+    return sbrun.Lists([dict(json.loads(FAKE_LIST), file="fakefs")])
+
+
+def counters():
+    return lists().counters()
 
 
 class InventedMode(unittest.TestCase):
@@ -35,8 +43,7 @@ class InventedMode(unittest.TestCase):
             f.write("mode=copy frob\nsource=mem\nbs=128k\nfrob_level=1 max\nfrob_size=default\nrounds=4\n")
 
     def expand(self, *sets):
-        modes, options = lists()
-        return sbrun.expand(self.matrix, sets, modes, {}, options)[1]
+        return sbrun.expand(self.matrix, sets, lists())[1]
 
     def test_expansion(self):
         pts = self.expand()
@@ -100,28 +107,37 @@ class InventedMode(unittest.TestCase):
                                                  "lat_p50_us": 10, "lat_p99_us": 20},
                         "verify": {"verify_status": "ok", "verify_bytes": 100, "verify_s": 0.1},
                         "stats": {"bytes": 1000, "bytes_spliced": 600, "bytes_copied": 400,
-                                  "fallbacks": 1, "pipe_slots": 6, "pipe_size_granted": 65536},
+                                  "fallbacks": 1, "pipe_slots": 6, "pipe_size_granted": 65536,
+                                  "frobs": 10 * r, "frob_peak": 7 - r},
                         "costwin": [], "netwin": []})
         return out
 
-    def test_merge_stats_sums(self):
-        # each measurement's counters (one daemon a measurement):
-        # the counters add up, ratios are recomputed from the sums, sizes are the last
-        a = {"bytes": 100, "replies_spliced": 4, "pipes_used": 12, "pipes_per_reply": 3.0,
-             "fallback_other": 1, "pipe_slots": 10, "slot_bytes": 1000, "pipe_size_granted": 4096}
-        b = {"bytes": 300, "replies_spliced": 4, "pipes_used": 4, "pipes_per_reply": 1.0,
-             "fallback_other": 2, "pipe_slots": 0, "slot_bytes": 0, "pipe_size_granted": 8192}
-        m = sbrun.merge_stats([a, b])
-        self.assertEqual((m["bytes"], m["pipes_used"], m["fallback_other"]), (400, 16, 3))
-        self.assertAlmostEqual(m["pipes_per_reply"], 2.0)
+    def test_merge_stats_as_the_list_says(self):
+        # each measurement's counters (one daemon a measurement), combined as the fake
+        # --list says: sums add up, max is the largest, ratios are recomputed from the sums,
+        # "last" (and what --list does not name) is the last one's
+        a = {"bytes": 100, "frobs": 12, "frob_peak": 9, "frobs_per_byte": 0.12, "pipe_slots": 10,
+             "slot_bytes": 1000, "pipe_size_granted": 4096, "splice_protocol": "v2"}
+        b = {"bytes": 300, "frobs": 4, "frob_peak": 3, "frobs_per_byte": 4 / 300, "pipe_slots": 0,
+             "slot_bytes": 0, "pipe_size_granted": 8192, "splice_protocol": "write"}
+        m = sbrun.merge_stats([a, b], counters())
+        self.assertEqual((m["bytes"], m["frobs"], m["frob_peak"]), (400, 16, 9))
+        self.assertAlmostEqual(m["frobs_per_byte"], 16 / 400)
         self.assertAlmostEqual(m["bytes_per_slot"], 100.0)
-        self.assertEqual(m["pipe_size_granted"], 8192)
+        self.assertEqual((m["pipe_size_granted"], m["splice_protocol"]), (8192, "write"))
+
+    def test_invented_counter_is_a_point_field(self):
+        pts = self.expand()
+        run = {"run_id": "x", "env": "native", "kernel": "k", "variant": "none"}
+        b = sbrun.aggregate(pts[1], run, self.measurements(pts[1], [1.5, 1.6, 1.4]), counters())
+        self.assertEqual((b["frobs"], b["frob_peak"]), (60, 6))
+        self.assertAlmostEqual(b["frobs_per_byte"], 60 / 3000)
 
     def test_aggregate_and_verdict(self):
         pts = self.expand()
         run = {"run_id": "x", "env": "native", "kernel": "k", "variant": "none"}
-        a = sbrun.aggregate(pts[0], run, self.measurements(pts[0], [1.0, 1.1, 0.9, 1.0, 1.05]))
-        b = sbrun.aggregate(pts[1], run, self.measurements(pts[1], [1.5, 1.6, 1.4, 1.5, 1.55]))
+        a = sbrun.aggregate(pts[0], run, self.measurements(pts[0], [1.0, 1.1, 0.9, 1.0, 1.05]), counters())
+        b = sbrun.aggregate(pts[1], run, self.measurements(pts[1], [1.5, 1.6, 1.4, 1.5, 1.55]), counters())
         self.assertEqual(b["status"], "ok")
         self.assertEqual(b["frob_level"], 1)
         self.assertEqual(b["repeats"], 5)
@@ -133,11 +149,11 @@ class InventedMode(unittest.TestCase):
         self.assertAlmostEqual(b["gbps_median"], 1.5)
         ra, rb = dict(a, _json=a), dict(b, _json=b)
         self.assertEqual(R.verdict(ra, rb), ("better", ""))
-        self.assertEqual(R.verdict(ra, ra)[0], "within noise")  # A/A
+        self.assertIn(R.verdict(ra, ra)[0], ("within noise", "equivalent"))  # A/A (the verdict names it)
         # a failed round fails the point, named
         ms = self.measurements(pts[1], [1.5, 1.6, 1.4])
         ms[1].update(status="failed", reason="verification: first bad offset 700000")
-        f = sbrun.aggregate(pts[1], run, ms)
+        f = sbrun.aggregate(pts[1], run, ms, counters())
         self.assertEqual(f["status"], "failed")
         self.assertIn("round 2: verification", f["reason"])
 
@@ -149,7 +165,7 @@ class InventedMode(unittest.TestCase):
             m["stats"]["splice_protocol"] = "v2-ioctl"
             m["stats"]["slot_bytes"] = 144  # the probe saw 144 of the 600 bytes spliced
             m["verify"]["slots_pass"] = "warm-up"
-        b = sbrun.aggregate(pts[1], run, ms)
+        b = sbrun.aggregate(pts[1], run, ms, counters())
         self.assertEqual(b["splice_protocol"], "v2-ioctl")
         self.assertEqual(b["slots_pass"], "warm-up")
         # over the probed replies only: 3 x 144 bytes in 3 x 6 slots, not 3 x 600 in them
@@ -157,7 +173,7 @@ class InventedMode(unittest.TestCase):
         # no slot counted: no pass named
         for m in ms:
             m["stats"]["pipe_slots"] = 0
-        self.assertEqual(sbrun.aggregate(pts[1], run, ms)["slots_pass"], "")
+        self.assertEqual(sbrun.aggregate(pts[1], run, ms, counters())["slots_pass"], "")
 
     def test_pick_row_sets_rounds_apart(self):
         def row(vals, pipes):
