@@ -639,13 +639,11 @@ def mode_colors(modes):
 
 # ---------------------------------------------------------------- the noise rule
 
-# The rule itself lives in splicebench/verdict.py (paired rounds, a confidence interval for
-# the median ratio, a threshold); everything here feeds it and prints its rule_text().
+# The judge itself lives in splicebench/verdict.py (paired rounds, two samples, one band,
+# five outcomes); everything here feeds it the figures of result rows and prints its texts.
 RULE = V.rule_text()
 BETWEEN_RULE = V.between_text()
-COST_RULE = ("a cost verdict needs >= 3 cost windows on both sides, their spread (when known) under "
-             "cv_target, and a difference larger than cv_target and than twice the larger spread; "
-             "otherwise 'within noise'")
+COST_RULE = V.cost_text()
 
 
 def stable(r, target=None):
@@ -682,7 +680,7 @@ def paired(a, b, what="gbps", higher_better=True):
 
 
 def verdict(a, b, target=None, higher_better=True):
-    """GB/s of b against a (rows) -> (verdict, why) by the paired rule (sbverdict.py);
+    """GB/s of b against a (rows) -> (outcome, why) by the paired rule (splicebench.verdict);
     target is no longer used (kept for the callers' signature)."""
     d = paired(a, b, "gbps", higher_better)
     return d["verdict"], d["reason"]
@@ -725,16 +723,22 @@ def run_cpu_values(r):
     return [v for _, v in sorted(round_values(r, "cpu").items())]
 
 
+def cost_values(r, metric):
+    """The per-window values of a cost metric (points.jsonl's cost_windows), in order."""
+    vals = []
+    for w in (r.get("_json") or {}).get("cost_windows") or []:
+        if not isinstance(w, dict):
+            continue
+        if metric == "bytes moved per byte delivered" and isinstance(w.get("bytes_moved_per_byte"), (int, float)):
+            vals.append(w["bytes_moved_per_byte"])
+        elif metric == "instructions per byte delivered" and isinstance(w.get("instr_per_byte_kernel"), (int, float)):
+            vals.append(w["instr_per_byte_kernel"] + (w.get("instr_per_byte_user") or 0))
+    return vals
+
+
 def cost_spread(r, metric):
     """(n, cv or None) of a cost metric: per-window values from points.jsonl when present."""
-    j = r.get("_json") or {}
-    vals = []
-    for w in j.get("cost_windows") or []:
-        if isinstance(w, dict):
-            if metric == "bytes moved per byte delivered" and isinstance(w.get("bytes_moved_per_byte"), (int, float)):
-                vals.append(w["bytes_moved_per_byte"])
-            elif metric == "instructions per byte delivered" and isinstance(w.get("instr_per_byte_kernel"), (int, float)):
-                vals.append(w["instr_per_byte_kernel"] + (w.get("instr_per_byte_user") or 0))
+    vals = cost_values(r, metric)
     if len(vals) >= 2:
         s = spread(vals)
         return s["n"], s["cv"]
@@ -742,24 +746,19 @@ def cost_spread(r, metric):
     return (int(n) if isinstance(n, (int, float)) else 0), None
 
 
-def cost_verdict(a, b, metric, get, target):
-    """Cost (lower is better) of b against a -> (verdict, why)."""
+def cost_judged(a, b, metric):
+    """Cost (lower is better) of b against a: the judge's dict (two samples: the windows)."""
+    return V.between_verdict(cost_values(a, metric), cost_values(b, metric), higher_is_better=False,
+                             what="cost windows")
+
+
+def cost_verdict(a, b, metric, get, target=None):
+    """Cost (lower is better) of b against a -> (outcome, why), by the one judge."""
     va, vb = get(a), get(b)
     if va is None or vb is None or va <= 0:
         return "", "no cost"
-    cvs = []
-    for side, r in (("A", a), ("B", b)):
-        n, cv = cost_spread(r, metric)
-        if n < 3:
-            return "within noise", f"{side}: {n} cost window(s) < 3"
-        if cv is not None:
-            if cv >= target:
-                return "within noise", f"{side}: spread {cv:.3f} >= target {target:g}"
-            cvs.append(cv)
-    rel = vb / va - 1
-    if abs(rel) <= max(target, 2 * max(cvs, default=0)):
-        return "within noise", f"{rel * 100:+.1f} % is within {max(target, 2 * max(cvs, default=0)) * 100:.1f} %"
-    return ("better" if rel < 0 else "worse"), ""
+    d = cost_judged(a, b, metric)
+    return d["outcome"], d["reason"]
 
 
 # ---------------------------------------------------------------- matching
@@ -806,9 +805,8 @@ def between(ra, rb, a, b, control, what="gbps", higher_better=True):
     each run's own rounds: sbverdict.between_verdict's dict, with 'control' added (a words
     label, or '' where a is the control itself: no verdict)."""
     if control is None:
-        d = V.between_verdict([], [], higher_better)
-        d["reason"] = ("two runs and no control measured in both (--control AXIS=VALUE): a change "
-                       "of the machine between them cannot be told from the code")
+        d = V.unresolved("two runs and no control measured in both (--control AXIS=VALUE): a change "
+                         "of the machine between them cannot be told from the code")
         d["control"] = None
         return d
     ca, cb = control_row(ra, a, control), control_row(rb, b, control)
@@ -821,7 +819,20 @@ def between(ra, rb, a, b, control, what="gbps", higher_better=True):
     if ca is None or cb is None or ca.get("status") != "ok" or cb.get("status") != "ok":
         d["reason"] = "control %s=%s not measured (ok) at these axes in %s" % (
             control[0], control[1], "A" if ca is None or ca.get("status") != "ok" else "B")
+        return d
+    cc = control_change(ca, cb, what, higher_better)
+    d["control_change"] = cc
+    if cc["outcome"] in (V.BETTER, V.WORSE):
+        d = V.blocked(d, "the control %s=%s itself changed between the runs (%s)" % (
+            control[0], control[1], V.short(cc)))
     return d
+
+
+def control_change(ca, cb, what="gbps", higher_better=True):
+    """The control's own change from run A to run B (its per-round values as two samples):
+    the judge's dict.  A control that changed beyond the band cannot carry a comparison."""
+    return V.between_verdict(list(round_values(ca, what).values()), list(round_values(cb, what).values()),
+                             higher_better, what="rounds of the control")
 
 
 def match_key(r, axes, skip=()):

@@ -19,6 +19,7 @@ import statistics
 import sys
 
 from . import results as R  # the shared results module
+from . import verdict as V  # the one judge
 from .results import CSV_COLUMNS, DETAIL_OBJECTS, OPTIONAL_COLUMNS, read_jsonl, spread
 
 
@@ -94,35 +95,49 @@ def compare_pair(a, b, target, emulated, copy_modes, judge=None):
            "label_b": R.mode_label(b, copy_modes), "axes": "", "gbps_a": "", "gbps_b": "",
            "gbps_delta_pct": "", "gbps_verdict": "", "gbps_why": "", "cpu_a": "", "cpu_b": "",
            "cpu_delta_pct": "", "cpu_verdict": "", "reason": "", "pairs": "", "gbps_ratio": "",
-           "gbps_ratio_lo": "", "gbps_ratio_hi": "", "cpu_ratio": "", "cpu_why": "", "control": ""}
+           "gbps_ratio_lo": "", "gbps_ratio_hi": "", "cpu_ratio": "", "cpu_why": "", "control": "",
+           "cpu_ratio_lo": "", "cpu_ratio_hi": ""}
     for k, _ in COST_KEYS:
-        row.update({k + "_a": "", k + "_b": "", k + "_verdict": "", k + "_why": ""})
+        row.update({k + s: "" for s in ("_a", "_b", "_verdict", "_why", "_ratio", "_lo", "_hi")})
     if not ok:
         row["reason"] = (a.get("reason") if a.get("status") != "ok" else b.get("reason")) or ""
         return row
     row.update(gbps_a=a["gbps_median"], gbps_b=b["gbps_median"],
-               gbps_delta_pct=_pct(a["gbps_median"], b["gbps_median"]))
+               gbps_delta_pct=_pct(a["gbps_median"], b["gbps_median"]))  # replaced by the judged shift
     if emulated:
         row["gbps_verdict"], row["gbps_why"] = "", "emulated (TCG): not ranked by time"
     else:
         d = judge(a, b, "gbps", True)  # the one rule (splicebench/verdict.py)
-        row.update(gbps_verdict=d["verdict"], gbps_why=d["reason"], pairs=d["n"],
-                   control=d.get("control") or "",
-                   gbps_ratio=d["median"] if d["median"] is not None else "",
-                   gbps_ratio_lo=d["lo"] if d["lo"] is not None else "",
-                   gbps_ratio_hi=d["hi"] if d["hi"] is not None else "")
+        row.update(gbps_verdict=d["outcome"], gbps_why=d["reason"], pairs=d["n"],
+                   control=d.get("control") or "", gbps_ratio=_num(d["estimate"]),
+                   gbps_ratio_lo=_num(d["lo"]), gbps_ratio_hi=_num(d["hi"]))
+        if d["estimate"] is not None:  # the delta shown is the judged shift, not raw medians
+            row["gbps_delta_pct"] = (d["estimate"] - 1) * 100
         ca, cb = R.cpu_mode_cost(a), R.cpu_mode_cost(b)
         if ca is not None and cb is not None:
             row.update(cpu_a=ca, cpu_b=cb, cpu_delta_pct=_pct(ca, cb))
             c = judge(a, b, "cpu", False)
-            row.update(cpu_verdict=c["verdict"], cpu_why=c["reason"],
-                       cpu_ratio=c["median"] if c["median"] is not None else "")
+            row.update(cpu_verdict=c["outcome"], cpu_why=c["reason"], cpu_ratio=_num(c["estimate"]),
+                       cpu_ratio_lo=_num(c["lo"]), cpu_ratio_hi=_num(c["hi"]))
+            if c["estimate"] is not None:
+                row["cpu_delta_pct"] = (c["estimate"] - 1) * 100
     for (k, name), (_, get) in zip(COST_KEYS, R.COST_METRICS):
         va, vb = get(a), get(b)
         if va is not None and vb is not None:
-            row[k + "_a"], row[k + "_b"] = va, vb
-            row[k + "_verdict"], row[k + "_why"] = R.cost_verdict(a, b, name, get, target)
+            c = R.cost_judged(a, b, name)
+            row.update({k + "_a": va, k + "_b": vb, k + "_verdict": c["outcome"], k + "_why": c["reason"],
+                        k + "_ratio": _num(c["estimate"]), k + "_lo": _num(c["lo"]), k + "_hi": _num(c["hi"])})
     return row
+
+
+def _num(v):
+    return "" if v is None else v
+
+
+def verdicts_of(rows):
+    """Every verdict the rows state (GB/s, CPU, each cost), for the family's text."""
+    keys = ["gbps_verdict", "cpu_verdict"] + [k + "_verdict" for k, _ in COST_KEYS]
+    return [r[k] for r in rows for k in keys if r.get(k)]
 
 
 COST_KEYS = [("cost_moved", "bytes moved per byte delivered"),
@@ -131,7 +146,9 @@ CMP_COLS = (["point", "status_a", "status_b", "n_a", "n_b", "gbps_a", "gbps_b", 
              "gbps_verdict", "cpu_a", "cpu_b", "cpu_delta_pct", "cpu_verdict", "reason",
              "label_a", "label_b", "axes", "gbps_why"]
             + [k + s for k, _ in COST_KEYS for s in ("_a", "_b", "_verdict", "_why")]
-            + ["pairs", "gbps_ratio", "gbps_ratio_lo", "gbps_ratio_hi", "cpu_ratio", "cpu_why", "control"])
+            + ["pairs", "gbps_ratio", "gbps_ratio_lo", "gbps_ratio_hi", "cpu_ratio", "cpu_why", "control",
+               "cpu_ratio_lo", "cpu_ratio_hi"]
+            + [k + s for k, _ in COST_KEYS for s in ("_ratio", "_lo", "_hi")])
 
 
 def sentence(r, emulated, base_name="A", new_name="B"):
@@ -142,9 +159,10 @@ def sentence(r, emulated, base_name="A", new_name="B"):
     parts = []
     for (k, name) in COST_KEYS:
         if r[k + "_a"] != "":
-            v = r[k + "_verdict"] + (" (%s)" % r[k + "_why"] if r[k + "_why"] and r[k + "_verdict"] == "within noise" else "")
-            parts.append("%s %.3g vs %.3g (%.2fx): %s" % (name, r[k + "_b"], r[k + "_a"],
-                                                        r[k + "_b"] / r[k + "_a"] if r[k + "_a"] else float("nan"), v))
+            v = r[k + "_verdict"] + (" (%s)" % r[k + "_why"] if r[k + "_why"] else "")
+            iv = (", interval %.3f-%.3f" % (r[k + "_lo"], r[k + "_hi"])) if r[k + "_lo"] != "" else ""
+            ratio = ("%.3fx%s" % (r[k + "_ratio"], iv)) if r[k + "_ratio"] != "" else "no ratio"
+            parts.append("%s %.3g vs %.3g (%s): %s" % (name, r[k + "_b"], r[k + "_a"], ratio, v))
     if emulated:
         if not parts:
             return "%s: no cost figures, and emulated (TCG) timings rank nothing." % head
@@ -158,7 +176,7 @@ def sentence(r, emulated, base_name="A", new_name="B"):
     elif r["gbps_why"] == "the control itself":
         ratio = "the control the other points are judged through"
     elif r["gbps_ratio"] != "":
-        ratio = "median ratio %.2fx over %d paired rounds%s" % (r["gbps_ratio"], r["pairs"], iv)
+        ratio = "ratio %.2fx over %d paired rounds%s" % (r["gbps_ratio"], r["pairs"], iv)
     else:
         ratio = "no paired rounds"
     s = "%s: %.3f vs %.3f GB/s (%s): %s%s" % (head, r["gbps_b"], r["gbps_a"], ratio, r["gbps_verdict"], why)
@@ -167,6 +185,31 @@ def sentence(r, emulated, base_name="A", new_name="B"):
             r["cpu_b"], r["cpu_a"], (": " + r["cpu_verdict"] + (" (%s)" % r["cpu_why"] if r["cpu_why"] else ""))
             if r["cpu_verdict"] else "")
     return s + "; ".join([""] + parts) + "."
+
+
+def control_lines(ra, rb, control, axes):
+    """The control's own change between the runs, judged, one line per place it was
+    measured; and a warning where the runs differ in kernel (the control is under test too)."""
+    out = []
+    if control is None:
+        return out
+    seen = set()
+    for ca in ra.rows:
+        if str(ca.get(control[0])) != str(control[1]) or ca.get("status") != "ok":
+            continue
+        cb = next((r for r in rb.rows if R.match_key(r, axes) == R.match_key(ca, axes)), None)
+        if cb is None or cb.get("status") != "ok" or id(ca) in seen:
+            continue
+        seen.add(id(ca))
+        d = R.control_change(ca, cb)
+        out.append("control %s=%s at %s, B against A: %s" % (control[0], control[1],
+                                                             R.axes_words(ca, skip=(control[0],)), V.sentence(d)))
+    ka, kb = ra.run_value("kernel"), rb.run_value("kernel")
+    if ka != kb or ra.run_value("variant") != rb.run_value("variant"):
+        out.append("the runs differ in kernel (%s %s against %s %s): the control is itself under test; "
+                   "a machine control (a plain tmpfs read measured in the same rounds) tells the "
+                   "machine's change apart" % (ka, ra.run_value("variant"), kb, rb.run_value("variant")))
+    return out
 
 
 def load(d):
@@ -257,7 +300,7 @@ def cmd_compare(a):
     if emulated:
         print("# emulated (TCG): verdicts are cost ratios (bytes moved and instructions per byte "
               "delivered, lower is better); GB/s columns are emulated timings and rank nothing")
-        print("# " + R.COST_RULE + " (cv_target %g)" % target)
+        print("# rule (cost): " + R.COST_RULE)
     else:
         print("# GB/s = median over rounds (1e9 B/s); CPU = the mode's own CPU s/GB "
               "(rest of machine left out)")
@@ -270,6 +313,8 @@ def cmd_compare(a):
                                    "change of every other point (--control AXIS=VALUE picks another)" % control
                                    if control else "none: nothing is called between these runs "
                                    "(--control AXIS=VALUE names one both runs measured)"))
+            for line in control_lines(ra, rb, control, axes):
+                print("# " + line)
             la, lb = (s.meta.get("limits") or {} for s in (ra, rb))
             if la.get("tmpfs_read_gbps") and lb.get("tmpfs_read_gbps"):
                 print("# the machine's own limits, measured in each run: tmpfs read %.2f vs %.2f GB/s, "
@@ -293,7 +338,7 @@ def cmd_compare(a):
     if not rows:
         print("(no point present in both)")
     else:
-        print("\n# Verdicts")
+        print("\n# Verdicts (%s)" % V.family_text(len(verdicts_of(rows))))
         for r in rows:
             print(sentence(r, emulated))
     for n in sorted(set(notes)):
