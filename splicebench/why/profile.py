@@ -241,7 +241,7 @@ def cmd_fold(a):
     return 0
 
 
-OVERHEAD_LIMIT_PCT = 5.0  # the profiler may cost at most this much (issue 22)
+OVERHEAD_LIMIT_PCT = sbverdict.THRESHOLD * 100  # the profiler may cost at most the band (issue 22)
 
 
 def _f1(x):
@@ -251,9 +251,9 @@ def _f1(x):
 def paired_overhead(ov):
     """From overhead.json's pairs (gbps_with[i], gbps_without[i], ... measured back to back,
     their order alternating): per pair the GB/s lost with perf recording (1 - with/without)
-    and the CPU per GB it added (with/without - 1); each as the median and the
-    distribution-free interval of sbverdict.median_interval (sign-test coverage, the
-    project's verdict rule).  None where the lists do not pair up."""
+    and the CPU per GB it added (with/without - 1); each judged by the project's one judge
+    (splicebench.verdict.paired_verdict: the estimate, its interval and the outcome
+    against the band, perf on as B, perf off as A).  None where the lists do not pair up."""
     gw, go = ov.get("gbps_with") or [], ov.get("gbps_without") or []
     cw, co = ov.get("cpu_s_per_gb_with") or [], ov.get("cpu_s_per_gb_without") or []
     if not gw or len(gw) != len(go) or len(cw) != len(gw) or len(co) != len(gw):
@@ -262,14 +262,14 @@ def paired_overhead(ov):
     c = [w / o for w, o in zip(cw, co) if o > 0]
     out = {"pairs": len(g)}
     for k, r, sign in (("gbps", g, -1), ("cpu", c, 1)):
-        iv = sbverdict.median_interval(r) if len(r) >= sbverdict.MIN_N else None
-        med = statistics.median(r) if r else 1.0
+        d = sbverdict.paired_verdict(r, higher_is_better=(k == "gbps"))
+        est = d["estimate"] if d["estimate"] is not None else 1.0
         # overhead in %: GB/s lost (sign -1: a ratio under 1 is a loss), CPU per GB added
         pct = (lambda x: 100.0 * sign * (x - 1.0))
-        out[k] = {"median_pct": pct(med), "ratios": r,
-                  "lo_pct": min(pct(iv[0]), pct(iv[1])) if iv else None,
-                  "hi_pct": max(pct(iv[0]), pct(iv[1])) if iv else None,
-                  "coverage": iv[2] if iv else None}
+        out[k] = {"median_pct": pct(est), "ratios": r, "outcome": d["outcome"],
+                  "lo_pct": min(pct(d["lo"]), pct(d["hi"])) if d["lo"] is not None else None,
+                  "hi_pct": max(pct(d["lo"]), pct(d["hi"])) if d["lo"] is not None else None,
+                  "coverage": d["coverage"]}
     return out
 
 
@@ -278,7 +278,8 @@ def overhead_sentence(ov, where="overhead.json"):
     missing or unreadable).  The overhead is measured on paired fio runs of the first
     mode, with and without perf recording: per pair the GB/s lost and the CPU per GB
     added; held against the limit is the upper end of both intervals (paired_overhead).
-    ok: measured, and both upper ends under the limit."""
+    ok: measured, and the one judge finds neither figure worse nor unresolved against its
+    band (the limit is the band's edge: the overhead's whole interval under it)."""
     lim = "%g %%" % OVERHEAD_LIMIT_PCT
     if ov is None:
         return ("The profiler's overhead was not measured: %s is missing, so nothing says these profiles are "
@@ -290,7 +291,7 @@ def overhead_sentence(ov, where="overhead.json"):
     g, c = po["gbps"], po["cpu"]
     on = ("%d paired fio runs of %s (%s, %s) with and without perf record -a -g -e cpu-clock at %g Hz, "
           "back to back, their order alternating: GB/s lost %+.1f %%, CPU per GB of daemon and fio added %+.1f %% "
-          "(medians of the per-pair ratios)" % (
+          "(Hodges-Lehmann estimates of the per-pair ratios)" % (
               po["pairs"], ov.get("mode", "?"), ov.get("source", "?"), ov.get("bs", "?"), ov.get("freq_hz", 0),
               g["median_pct"], c["median_pct"]))
     if g["hi_pct"] is None or c["hi_pct"] is None:
@@ -302,9 +303,9 @@ def overhead_sentence(ov, where="overhead.json"):
     hi = max(g["hi_pct"], c["hi_pct"])
     ivs = "intervals (%s): GB/s lost %s to %s %%, CPU added %s to %s %%" % (
         cov, _f1(g["lo_pct"]), _f1(g["hi_pct"]), _f1(c["lo_pct"]), _f1(c["hi_pct"]))
-    if hi < OVERHEAD_LIMIT_PCT:
+    if all(x["outcome"] in (sbverdict.EQUIVALENT, sbverdict.BETTER) for x in (g, c)):
         return ("Profiler overhead: at most %.1f %%, under the %s limit, measured as %s; %s." % (hi, lim, on, ivs), True)
-    if max(g["lo_pct"], c["lo_pct"]) >= OVERHEAD_LIMIT_PCT:
+    if any(x["outcome"] == sbverdict.WORSE for x in (g, c)):
         return ("Profiler overhead: at least %.1f %%: it EXCEEDED the %s limit (measured as %s; %s); these "
                 "profiles disturb what they measure: rerun bench/profile with a lower --freq." % (
                     max(g["lo_pct"], c["lo_pct"]), lim, on, ivs), False)
