@@ -343,6 +343,29 @@ def cmd_compare(a):
             print(sentence(r, emulated))
     for n in sorted(set(notes)):
         print("# row kept: " + n)
+    for line in outcome_lines(rows):
+        print("# " + line)
+
+
+def outcome_lines(rows):
+    """The closing count of outcomes, and every comparison left unresolved or too short,
+    by name: what a rerun with more rounds would have to settle."""
+    keys = [("gbps_verdict", "GB/s"), ("cpu_verdict", "CPU")] + [(k + "_verdict", n) for k, n in COST_KEYS]
+    count, left = {}, []
+    for r in rows:
+        for k, what in keys:
+            v = r.get(k)
+            if not v:
+                continue
+            count[v] = count.get(v, 0) + 1
+            if v in (V.UNRESOLVED, V.TOO_FEW):
+                why = r.get(k.replace("_verdict", "_why")) or ""
+                left.append("%s (%s): %s%s" % (r["point"], what, v, ": " + why if why else ""))
+    if not count:
+        return []
+    out = ["outcomes: " + ", ".join("%d %s" % (count.get(o, 0), o) for o in V.OUTCOMES)]
+    out += ["left unresolved: " + x for x in left]
+    return out
     if csvf:
         print("# CSV: %s" % csvf)
 
@@ -373,12 +396,12 @@ def cmd_summary(a):
 
 
 def cmd_cost_join(a):
-    import sbcostjoin
-    sbcostjoin.main([a.points] + a.cost)
+    from . import costjoin
+    costjoin.main([a.points] + a.cost)
 
 
 def parser():
-    ap = argparse.ArgumentParser(prog="sbstat.py", description="splicebench statistics and bookkeeping "
+    ap = argparse.ArgumentParser(prog="python3 -m splicebench stats", description="splicebench statistics and bookkeeping "
                                  "(Python 3 standard library only). Errors: one line, exit 2.")
     sub = ap.add_subparsers(dest="cmd", metavar="COMMAND")
     p = sub.add_parser("csv", help="points.jsonl -> the CSV (contract in bench/README.md)")
