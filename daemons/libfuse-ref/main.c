@@ -11,6 +11,7 @@
  */
 #include "ref.h"
 #include "daemon_opts.h"
+#include "mountpoint.h"
 #include "opttab.h"
 
 #include <errno.h>
@@ -53,13 +54,8 @@ static const struct opt_desc opt_table[] = {
 // clang-format on
 #define NOPTS (sizeof(opt_table) / sizeof(opt_table[0]))
 
-/* One line, what was wrong and what to do; then exit. */
-#define die(code, ...)                                                                             \
-	do {                                                                                       \
-		fprintf(stderr, "libfuse-ref: " __VA_ARGS__);                                      \
-		fputc('\n', stderr);                                                               \
-		exit(code);                                                                        \
-	} while (0)
+/* One line, what was wrong and what to do; then exit (mountpoint.h). */
+#define die mnt_die
 
 static void usage(FILE *f)
 {
@@ -110,150 +106,16 @@ static void parse(int argc, char **argv)
 		die(2, "--granule %llu is not a multiple of 8", (unsigned long long)ref.o.granule);
 }
 
-static bool is_mounted(const char *path, char *fstype, size_t len)
-{
-	char line[4096], mnt[PATH_MAX], type[256];
-	FILE *f = fopen("/proc/self/mounts", "r");
-	bool found = false;
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*s %4095s %255s", mnt, type) == 2 && !strcmp(mnt, path)) {
-			snprintf(fstype, len, "%s", type);
-			found = true;
-		}
-	fclose(f);
-	return found;
-}
-
-static void check_mountpoint(const char *mp)
-{
-	struct stat st;
-	char type[256];
-
-	if (stat(mp, &st) < 0) {
-		if (errno == ENOTCONN)
-			die(2,
-			    "mount point %s is a dead FUSE mount: clear it with 'fusermount3 -u "
-			    "%s'",
-			    mp, mp);
-		die(2, "mount point %s: %s: create it first (mkdir -p %s)", mp, strerror(errno),
-		    mp);
-	}
-	if (!S_ISDIR(st.st_mode))
-		die(2, "mount point %s is not a directory: give an empty directory", mp);
-	if (!realpath(mp, ref.mnt))
-		die(2, "mount point %s: %s", mp, strerror(errno));
-	if (is_mounted(ref.mnt, type, sizeof(type)))
-		die(2, "mount point %s is busy (a %s mount is there): unmount it or pick another",
-		    ref.mnt, type);
-	if (access("/dev/fuse", R_OK | W_OK) < 0)
-		die(1,
-		    "cannot open /dev/fuse (%s): load the fuse module (modprobe fuse) and run as "
-		    "root or as a user allowed to use it",
-		    strerror(errno));
-}
-
-/* The daemon changes to /: make a relative --pid-file, --stats-file, --log absolute. */
-static const char *absolute(const char *path)
-{
-	char cwd[PATH_MAX], *out;
-
-	if (!path || path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
-		return path;
-	if (asprintf(&out, "%s/%s", cwd, path) < 0)
-		die(1, "out of memory");
-	return out;
-}
-
-/*
- * Buffered reads: let readahead ask for max_read at a time.  The bdi is found
- * in mountinfo (a stat of the mount would wait for INIT, which the loop has
- * not answered yet).
- */
-static void set_readahead(void)
-{
-	char line[4096], mnt[PATH_MAX], path[128];
-	unsigned maj, min;
-	uint64_t ra = ref.o.readahead;
-	bool found = false;
-	FILE *f;
-
-	if (!ra || ref.o.direct_io || !(f = fopen("/proc/self/mountinfo", "r")))
-		return;
-	while (!found && fgets(line, sizeof(line), f))
-		found = sscanf(line, "%*u %*u %u:%u %*s %4095s", &maj, &min, mnt) == 3 &&
-		        !strcmp(mnt, ref.mnt);
-	fclose(f);
-	if (ra > ref.o.max_read)
-		ra = ref.o.max_read;
-	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb", maj, min);
-	f = found ? fopen(path, "w") : NULL;
-	if (!f || fprintf(f, "%llu\n", (unsigned long long)(ra / 1024)) < 0)
-		fprintf(stderr, "libfuse-ref: warning: could not set the mount's read_ahead_kb\n");
-	if (f)
-		fclose(f);
-}
-
-/*
- * Go to the background like fuse_daemonize(), but the parent returns only once
- * the child serves (init ran: one byte on the pipe), so `libfuse-ref MNT ...;
- * fio MNT/data0` needs no wait and the pid file exists.  If the child exits
- * first (or the mount does not answer a stat), the parent exits with the child's status (2, 3: the
- * child's one line went to the caller's stderr, which the child keeps until it serves).
- */
-static void daemonize(void)
-{
-	int p[2], st;
-	pid_t pid;
-	char c;
-
-	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0)
-		die(1, "could not go to the background: %s", strerror(errno));
-	if (pid > 0) {
-		struct stat sb;
-
-		close(p[1]);
-		/* init ran; libfuse still checks what it set: a stat waits for the INIT reply. */
-		if (read(p[0], &c, 1) == 1 && stat(ref.mnt, &sb) == 0)
-			_exit(0);
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
-		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 1);
-	}
-	close(p[0]);
-	setsid();
-	if (chdir("/") < 0)
-		die(1, "chdir /: %s", strerror(errno));
-	ref.ready_fd = p[1];
-}
-
 /* From libfuse's init callback: mounted, INIT answered next, pid file written. */
 void ref_ready(void)
 {
-	int nul, logfd;
-
 	ref.served = true;
 	if (ref.ready_fd < 0)
 		return;
-	/* Hold none of the caller's pipes: `out=$(libfuse-ref ...)` must return. */
-	nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-	logfd = ref.o.log_file
-	            ? open(ref.o.log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)
-	            : -1;
-	if (nul >= 0) {
-		dup2(nul, 0);
-		dup2(nul, 1);
-		dup2(logfd >= 0 ? logfd : nul, 2);
-		close(nul);
-	}
-	if (logfd >= 0)
-		close(logfd);
-	if (write(ref.ready_fd, "", 1) != 1)
-		fprintf(stderr, "libfuse-ref: warning: lost the parent before it saw us ready\n");
-	close(ref.ready_fd);
-	ref.ready_fd = -1;
+	mnt_detach_stdio(ref.o.log_file
+	                     ? open(ref.o.log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)
+	                     : -1);
+	mnt_ready(&ref.ready_fd);
 }
 
 static volatile sig_atomic_t want_stats, stats_stop;
@@ -323,47 +185,63 @@ static int run_loop(void)
 	return res;
 }
 
-int main(int argc, char **argv)
+/* --help, --version, --list: print and exit 0. */
+static void informational(void)
 {
-	char mopts[256], buf[2048];
-	char *fargv[] = {argv[0], "-o", mopts, NULL, NULL};
-	struct fuse_args fargs = FUSE_ARGS_INIT(3, fargv);
-	struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = SA_RESTART};
-	pthread_t stats_thr;
-	sigset_t all, old;
-	int rc = 1, res;
+	/* --list: the same shape as splicefs --list (interfaces: one JSON object). */
+	const struct daemon_list l = {"libfuse-ref", DAEMON_LIST(ref_modes),
+	                              NULL,          DAEMON_LIST(ref_sources),
+	                              ref_counters,  ref_ncounters};
 
-	setvbuf(stderr, NULL, _IOLBF, 0);
-	parse(argc, argv);
-	if (ref.o.help) {
+	if (ref.o.help)
 		usage(stdout);
-		return 0;
-	}
-	if (ref.o.version) {
+	else if (ref.o.version)
 		printf("libfuse-ref (libfuse %s, FUSE_USE_VERSION %d)\n", fuse_pkgversion(),
 		       FUSE_USE_VERSION);
-		return 0;
-	}
-	if (ref.o.list) {
-		/* The same shape as splicefs --list (interfaces: one JSON object). */
-		const struct daemon_list l = {"libfuse-ref", DAEMON_LIST(ref_modes),
-		                              NULL,          DAEMON_LIST(ref_sources),
-		                              ref_counters,  ref_ncounters};
-
+	else if (ref.o.list)
 		daemon_list_json(stdout, &l);
-		return 0;
-	}
-	check_mountpoint(ref.o.mountpoint);
-	ref.o.pid_file = absolute(ref.o.pid_file);
-	ref.o.stats_file = absolute(ref.o.stats_file);
-	ref.o.log_file = absolute(ref.o.log_file);
-	ref.page_size = sysconf(_SC_PAGESIZE);
-	signal(SIGPIPE, SIG_IGN);
-	/* bench/run sends SIGUSR2 around its check (splicefs: the slot probe); none here */
-	signal(SIGUSR2, SIG_IGN);
+	else
+		return;
+	exit(0);
+}
 
-	if ((res = ref.source->setup(&ref)))
-		return res == -EINVAL ? 2 : 1;
+/* The mount point (locked) and the files we write, absolute: the daemon changes to /. */
+static void check_paths(void)
+{
+	static char pid_path[PATH_MAX + 1], log_path[PATH_MAX + 1], stats_path[PATH_MAX + 1];
+
+	mnt_check(ref.o.mountpoint, ref.mnt); /* takes the mount point's lock */
+	ref.o.pid_file = mnt_abs_path(ref.o.pid_file, pid_path, sizeof(pid_path));
+	ref.o.stats_file = mnt_abs_path(ref.o.stats_file, stats_path, sizeof(stats_path));
+	ref.o.log_file = mnt_abs_path(ref.o.log_file, log_path, sizeof(log_path));
+}
+
+/* The stats thread takes no signal: they must reach libfuse's threads.  0 or -1. */
+static int start_stats(pthread_t *thr)
+{
+	struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = SA_RESTART};
+	sigset_t all, old;
+	int res;
+
+	sem_init(&stats_wake, 0, 0);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	res = pthread_create(thr, NULL, stats_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (res)
+		fprintf(stderr, "libfuse-ref: cannot start the stats thread\n");
+	return res ? -1 : 0;
+}
+
+/* libfuse's session, mounted at ref.mnt: 0; 1 no session; 2 not mounted. */
+static int mount_ref(char *argv0)
+{
+	static char mopts[256];
+	static char *fargv[] = {NULL, "-o", mopts, NULL, NULL};
+	struct fuse_args fargs = FUSE_ARGS_INIT(3, fargv);
+
+	fargv[0] = argv0;
 	snprintf(mopts, sizeof(mopts), "fsname=libfuse-ref,subtype=libfuse-ref,ro,max_read=%u%s",
 	         ref.o.max_read, ref.o.allow_other ? ",allow_other" : "");
 	if (ref.o.debug)
@@ -371,15 +249,64 @@ int main(int argc, char **argv)
 	ref.se = fuse_session_new(&fargs, &ref_ops, sizeof(ref_ops), NULL);
 	if (!ref.se) {
 		fprintf(stderr, "libfuse-ref: fuse_session_new failed (see libfuse's message)\n");
-		goto out_source;
+		return 1;
 	}
 	if (fuse_session_mount(ref.se, ref.mnt)) {
 		fprintf(stderr, "libfuse-ref: mounting %s failed (see libfuse's message)\n",
 		        ref.mnt);
+		return 2;
+	}
+	return 0;
+}
+
+/* Unmount (a dead mount of ours cleared, the lock given up), release, the last counters. */
+static void finish(void)
+{
+	char buf[2048];
+
+	fuse_session_unmount(ref.se);
+	mnt_unmount_if_dead(ref.mnt);
+	mnt_unlock(); /* the mount point is free: a successor need not wait for our exit */
+	thr_release_all();
+	if (!ref.served)
+		return;
+	if (ref.o.stats_file && stats_write(ref.o.stats_file))
+		fprintf(stderr, "libfuse-ref: cannot write --stats-file %s\n", ref.o.stats_file);
+	if (stats_json(buf, sizeof(buf)) > 0)
+		fprintf(stderr, "libfuse-ref: exit: %s", buf);
+}
+
+int main(int argc, char **argv)
+{
+	pthread_t stats_thr;
+	int rc = 1, res;
+
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	mnt_prog = "libfuse-ref";
+	parse(argc, argv);
+	informational();
+	check_paths();
+	ref.page_size = sysconf(_SC_PAGESIZE);
+	signal(SIGPIPE, SIG_IGN);
+	/* bench/run sends SIGUSR2 around its check (splicefs: the slot probe); none here */
+	signal(SIGUSR2, SIG_IGN);
+
+	if ((res = ref.source->setup(&ref)))
+		return res == -EINVAL ? 2 : 1;
+	switch (mount_ref(argv[0])) {
+	case 1:
+		goto out_source;
+	case 2:
 		goto out_session;
 	}
-	if (!ref.o.foreground)
-		daemonize();
+	/* In the background the parent returns once init ran and a stat of the mount answers
+	 * (libfuse still checks what init set); the child keeps the caller's stderr until it
+	 * serves (ref_ready), so that a refusal is one line there. */
+	if (!ref.o.foreground) {
+		if ((ref.ready_fd = mnt_daemonize(ref.mnt)) < 0)
+			die(1, "could not go to the background: %s", strerror(-ref.ready_fd));
+		mnt_lock_note_pid();
+	}
 	if (ref.o.pid_file) {
 		FILE *f = fopen(ref.o.pid_file, "w");
 
@@ -393,18 +320,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "libfuse-ref: cannot set signal handlers\n");
 		goto out_pid;
 	}
-	sem_init(&stats_wake, 0, 0);
-	sigaction(SIGUSR1, &sa, NULL);
-	set_readahead();
-	/* The stats thread takes no signal: they must reach libfuse's threads. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	res = pthread_create(&stats_thr, NULL, stats_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (res) {
-		fprintf(stderr, "libfuse-ref: cannot start the stats thread\n");
+	if (!ref.o.direct_io) /* buffered reads: readahead asks for max_read at a time */
+		mnt_set_readahead(ref.mnt, ref.o.readahead < ref.o.max_read ? ref.o.readahead
+		                                                            : ref.o.max_read);
+	if (start_stats(&stats_thr))
 		goto out_signals;
-	}
 
 	res = run_loop();
 	rc = ref.exit_code ? ref.exit_code : (res < 0 && res != -EINTR) ? 1 : 0;
@@ -419,15 +339,7 @@ out_pid:
 	if (ref.o.pid_file)
 		unlink(ref.o.pid_file);
 out_unmount:
-	fuse_session_unmount(ref.se);
-	thr_release_all();
-	if (ref.served) {
-		if (ref.o.stats_file && stats_write(ref.o.stats_file))
-			fprintf(stderr, "libfuse-ref: cannot write --stats-file %s\n",
-			        ref.o.stats_file);
-		if (stats_json(buf, sizeof(buf)) > 0)
-			fprintf(stderr, "libfuse-ref: exit: %s", buf);
-	}
+	finish();
 out_session:
 	fuse_session_destroy(ref.se);
 out_source:
