@@ -628,15 +628,6 @@ def reference_pairs(programs, modes):
     return out
 
 
-PALETTE = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#d55e00", "#56b4e9", "#000000", "#f0e442",
-           "#999999", "#8c564b", "#17becf", "#bcbd22"]
-
-
-def mode_colors(modes):
-    """Colours assigned in mode order (from the data), the palette reused past its end."""
-    return {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(modes)}
-
-
 # ---------------------------------------------------------------- the noise rule
 
 # The judge itself lives in splicebench/verdict.py (paired rounds, two samples, one band,
