@@ -93,13 +93,7 @@ def _headline_table(rs, key, okrows, axes):
     cw = _headline_const(allr, const, njs, modes, own)
     notes = Notes()
     nb = None if rs.emulated else rs.baseline_of(okrows, key[1])
-    bname = base or "base"
-    if rs.emulated:
-        head = ["bs", "mode", "bytes moved / B", f"x {bname}", "x network's own", "instructions / B",
-                f"x {bname}", "spliced"]
-    else:
-        head = ["bs", "mode", "GB/s", f"x {bname}"] + ([f"of iperf3 {key[1]}"] if nb else []) + \
-               [f"of {rs.line_rate:g} GB/s", "spliced"]
+    head = _headline_head(rs, key, base, nb)
     rows = []
     for bs in sorted({r["bs"] for r in allr}, reverse=True):
         first = True
@@ -131,6 +125,16 @@ def _headline_table(rs, key, okrows, axes):
     title = group_name(key)
     return {"title": title, "const": cw, "head": head, "rows": rows, "notes": notes.lines(),
             "key": key, "base": base}
+
+
+def _headline_head(rs, key, base, nb):
+    """A headline table's columns: cost per byte under TCG, else GB/s and its shares."""
+    bname = base or "base"
+    if rs.emulated:
+        return ["bs", "mode", "bytes moved / B", f"x {bname}", "x network's own", "instructions / B",
+                f"x {bname}", "spliced"]
+    return ["bs", "mode", "GB/s", f"x {bname}"] + ([f"of iperf3 {key[1]}"] if nb else []) + \
+        [f"of {rs.line_rate:g} GB/s", "spliced"]
 
 
 def _headline_const(allr, const, njs, modes, own):
