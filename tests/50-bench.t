@@ -476,4 +476,27 @@ if [ -x "$T_BUILD/sbserver" ]; then
 else
 	t_skip tcp-loopback.point "build/sbserver is not built"
 fi
+# --- an invented mode, known from its --list alone (build/splicefs-testmode: mode testmode,
+# its option --test-delay-ns, its counters test_spins and test_ns_per_spin, a ratio), through
+# the runner to a report: its option an axis, its counters point fields combined as --list
+# says, the whole --list in meta.json; nothing under bench/, plots/ or splicebench/ knows it
+if [ -x "$T_BUILD/splicefs-testmode" ]; then
+	X=$T_TMP/testmode
+	"$RUN" "$M" --programs "splicefs-testmode libfuse-ref" --set mode="copy testmode" --set test_delay_ns="0 20000" \
+		--set bs=128k --set rounds=2 --out "$X" --no-baseline >"$T_TMP/testmode.log" 2>&1
+	rc=$?
+	[ $rc = 0 ] && jq -se 'length == 3 and all(.[]; .status == "ok" and .program == "splicefs-testmode")
+		and any(.[]; .mode == "testmode" and .test_delay_ns == 20000 and (.point | test("/test_delay_ns=20000$"))
+			and .test_spins > 0 and .daemon_stats.test_spins == .test_spins and .test_ns_per_spin >= 20000)
+		and any(.[]; .mode == "testmode" and .test_delay_ns == 0 and .test_spins == 0)' "$X/points.jsonl" >/dev/null &&
+		t_pass testmode.runs-from-its-list || t_fail testmode.runs-from-its-list "rc=$rc $(tail -n1 "$T_TMP/testmode.log")"
+	jq -e '[.lists[] | select(.file == "splicefs-testmode") | .counters[] | select(.mode == "testmode") | .name]
+		| index("test_spins") != null' "$X/meta.json" >/dev/null &&
+		t_pass testmode.list-in-meta || t_fail testmode.list-in-meta "$(jq -c '[.lists[]?.file]' "$X/meta.json" 2>&1)"
+	python3 "$T_TOP" report "$X" --out "$T_TMP/testmode-report" >"$T_TMP/testmode-report.log" 2>&1 &&
+		grep -q testmode "$T_TMP/testmode-report/report.md" && t_pass testmode.report ||
+		t_fail testmode.report "$(tail -n1 "$T_TMP/testmode-report.log")"
+else
+	t_skip testmode "build/splicefs-testmode is not built (make)"
+fi
 t_finish
