@@ -467,11 +467,31 @@ _OPTIONS = {}  # mode -> its option names (from a set's --list)
 _SPLICES = {}  # mode -> its --list "splices" (its replies may pass through a pipe)
 
 
+# The --list of splicefs and libfuse-ref as they were when meta.json began to carry its
+# own (committed data, never a build's output at read time): a set made before is read
+# with it, as it was read with the build's then.
+_LEGACY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "run", "lists-legacy.json")
+_LEGACY_LISTS = None
+
+
+def _legacy_lists():
+    global _LEGACY_LISTS
+    if _LEGACY_LISTS is None:
+        try:
+            with open(_LEGACY, encoding="utf-8") as f:
+                _LEGACY_LISTS = [j for j in json.load(f) if isinstance(j, dict)]
+        except (OSError, ValueError, TypeError):
+            _LEGACY_LISTS = []
+    return _LEGACY_LISTS
+
+
 def _lists_of(meta):
     """The --list JSON objects a set's meta.json carries ("lists": bench/run since the
-    counters came from --list; older sets: [] here, their "programs" is read instead)."""
+    counters came from --list); a set made before: the lists of that time (_LEGACY)."""
     ls = meta.get("lists") if isinstance(meta, dict) else None
-    return [j for j in ls if isinstance(j, dict)] if isinstance(ls, list) else []
+    if isinstance(ls, list):
+        return [j for j in ls if isinstance(j, dict)]
+    return _legacy_lists() if isinstance(meta, dict) else []
 
 
 def mode_lists(meta=None):
