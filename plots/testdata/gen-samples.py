@@ -9,7 +9,7 @@ output is committed).  The numbers are invented but shaped like real runs:
   Each set has points.jsonl: the per-round figures (GB/s and CPU of 5 rounds) of every point.
   sample-b/    the same matrix, variant seed (an older patch): for comparisons.
   sample-tcg/  env tcg, sources mem and tcp-nic, numjobs 1, with the cost_* columns
-               (3 cost windows per point), bytes per pipe slot and fallback reasons
+               (3 cost windows per point, 1 % apart, in points.jsonl), bytes per pipe slot and fallback reasons
                (splice on tcp-nic: pipe full of fragments), and the network's own
                cost (cost_baseline_bytes_moved_per_byte) on the tcp-nic points.
 The CPU columns follow bench/run's cgroup parts: daemon, server, fio (usr/sys),
@@ -154,10 +154,17 @@ def write_set(name, env, variant, kernel, scale_of, sources, numjobs, cost=False
             gs = [lo, (lo + med) / 2, med, (med + hi) / 2, hi]
             io = (row["bytes_spliced"] or 0) + (row["bytes_copied"] or 0)
             cpu = row["cpu_parts_s_per_gb"]
-            f.write(json.dumps({"point": row["point"], "runs": [
+            rec = {"point": row["point"], "runs": [
                 {"round": i + 1, "gbps": r(g, 5), "io_bytes": io // 5,
                  "cpu_s": {"parts": r(cpu * (0.99 + 0.005 * i) * io / 5 / 1e9, 5)}}
-                for i, g in enumerate(gs)]}) + "\n")
+                for i, g in enumerate(gs)]}
+            if cost:  # the cost windows the verdicts judge: three, 1 % apart around the median
+                rec["cost_windows"] = [
+                    {"round": i + 1, "bytes_moved_per_byte": r(row["cost_bytes_moved_per_byte"] * f),
+                     "instr_per_byte_kernel": r(row["cost_instr_per_byte_kernel"] * f),
+                     "instr_per_byte_user": r(row["cost_instr_per_byte_user"] * f)}
+                    for i, f in enumerate((0.99, 1.0, 1.01))]
+            f.write(json.dumps(rec) + "\n")
     # The keys bench/run writes (bench/run write_meta), with made-up values.
     matrix = "quick" if env != "tcg" else "cost"
     meta = {"run_id": f"{name}-20261125", "matrix": matrix, "matrix_file": f"bench/matrices/{matrix}",

@@ -27,14 +27,17 @@ def match_sets(ra, rb):
         if emu:
             va, vb = get(a), get(b)
             d = 100.0 * (vb - va) / va if va and vb is not None else None
-            verdict, why = judge.verdict(a, b, "cost", target, name, get)
+            v = judge.verdict(a, b, "cost", target, name, get)
         else:
             d = 100.0 * (b["gbps_median"] - a["gbps_median"]) / a["gbps_median"] if a["gbps_median"] else 0.0
-            verdict, why = judge.verdict(a, b, "gbps", target, runs=(ra, rb, control))
+            v = judge.verdict(a, b, "gbps", target, runs=(ra, rb, control))
+        verdict, why = v["outcome"], v["reason"]
+        if v.get("estimate") is not None:  # the change shown is the judged shift, not raw medians
+            d = 100.0 * (v["estimate"] - 1)
         sig = judge.beyond_noise(verdict)
         label = a["mode"] + "".join(f" {p}={a.get(p)}" for p in SERIES_PARAMS
                                     if len({r.get(p) for r in ra.ok if r["mode"] == a["mode"]}) > 1)
-        pairs.append({"a": a, "b": b, "delta_pct": d, "significant": sig, "verdict": verdict, "why": why,
+        pairs.append({"a": a, "b": b, "delta_pct": d, "significant": sig, "verdict": verdict, "why": why, "judged": v,
                       "label": label, "emulated": emu, "control": control})
     return pairs
 

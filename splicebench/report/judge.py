@@ -1,67 +1,100 @@
 """The verdict door: every verdict the report prints is asked for here, and its mark and
-words come from here (the table cells, the legends).  The rule itself lives in
+words come from here (the table cells, the legends).  The judge itself lives in
 splicebench/verdict.py, reached through splicebench/results.py; a new rule, or a new way
 of showing a verdict, changes this module only."""
 
 import re
 
 from .. import results as R
-from . import dataset
+from .. import verdict as V
 
-MARK = {"better": "\u25b2", "worse": "\u25bc", "within noise": "\u2248", "not compared": "-"}
+NOT_COMPARED = "not compared"
+MARK = dict(V.MARKS, **{NOT_COMPARED: "-"})
+FAMILY = []  # the outcome of every verdict this report stated (reset by start())
+
+
+def start():
+    """A new report: its family of verdicts starts empty."""
+    FAMILY.clear()
+
+
+def _not_compared(why):
+    return {"outcome": NOT_COMPARED, "verdict": NOT_COMPARED, "reason": why, "mark": MARK[NOT_COMPARED],
+            "estimate": None, "lo": None, "hi": None, "n": 0, "coverage": None}
 
 
 def verdict(a, b, kind="gbps", target=None, metric=None, get=None, runs=None):
-    """Every verdict plots/ prints goes through here: B (row b) against A (row a) ->
-    (verdict, why), verdict one of better / worse / within noise / not compared.
-    kind: 'gbps' (higher is better), 'cpu' (per-repeat CPU s/GB, lower is better), 'cost'
-    (metric, get: a cost per byte, lower is better).  Time ('gbps', 'cpu') is never
-    compared where either side ran emulated (env tcg).  The rule itself lives in
-    splicebench/verdict.py (through results.py); another rule changes this function only."""
-    target = dataset.CUR.cv_target if target is None and dataset.CUR else (target or 0.05)
+    """Every verdict plots/ prints goes through here: B (row b) against A (row a) -> the
+    judge's dict (outcome, reason, estimate, lo, hi, mark); outcome one of the judge's five
+    or 'not compared'.  kind: 'gbps' (higher is better), 'cpu' (per-round CPU s/GB, lower is
+    better), 'cost' (metric, get: a cost per byte, lower is better).  Time ('gbps', 'cpu') is
+    never compared where either side ran emulated (env tcg)."""
     if kind in ("gbps", "cpu") and "tcg" in (str(a.get("env")), str(b.get("env"))):
-        return "not compared", "emulated (TCG): never compared by time"
-    if kind == "gbps" and runs:  # two result sets: through a control (sbverdict.between_text)
+        return _not_compared("emulated (TCG): never compared by time")
+    if kind == "gbps" and runs:  # two result sets: through a control (verdict.between_text)
         d = R.between(runs[0], runs[1], a, b, runs[2], "gbps", True)
-        return d["verdict"], d["reason"]
-    if kind == "gbps":
-        return R.verdict(a, b, target)
-    if kind == "cpu":
-        vd, why = R.spread_verdict(R.spread(R.run_cpu_values(a)), R.spread(R.run_cpu_values(b)), target, False)
-        return (vd, why) if vd else ("not compared", "no per-repeat CPU figures")
-    vd, why = R.cost_verdict(a, b, metric, get, target)
-    return (vd, why) if vd else ("not compared", why or "no cost")
+    elif kind == "gbps":
+        d = R.paired(a, b, "gbps", True)
+    elif kind == "cpu":
+        if not R.run_cpu_values(a) or not R.run_cpu_values(b):
+            return _not_compared("no per-round CPU figures")
+        d = R.paired(a, b, "cpu", False)
+    else:
+        va, vb = get(a), get(b)
+        if va is None or vb is None or va <= 0:
+            return _not_compared("no cost")
+        d = R.cost_judged(a, b, metric)
+    FAMILY.append(d["outcome"])
+    return d
 
 
 def rule_text(kind="gbps"):
-    """The noise rule in words, from splicebench/verdict.py (the same door as verdict)."""
+    """The rule in words, from splicebench/verdict.py (the same door as verdict)."""
     return R.COST_RULE if kind == "cost" else R.BETWEEN_RULE if kind == "between" else R.RULE
 
 
+def family_text():
+    """The family of verdicts this report stated, and what their number means."""
+    counts = ", ".join(f"{FAMILY.count(o)} {o}" for o in V.OUTCOMES if FAMILY.count(o))
+    return V.family_text(len(FAMILY)) + (f" Outcomes: {counts}." if counts else "")
+
+
 def beyond_noise(vd):
-    """Whether a verdict calls a difference (a significant one: marked, bold in the A/B chart)."""
-    return vd in ("better", "worse")
+    """Whether a verdict calls a difference (marked, bold in the A/B chart)."""
+    return vd in (V.BETTER, V.WORSE)
 
 
-def verdict_cell(ratio, vd, why, notes, what, sides=None):
-    """'1.21x ▲' / '0.98x ≈[2]' (the reason in a note and on hover); sides (A, B) names the
-    rule's 'A:' and 'B:' in the reason."""
-    txt = f"{ratio:.2f}x {MARK.get(vd, '?')}"
+def verdict_cell(ratio, v, notes, what, sides=None):
+    """'1.21x ▲ (1.10-1.35)': the ratio the judge judged (its estimate; `ratio`, the plain
+    quotient, only where nothing was judged), its mark and interval; a note (and the hover
+    in report.html) says why for every outcome but better and worse.  sides (A, B) names
+    the rule's 'A' and 'B' in the reason."""
+    vd, why = v["outcome"], v.get("reason") or ""
+    est = v["estimate"] if v.get("estimate") is not None else ratio
+    txt = f"{est:.2f}x {MARK.get(vd, '?')}"
+    if v.get("lo") is not None:
+        txt += f" ({v['lo']:.2f}-{v['hi']:.2f})"
     if sides and why:
-        why = re.sub(r"\bA(:| has\b)", sides[0] + r"\1", re.sub(r"\bB(:| has\b)", sides[1] + r"\1", why))
+        why = re.sub(r"\bin A\b|\bA(:| has\b)", lambda m: (m.group(0).replace("A", sides[0])),
+                     re.sub(r"\bin B\b|\bB(:| has\b)", lambda m: (m.group(0).replace("B", sides[1])), why))
     if beyond_noise(vd):
-        return (txt, f"{vd}: beyond noise")
-    if vd == "not compared":  # one reason for the whole table (no per-repeat figures, emulated)
+        return (txt, f"{vd}: the whole interval beyond the band")
+    if vd == V.EQUIVALENT:
+        return (txt, f"{vd}: the whole interval inside the band")
+    if vd == NOT_COMPARED:  # one reason for the whole table (no per-round figures, emulated)
         return (txt + notes.ref(f"not compared: {why}"), f"{vd}: {why}")
     return (txt + notes.ref(f"{what}: {vd}" + (f" ({why})" if why else "")), f"{vd}: {why}")
 
 
 def marks_words(better=""):
-    """The marks in words, for a table's legend: '▲ better, ▼ worse, ≈ within noise'."""
-    return f"{MARK['better']} better{better}, {MARK['worse']} worse, {MARK['within noise']} within noise"
+    """The marks in words, for a table's legend."""
+    return (f"{MARK[V.BETTER]} better{better}, {MARK[V.WORSE]} worse (the whole interval beyond the band), "
+            f"{MARK[V.EQUIVALENT]} equivalent (the whole interval inside it), {MARK[V.UNRESOLVED]} unresolved "
+            f"(can't tell: the interval straddles the band), {MARK[V.TOO_FEW]} too few rounds")
 
 
 def marks_legend(base):
     """The headline tables' legend of the ratio column and its marks."""
-    return (f"x {base}: against {base} at the same axes, {marks_words()} (why: the numbered note; on hover in "
-            "report.html). spliced: the share of its bytes a splicing mode spliced. Largest block size first.")
+    return (f"x {base}: the judged ratio against {base} at the same axes, with its interval; {marks_words()} "
+            "(why: the numbered note; on hover in report.html). spliced: the share of its bytes a splicing "
+            "mode spliced. Largest block size first.")

@@ -41,7 +41,9 @@ def write_report(rs, rb, pairs, ch, outdir, sections=None):
     pg = Page(rs, ch)
     d = pg.d
     title = f"splicebench report: {rs.name}"
+    judge.start()
     nst = _front(d, rs, title)
+    front = len(d.blocks)
     _headlines(pg)
     for sec in list(SECTIONS) + list(sections or []):
         (sec[1] if isinstance(sec, tuple) else sec)(d, rs, ch)
@@ -55,6 +57,8 @@ def write_report(rs, rb, pairs, ch, outdir, sections=None):
         getattr(d, blk[0])(*blk[1:])
     _charts(pg)
     _appendix(d, rs, cpu, pairs, outdir, nst)
+    # every verdict is stated by now: what their number means goes to the front
+    d.blocks.insert(front, ("p", "Verdicts: " + judge.family_text()))
     with open(os.path.join(outdir, "report.md"), "w") as f:
         f.write(d.md())
     with open(os.path.join(outdir, "report.html"), "w") as f:
@@ -88,7 +92,7 @@ def _headlines(pg):
     tabs = headline_tables(rs)
     if tabs:
         d.p(headline_legend(rs) + judge.marks_legend(tabs[0]["base"] or "base") +
-            f" Noise rule: {judge.rule_text('cost' if rs.emulated else 'gbps')} (cv_target {rs.cv_target:g}).")
+            f" The rule: {judge.rule_text('cost' if rs.emulated else 'gbps')}")
     else:
         d.p("No headline figures: no point has status ok.")
     for t in tabs:

@@ -167,8 +167,8 @@ def _cost_cells(rs, r, b, base, lab, notes, nj):
         elif b is None or v is None or not get(b):
             cells.append("-")
         else:
-            vd, why = judge.verdict(b, r, "cost", metric=name, get=get)
-            cells.append(judge.verdict_cell(v / get(b), vd, why, notes, f"{what}, {name}", (base, lab)))
+            jv = judge.verdict(b, r, "cost", metric=name, get=get)
+            cells.append(judge.verdict_cell(v / get(b), jv, notes, f"{what}, {name}", (base, lab)))
         if name.startswith("bytes moved"):
             nc = row_cost_net(rs, r, [p for p in rs.rows if p["status"] == "ok"
                                       and p["bs"] == bs and p["source"] == r["source"]
@@ -194,8 +194,8 @@ def _time_cells(rs, r, b, base, lab, notes, nb):
     elif b is None or not b.get("gbps_median"):
         cells.append("-")
     else:
-        vd, why = judge.verdict(b, r, "gbps")
-        cells.append(judge.verdict_cell(g / b["gbps_median"], vd, why, notes, f"{lab} against {base}", (base, lab)))
+        jv = judge.verdict(b, r, "gbps")
+        cells.append(judge.verdict_cell(g / b["gbps_median"], jv, notes, f"{lab} against {base}", (base, lab)))
     if nb:
         cells.append(share(100 * g / nb) if n >= 3 else "-")
     cells.append(share(100 * g / rs.line_rate) if n >= 3 else "-")
@@ -300,8 +300,8 @@ def cpu_summary(rs):
                 elif b is None or not R.cpu_mode_cost(b):
                     x = "-"
                 else:
-                    vd, why = judge.verdict(b, r, "cpu")
-                    x = judge.verdict_cell(c / R.cpu_mode_cost(b), vd, why, notes, f"{lab} against {base}, CPU s/GB",
+                    jv = judge.verdict(b, r, "cpu")
+                    x = judge.verdict_cell(c / R.cpu_mode_cost(b), jv, notes, f"{lab} against {base}, CPU s/GB",
                                      (base, lab))
                 rows.append([group_name(key) if first else "", bs_label(bs) if first else "", lab, fig(c), x,
                              spliced_cell(rs, r, notes)])
@@ -353,13 +353,13 @@ def reference_tables(rs):
                         va, vb = get(a), get(b)
                         if not va or vb is None:
                             continue
-                        vd, why = judge.verdict(a, b, "cost", metric=name, get=get)
-                        cell = judge.verdict_cell(vb / va, vd, why, notes, f"{ours} against {ref}, {name}", (ref, ours))
+                        jv = judge.verdict(a, b, "cost", metric=name, get=get)
+                        cell = judge.verdict_cell(vb / va, jv, notes, f"{ours} against {ref}, {name}", (ref, ours))
                         trows.append([bs_label(bs) if first else "", lab, cell, fig(vb), fig(va),
                                       spliced_cell(rs, b, notes), spliced_cell(rs, a, notes)])
                     else:
-                        vd, why = judge.verdict(a, b, "gbps")
-                        cell = judge.verdict_cell(b["gbps_median"] / a["gbps_median"], vd, why, notes,
+                        jv = judge.verdict(a, b, "gbps")
+                        cell = judge.verdict_cell(b["gbps_median"] / a["gbps_median"], jv, notes,
                                             f"{ours} against {ref}", (ref, ours))
                         shown = lambda r: fig(r['gbps_median']) if int(r.get("repeats") or 0) >= 3 else \
                             f"n={int(r.get('repeats') or 0)}"  # noqa: E731
