@@ -8,7 +8,8 @@
 #include "daemon_list.h"
 
 const struct reply_mode *reply_modes[SFS_MAX_MODES + 1] = {
-    &mode_copy, &mode_splice, &mode_multipipe, &mode_passthrough, &mode_uring, NULL};
+    &mode_copy,     &mode_splice, &mode_multipipe, &mode_passthrough, &mode_uring,
+    &mode_uring_zc, NULL};
 const struct data_source *const data_sources[] = {&source_mem, &source_tcp, NULL};
 
 /*

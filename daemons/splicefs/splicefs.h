@@ -245,7 +245,8 @@ struct sfs {
 };
 
 /* registry.c: the one list of modes and sources */
-extern const struct reply_mode mode_copy, mode_splice, mode_multipipe, mode_passthrough, mode_uring;
+extern const struct reply_mode mode_copy, mode_splice, mode_multipipe, mode_passthrough, mode_uring,
+    mode_uring_zc;
 extern const struct data_source source_mem, source_tcp;
 #define SFS_MAX_MODES 16
 extern const struct reply_mode *reply_modes[];         /* NULL-terminated */
