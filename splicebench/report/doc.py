@@ -95,7 +95,9 @@ class Doc:
 
 
 def cell_text(c):
-    """A table cell is a string or (text, hover text)."""
+    """A table cell is a string, (text, hover text) or (text, hover text, attributes): the
+    attributes ({"point": name, ...}) say in report.html what the cell shows, as data-NAME
+    (plots/browsercheck reads them back); report.md shows the text alone."""
     return str(c[0] if isinstance(c, tuple) else c)
 
 
@@ -105,6 +107,14 @@ def md_cell(c):
 
 def html_cell(c):
     e = html.escape
+    at = "".join(f" data-{k}=\"{e(str(v))}\"" for k, v in (c[2] if isinstance(c, tuple) and len(c) > 2 else {}).items()
+                 if v is not None)
     if isinstance(c, tuple) and len(c) > 1 and c[1]:
-        return f"<td title=\"{e(str(c[1]))}\">{e(str(c[0]))}</td>"
-    return f"<td>{e(cell_text(c))}</td>"
+        return f"<td title=\"{e(str(c[1]))}\"{at}>{e(str(c[0]))}</td>"
+    return f"<td{at}>{e(cell_text(c))}</td>"
+
+
+def with_attrs(c, **attrs):
+    """Cell c (a string or (text, hover)) carrying attributes (data-NAME in report.html)."""
+    t = c if isinstance(c, tuple) else (c, "")
+    return (t[0], t[1] if len(t) > 1 else "", dict(t[2] if len(t) > 2 else {}, **attrs))

@@ -6,8 +6,24 @@ from .. import results as R
 from ..results import bs_label, copied_share
 from . import judge
 from .dataset import group_name, mode_key, fell_back, row_cost_net
-from .doc import cell_text
+from .doc import cell_text, with_attrs
 from .fmt import pct, fig, share, axis_value
+
+
+# What a figure cell shows, by name (data-metric in report.html; plots/browsercheck checks it).
+COST_METRIC_NAME = {R.COST_METRICS[0][0]: "cost-moved", R.COST_METRICS[1][0]: "cost-instr"}
+
+
+def figure_cell(c, r, metric):
+    """Cell c showing point r's figure (metric: gbps, cpu, cost-moved, cost-instr), named in
+    report.html (data-point, data-metric, data-kind=figure) for plots/browsercheck."""
+    return with_attrs(c, point=r.get("point"), metric=metric, kind="figure") if r.get("point") else c
+
+
+def ratio_cell(c, r, b, metric):
+    """Cell c showing the judged ratio of point r against point b (data-base)."""
+    return with_attrs(c, point=r.get("point"), base=b.get("point"), metric=metric, kind="ratio") \
+        if r.get("point") and b.get("point") else c
 
 
 class Notes:
@@ -161,14 +177,15 @@ def _cost_cells(rs, r, b, base, lab, notes, nj):
     what = f"{lab} against {base}"
     for name, get in R.COST_METRICS:
         v = get(r)
-        cells.append(fig(v) if v is not None else "-")
+        cells.append(figure_cell(fig(v) if v is not None else "-", r, COST_METRIC_NAME[name]))
         if m == base:
             cells.append("base")
         elif b is None or v is None or not get(b):
             cells.append("-")
         else:
             jv = judge.verdict(b, r, "cost", metric=name, get=get)
-            cells.append(judge.verdict_cell(v / get(b), jv, notes, f"{what}, {name}", (base, lab)))
+            cells.append(ratio_cell(judge.verdict_cell(v / get(b), jv, notes, f"{what}, {name}", (base, lab)),
+                                    r, b, COST_METRIC_NAME[name]))
         if name.startswith("bytes moved"):
             nc = row_cost_net(rs, r, [p for p in rs.rows if p["status"] == "ok"
                                       and p["bs"] == bs and p["source"] == r["source"]
@@ -185,17 +202,19 @@ def _time_cells(rs, r, b, base, lab, notes, nb):
     n = int(r.get("repeats") or 0)
     g = r["gbps_median"]
     if n < 3:
-        cells.append(f"n={n}" + notes.ref(f"fewer than 3 repeats: no figure here (no absolute "
-                                          "headline below n = 3); the medians table has it"))
+        cells.append(figure_cell(f"n={n}" + notes.ref(f"fewer than 3 repeats: no figure here (no absolute "
+                                                      "headline below n = 3); the medians table has it"),
+                                 r, "gbps"))
     else:
-        cells.append(fig(g))
+        cells.append(figure_cell(fig(g), r, "gbps"))
     if r["mode"] == base:
         cells.append("base")
     elif b is None or not b.get("gbps_median"):
         cells.append("-")
     else:
         jv = judge.verdict(b, r, "gbps")
-        cells.append(judge.verdict_cell(g / b["gbps_median"], jv, notes, f"{lab} against {base}", (base, lab)))
+        cells.append(ratio_cell(judge.verdict_cell(g / b["gbps_median"], jv, notes, f"{lab} against {base}",
+                                                   (base, lab)), r, b, "gbps"))
     if nb:
         cells.append(share(100 * g / nb) if n >= 3 else "-")
     cells.append(share(100 * g / rs.line_rate) if n >= 3 else "-")
@@ -301,9 +320,10 @@ def cpu_summary(rs):
                     x = "-"
                 else:
                     jv = judge.verdict(b, r, "cpu")
-                    x = judge.verdict_cell(c / R.cpu_mode_cost(b), jv, notes, f"{lab} against {base}, CPU s/GB",
-                                     (base, lab))
-                rows.append([group_name(key) if first else "", bs_label(bs) if first else "", lab, fig(c), x,
+                    x = ratio_cell(judge.verdict_cell(c / R.cpu_mode_cost(b), jv, notes,
+                                                      f"{lab} against {base}, CPU s/GB", (base, lab)), r, b, "cpu")
+                rows.append([group_name(key) if first else "", bs_label(bs) if first else "", lab,
+                             figure_cell(fig(c), r, "cpu"), x,
                              spliced_cell(rs, r, notes)])
                 first = False
     if not rows:
@@ -354,16 +374,20 @@ def reference_tables(rs):
                         if not va or vb is None:
                             continue
                         jv = judge.verdict(a, b, "cost", metric=name, get=get)
-                        cell = judge.verdict_cell(vb / va, jv, notes, f"{ours} against {ref}, {name}", (ref, ours))
-                        trows.append([bs_label(bs) if first else "", lab, cell, fig(vb), fig(va),
+                        cell = ratio_cell(judge.verdict_cell(vb / va, jv, notes, f"{ours} against {ref}, {name}",
+                                                             (ref, ours)), b, a, COST_METRIC_NAME[name])
+                        trows.append([bs_label(bs) if first else "", lab, cell,
+                                      figure_cell(fig(vb), b, COST_METRIC_NAME[name]),
+                                      figure_cell(fig(va), a, COST_METRIC_NAME[name]),
                                       spliced_cell(rs, b, notes), spliced_cell(rs, a, notes)])
                     else:
                         jv = judge.verdict(a, b, "gbps")
-                        cell = judge.verdict_cell(b["gbps_median"] / a["gbps_median"], jv, notes,
-                                            f"{ours} against {ref}", (ref, ours))
+                        cell = ratio_cell(judge.verdict_cell(b["gbps_median"] / a["gbps_median"], jv, notes,
+                                                             f"{ours} against {ref}", (ref, ours)), b, a, "gbps")
                         shown = lambda r: fig(r['gbps_median']) if int(r.get("repeats") or 0) >= 3 else \
                             f"n={int(r.get('repeats') or 0)}"  # noqa: E731
-                        trows.append([bs_label(bs) if first else "", lab, cell, shown(b), shown(a),
+                        trows.append([bs_label(bs) if first else "", lab, cell, figure_cell(shown(b), b, "gbps"),
+                                      figure_cell(shown(a), a, "gbps"),
                                       spliced_cell(rs, b, notes), spliced_cell(rs, a, notes)])
                     first = False
         if trows:
