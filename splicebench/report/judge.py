@@ -10,7 +10,7 @@ from .. import verdict as V
 
 NOT_COMPARED = "not compared"
 MARK = dict(V.MARKS, **{NOT_COMPARED: "-"})
-FAMILY = []  # the outcome of every verdict this report stated (reset by start())
+FAMILY = []  # every verdict this report stated: the judge's dicts (reset by start())
 
 
 def start():
@@ -44,7 +44,7 @@ def verdict(a, b, kind="gbps", target=None, metric=None, get=None, runs=None):
         if va is None or vb is None or va <= 0:
             return _not_compared("no cost")
         d = R.cost_judged(a, b, metric)
-    FAMILY.append(d["outcome"])
+    FAMILY.append(d)
     return d
 
 
@@ -54,9 +54,17 @@ def rule_text(kind="gbps"):
 
 
 def family_text():
-    """The family of verdicts this report stated, and what their number means."""
-    counts = ", ".join(f"{FAMILY.count(o)} {o}" for o in V.OUTCOMES if FAMILY.count(o))
-    return V.family_text(len(FAMILY)) + (f" Outcomes: {counts}." if counts else "")
+    """The family of verdicts this report stated, what their number means, and what this
+    run's rounds at its spread can resolve (the paired verdicts' median per-round spread)."""
+    outs = [d["outcome"] for d in FAMILY]
+    counts = ", ".join(f"{outs.count(o)} {o}" for o in V.OUTCOMES if outs.count(o))
+    paired = [d for d in FAMILY if d.get("kind") == "paired" and d.get("spread") is not None]
+    pw = ""
+    if paired:
+        sds = sorted(d["spread"] for d in paired)
+        ns = sorted(d["n"] for d in paired)
+        pw = " " + V.power_text(ns[len(ns) // 2], sds[len(sds) // 2])
+    return V.family_text(len(FAMILY)) + (f" Outcomes: {counts}." if counts else "") + pw
 
 
 def beyond_noise(vd):
