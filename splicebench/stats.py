@@ -55,7 +55,9 @@ def extra_columns(points):
     return cols
 
 
-def csv_text(points):
+def csv_text(points, counters=()):
+    """The points.csv text of points (points.jsonl records); counters: the names the set's
+    --list declares (meta.json), each a column where a point has it, after the fixed ones."""
     extra = extra_columns(points)
     # Optional columns (new counters, axes, CPU parts) only when a point has them.
     opt = [c for c in OPTIONAL_COLUMNS
@@ -66,6 +68,9 @@ def csv_text(points):
         for a in (p.get("own_axes") or {}):
             if a not in cols:
                 cols.append(a)
+    for c in counters:  # a counter the daemons declare: its column with no line here
+        if c not in cols and any(c in p and not isinstance(p[c], (dict, list)) for p in points):
+            cols.append(c)
     lines = [",".join(cols + ["%s_%s" % c for c in extra])]
     for p in points:
         row = [fmt(p.get(c, "")) for c in cols]
@@ -75,7 +80,14 @@ def csv_text(points):
 
 
 def cmd_csv(a):
-    sys.stdout.write(csv_text(read_jsonl(a.points)))
+    meta = {}
+    try:  # the set's own meta.json beside its points names the daemons' counters
+        with open(os.path.join(os.path.dirname(os.path.abspath(a.points)), "meta.json")) as f:
+            meta = json.load(f)
+    except (OSError, ValueError):
+        pass
+    names = [c["name"] for c in R.counters(meta if isinstance(meta, dict) else {})]
+    sys.stdout.write(csv_text(read_jsonl(a.points), names))
 
 
 # ---------------------------------------------------------------- compare
