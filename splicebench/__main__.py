@@ -16,6 +16,7 @@ COMMANDS = {
     "plot": ("splicebench.report.main", "plot_cli", "every chart of a result set (plots/plot)"),
     "report": ("splicebench.report.main", "report_cli", "charts plus report.md and report.html (plots/report)"),
     "check": ("splicebench.report.checks", "check_main", "check a chart directory: every point inside its axes"),
+    "browsercheck": ("splicebench.report.browsercheck", "main", "report.html in headless Chromium; its tables against the set and the judge"),
     "why": ("splicebench.why.sections", "main", "the report's why-sections of a result set, as text"),
     "profile": ("splicebench.why.profile", "main", "fold | flame | overhead: native profiles"),
     "project": ("splicebench.why.project", "main", "fit: native CPU s/GB against counted costs"),
