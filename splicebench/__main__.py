@@ -9,6 +9,7 @@ import sys
 # command -> (module, function, what it does); the function takes argv and returns
 # an exit status (or None for 0).
 COMMANDS = {
+    "run": ("splicebench.run.loop", "main", "run a matrix in rounds: the runner (bench/run)"),
     "plan": ("splicebench.plan", "main", "matrix expansion, schedule, a repeat's figures, meta.json (bench/run)"),
     "stats": ("splicebench.stats", "main", "csv | compare | summary | cost-join of result sets"),
     "compare": ("splicebench.stats", "compare_cli", "two result sets, or one by an axis (bench/compare)"),

@@ -15,7 +15,7 @@ _require_fuse
 _require_cmd fio jq fusermount3 python3
 [ -x "$T_BUILD/splicefs" ] || _t_skip_all "build/splicefs is not built (make)"
 [ -x "$T_BUILD/sbcheck" ] || _t_skip_all "build/sbcheck is not built (make)"
-RUN=$T_TOP/bench/run
+RUN=${SB_RUNNER:-$T_TOP/bench/run} # SB_RUNNER: another runner to test (a port, an old one)
 export TMPDIR=$T_TMP/rt # bench/run's own temporary directory (mount point inside)
 mkdir -p "$TMPDIR"
 t_cleanup_cmd "for m in \$(awk '\$2 ~ \"^$TMPDIR/\" {print \$2}' /proc/mounts); do umount -l \$m; done"
