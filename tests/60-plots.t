@@ -423,12 +423,39 @@ out=$(python3 "$T_TOP" check "$CC" 2>&1)
 RES=${SB_TEST_RESULTS:-$T_TOP/build/test-results}/60-plots
 if command -v chromium >/dev/null 2>&1; then
 	mkdir -p "$RES"
-	for d in "$R" "$TCG"; do
-		n=$(basename "$d")
-		out=$("$P/browsercheck" "$d" --screenshot "$RES/report-$n.png" 2>&1)
-		[ $? -eq 0 ] && t_pass "browser: report.html of $n (${out##*browsercheck: })" ||
+	# each report against its set (--set; $UN/report by default: the set is REPORT_DIR/..): its
+	# tables' figures and marks as rendered, checked against points.csv and the judge
+	for d in "report:$R:$S" "tcg:$TCG:$ST" "unresolved:$UN/report:"; do
+		IFS=: read -r n d sd <<<"$d"
+		out=$("$P/browsercheck" "$d" ${sd:+--set "$sd"} --screenshot "$RES/report-$n.png" 2>&1)
+		[ $? -eq 0 ] && echo "$out" | grep -q ', [1-9][0-9]* table cells against ' &&
+			t_pass "browser: report.html of $n, its tables against the set and the judge (${out##*browsercheck: })" ||
 			t_fail "browser: report.html of $n" "$(echo "$out" | head -n 3 | tr '\n' ' ')"
 	done
+	# a copy where one GB/s figure is changed, another where one mark is (▲ to ≈): each fails,
+	# the one line naming the cell, what it shows and what the set and the judge say
+	BT=$T_TMP/badtable
+	cell=$(grep -o 'data-point="[^"]*" data-metric="gbps" data-kind="figure">[0-9.]*<' "$R/report.html" | head -n1)
+	pt=${cell#data-point=\"} pt=${pt%%\"*} was=${cell##*>} was=${was%<}
+	rm -rf "$BT" && cp -r "$R" "$BT"
+	sed -i "0,/data-kind=\"figure\">$was</s//data-kind=\"figure\">9.99</" "$BT/report.html"
+	out=$("$P/browsercheck" "$BT" --set "$S" 2>&1)
+	rc=$?
+	[ -n "$cell" ] && [ $rc -eq 1 ] && [ "$(echo "$out" | grep -c 'the set and the judge say')" -eq 1 ] &&
+		echo "$out" | grep -qF "column GB/s: shows 9.99, the set and the judge say $was ($pt)" &&
+		echo "$out" | grep -q '^browsercheck: Headlines / [^,]*, row [0-9]*[KM]* [a-z]' &&
+		t_pass "browser: fails where one GB/s cell is changed ($was to 9.99: $(echo "$out" | grep -o 'Headlines / [^:]*' | head -n1))" ||
+		t_fail "browser: a changed GB/s cell" "$(echo "$out" | head -n 2 | tr '\n' ' ')"
+	cell=$(grep -o 'data-kind="ratio">[0-9.]*x ▲ ([0-9.-]*)' "$R/report.html" | head -n1)
+	was=${cell#*>}
+	rm -rf "$BT" && cp -r "$R" "$BT"
+	sed -i "0,/data-kind=\"ratio\">${was% ▲*} ▲/s//data-kind=\"ratio\">${was% ▲*} ≈/" "$BT/report.html"
+	out=$("$P/browsercheck" "$BT" --set "$S" 2>&1)
+	rc=$?
+	[ -n "$cell" ] && [ $rc -eq 1 ] && [ "$(echo "$out" | grep -c 'the set and the judge say')" -eq 1 ] &&
+		echo "$out" | grep -qF "column x copy: shows ${was/▲/≈}, the set and the judge say $was (" &&
+		t_pass "browser: fails where one mark is changed (▲ to ≈: $(echo "$out" | grep -o 'Headlines / [^:]*' | head -n1))" ||
+		t_fail "browser: a changed mark" "$(echo "$out" | head -n 2 | tr '\n' ' ')"
 	BR=$T_TMP/broken
 	cp -r "$R" "$BR"
 	gone=$(ls "$BR"/gbps-bs-*.png | head -n1)
