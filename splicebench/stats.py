@@ -231,132 +231,164 @@ def load(d):
         die(str(e))
 
 
-def cmd_compare(a):
-    if a.by:
-        if len(a.dirs) != 1 or a.base is None:
-            die("usage: compare DIR --by AXIS --base VALUE [--csv FILE]")
-        rs = load(a.dirs[0])
-        if a.by not in rs.match_axes():
-            die("--by: '%s' is not an axis of %s (%s)" % (a.by, a.dirs[0], " ".join(rs.match_axes())))
-        target, emulated, copy_modes = rs.cv_target, rs.emulated, rs.copy_modes
-        axes = rs.match_axes()
-        groups = R.comparable_groups(rs.rows, axes, vary=a.by)
-        if not any(str(v) == a.base for g in groups.values() for v in g if v is not None):
-            die("no point with %s=%s in %s" % (a.by, a.base, a.dirs[0]))
-        pairs, notes = [], []
-        for key, g in groups.items():
-            base = [r for v, rows in g.items() if v is not None and str(v) == a.base for r in rows]
-            if not base:
+class Plan:
+    """What a compare runs over: (name, A row, B row, axes in words) pairs, the judge, the
+    header's title, the default CSV path, and (two runs) both sets and the control."""
+
+    def __init__(self, **kw):
+        self.ra = self.rb = self.control = None
+        self.axes, self.notes = [], []
+        self.__dict__.update(kw)
+
+
+def plan_by_axis(a):
+    """compare DIR --by AXIS --base VALUE: every point against the one that differs only in AXIS."""
+    if len(a.dirs) != 1 or a.base is None:
+        die("usage: compare DIR --by AXIS --base VALUE [--csv FILE]")
+    rs = load(a.dirs[0])
+    if a.by not in rs.match_axes():
+        die("--by: '%s' is not an axis of %s (%s)" % (a.by, a.dirs[0], " ".join(rs.match_axes())))
+    groups = R.comparable_groups(rs.rows, rs.match_axes(), vary=a.by)
+    if not any(str(v) == a.base for g in groups.values() for v in g if v is not None):
+        die("no point with %s=%s in %s" % (a.by, a.base, a.dirs[0]))
+    pairs, notes = [], []
+    for key, g in groups.items():
+        base = [r for v, rows in g.items() if v is not None and str(v) == a.base for r in rows]
+        if not base:
+            continue
+        ba, nb = R.pick_row(base, rs.cv_target)
+        for v, rows in g.items():
+            if v is None or str(v) == a.base:
                 continue
-            ba, nb = R.pick_row(base, target)
-            for v, rows in g.items():
-                if v is None or str(v) == a.base:
-                    continue
-                b, nt = R.pick_row(rows, target)
-                for n in (nb, nt):
-                    if n:
-                        notes.append("%s (%s)" % (n, R.axes_words(g[None])))
-                pairs.append(("%s | %s=%s vs %s" % (b.get("point") or R.axes_words(b), a.by, v, a.base), ba, b,
-                              R.axes_words(g[None])))
-        title = "%s: %s=* against %s=%s" % (a.dirs[0], a.by, a.by, a.base)
-        default_csv = os.path.join(a.dirs[0], "compare-%s-%s.csv" % (a.by, a.base))
-        judge = R.paired
-    else:
-        if len(a.dirs) != 2:
-            die("usage: compare DIR_A DIR_B [--csv FILE]  |  compare DIR --by AXIS --base VALUE")
-        ra, rb = load(a.dirs[0]), load(a.dirs[1])
-        target = min(ra.cv_target, rb.cv_target)
-        emulated = ra.emulated or rb.emulated
-        copy_modes = ra.copy_modes | rb.copy_modes
-        axes = [x for x in ra.match_axes() if x in rb.header]
-        pairs = [(pa.get("point") or R.axes_words(pa), pa, pb, R.axes_words(pa, skip=("mode",)))
-                 for pa, pb in R.match_sets(ra, rb, axes)]
-        notes = []
-        if a.control is None:
-            control = R.default_control(ra, rb)
-        elif a.control == "none":
-            control = None
-        else:
-            ax, _, val = a.control.partition("=")
-            if not val or ax not in axes:
-                die("--control: want AXIS=VALUE with AXIS one of %s (or none), not '%s'" % (
-                    " ".join(axes), a.control))
-            if not any(str(r.get(ax)) == val for r in ra.rows) or not any(str(r.get(ax)) == val for r in rb.rows):
-                die("--control %s: no point with %s=%s in %s" % (a.control, ax, val, a.dirs[0] if not any(
-                    str(r.get(ax)) == val for r in ra.rows) else a.dirs[1]))
-            control = (ax, val)
-        judge = lambda pa, pb, what, hb: R.between(ra, rb, pa, pb, control, what, hb)
-        title = "A = %s (%s %s %s)   B = %s (%s %s %s)" % (
-            a.dirs[0], ra.env, ra.run_value("kernel"), ra.run_value("variant"),
-            a.dirs[1], rb.env, rb.run_value("kernel"), rb.run_value("variant"))
-        if ra.env != rb.env and emulated:
-            title += "\nWARNING: TCG figures are only comparable with other TCG figures"
-        default_csv = os.path.join(a.out, "compare.csv") if a.out else None
-    rows = []
-    for key, pa, pb, words in pairs:
-        r = compare_pair(pa, pb, target, emulated, copy_modes, judge)
-        r["point"], r["axes"] = key, words
-        rows.append(r)
+            b, nt = R.pick_row(rows, rs.cv_target)
+            notes += ["%s (%s)" % (n, R.axes_words(g[None])) for n in (nb, nt) if n]
+            pairs.append(("%s | %s=%s vs %s" % (b.get("point") or R.axes_words(b), a.by, v, a.base), ba, b,
+                          R.axes_words(g[None])))
+    return Plan(pairs=pairs, notes=notes, target=rs.cv_target, emulated=rs.emulated, copy_modes=rs.copy_modes,
+                judge=R.paired, title="%s: %s=* against %s=%s" % (a.dirs[0], a.by, a.by, a.base),
+                csv=os.path.join(a.dirs[0], "compare-%s-%s.csv" % (a.by, a.base)), axes=rs.match_axes())
+
+
+def _control(a, ra, rb, axes):
+    """The control two runs are judged through: --control AXIS=VALUE, none, or the default."""
+    if a.control is None:
+        return R.default_control(ra, rb)
+    if a.control == "none":
+        return None
+    ax, _, val = a.control.partition("=")
+    if not val or ax not in axes:
+        die("--control: want AXIS=VALUE with AXIS one of %s (or none), not '%s'" % (" ".join(axes), a.control))
+    for d, rs in ((a.dirs[0], ra), (a.dirs[1], rb)):
+        if not any(str(r.get(ax)) == val for r in rs.rows):
+            die("--control %s: no point with %s=%s in %s" % (a.control, ax, val, d))
+    return (ax, val)
+
+
+def plan_two_runs(a):
+    """compare DIR_A DIR_B: every point both have, judged through a control."""
+    if len(a.dirs) != 2:
+        die("usage: compare DIR_A DIR_B [--csv FILE]  |  compare DIR --by AXIS --base VALUE")
+    ra, rb = load(a.dirs[0]), load(a.dirs[1])
+    emulated = ra.emulated or rb.emulated
+    axes = [x for x in ra.match_axes() if x in rb.header]
+    pairs = [(pa.get("point") or R.axes_words(pa), pa, pb, R.axes_words(pa, skip=("mode",)))
+             for pa, pb in R.match_sets(ra, rb, axes)]
+    control = _control(a, ra, rb, axes)
+    title = "A = %s (%s %s %s)   B = %s (%s %s %s)" % (
+        a.dirs[0], ra.env, ra.run_value("kernel"), ra.run_value("variant"),
+        a.dirs[1], rb.env, rb.run_value("kernel"), rb.run_value("variant"))
+    if ra.env != rb.env and emulated:
+        title += "\nWARNING: TCG figures are only comparable with other TCG figures"
+    return Plan(pairs=pairs, target=min(ra.cv_target, rb.cv_target), emulated=emulated,
+                copy_modes=ra.copy_modes | rb.copy_modes, ra=ra, rb=rb, control=control, axes=axes,
+                judge=lambda pa, pb, what, hb: R.between(ra, rb, pa, pb, control, what, hb), title=title,
+                csv=os.path.join(a.out, "compare.csv") if a.out else None)
+
+
+def write_csv(path, rows):
+    """compare.csv, written whole or not at all."""
     text = ",".join(CMP_COLS) + "\n" + "".join(",".join(fmt(r[c]) for c in CMP_COLS) + "\n" for r in rows)
-    csvf = a.csv or default_csv
-    if csvf:
-        try:
-            os.makedirs(os.path.dirname(os.path.abspath(csvf)), exist_ok=True)
-            tmp = csvf + ".tmp"
-            with open(tmp, "w") as f:
-                f.write(text)
-            os.replace(tmp, csvf)
-        except OSError as e:
-            die("cannot write %s: %s" % (csvf, e.strerror))
-    print("# " + title)
-    if emulated:
-        print("# emulated (TCG): verdicts are cost ratios (bytes moved and instructions per byte "
-              "delivered, lower is better); GB/s columns are emulated timings and rank nothing")
-        print("# rule (cost): " + R.COST_RULE)
-    else:
-        print("# GB/s = median over rounds (1e9 B/s); CPU = the mode's own CPU s/GB "
-              "(rest of machine left out)")
-        if a.by:
-            print("# rule: " + R.RULE)
-        else:
-            print("# rule (two runs): " + R.BETWEEN_RULE)
-            print("# control: " + ("%s=%s, measured in the same rounds as every point of each run; a "
-                                   "change of the control itself between the runs reads as the opposite "
-                                   "change of every other point (--control AXIS=VALUE picks another)" % control
-                                   if control else "none: nothing is called between these runs "
-                                   "(--control AXIS=VALUE names one both runs measured)"))
-            for line in control_lines(ra, rb, control, axes):
-                print("# " + line)
-            la, lb = (s.meta.get("limits") or {} for s in (ra, rb))
-            if la.get("tmpfs_read_gbps") and lb.get("tmpfs_read_gbps"):
-                print("# the machine's own limits, measured in each run: tmpfs read %.2f vs %.2f GB/s, "
-                      "dd /dev/zero %.1f vs %.1f GB/s" % (la["tmpfs_read_gbps"], lb["tmpfs_read_gbps"],
-                                                        la.get("dd_zero_null_gbps") or 0,
-                                                        lb.get("dd_zero_null_gbps") or 0))
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        die("cannot write %s: %s" % (path, e.strerror))
+
+
+def header_lines(pl, by):
+    """The compare's header: what is compared, the rules, the control and its own change."""
+    out = [pl.title]
+    if pl.emulated:
+        return out + ["emulated (TCG): verdicts are cost ratios (bytes moved and instructions per byte "
+                      "delivered, lower is better); GB/s columns are emulated timings and rank nothing",
+                      "rule (cost): " + R.COST_RULE]
+    out.append("GB/s = median over rounds (1e9 B/s); CPU = the mode's own CPU s/GB (rest of machine left "
+               "out); delta% and ratios: the judged shift (the Hodges-Lehmann estimate)")
+    if by:
+        return out + ["rule: " + R.RULE]
+    ctl = pl.control
+    out += ["rule (two runs): " + R.BETWEEN_RULE,
+            "control: " + ("%s=%s, measured in the same rounds as every point of each run; its own change "
+                           "between the runs is judged below, and a control that changed leaves every "
+                           "comparison through it unresolved (--control AXIS=VALUE picks another)" % ctl
+                           if ctl else "none: nothing is called between these runs "
+                           "(--control AXIS=VALUE names one both runs measured)")]
+    out += control_lines(pl.ra, pl.rb, ctl, pl.axes)
+    la, lb = (s.meta.get("limits") or {} for s in (pl.ra, pl.rb))
+    if la.get("tmpfs_read_gbps") and lb.get("tmpfs_read_gbps"):
+        out.append("the machine's own limits, measured in each run: tmpfs read %.2f vs %.2f GB/s, "
+                   "dd /dev/zero %.1f vs %.1f GB/s" % (la["tmpfs_read_gbps"], lb["tmpfs_read_gbps"],
+                                                     la.get("dd_zero_null_gbps") or 0, lb.get("dd_zero_null_gbps") or 0))
+    return out
+
+
+def table_lines(rows, emulated):
+    """One line a matched point: both figures, the judged delta, the verdicts."""
     w = max([len(r["point"]) for r in rows] + [5])
     gl = "emul. GB/s" if emulated else "GB/s"
-    print("%-*s %10s %10s %8s %-12s %8s %8s %-12s" % (w, "point", gl + " A", gl + " B", "delta%", "verdict",
-                                                      "cpu A", "cpu B", "verdict"))
+    out = ["%-*s %10s %10s %8s %-14s %8s %8s %-14s" % (w, "point", gl + " A", gl + " B", "delta%", "verdict",
+                                                       "cpu A", "cpu B", "verdict")]
     for r in rows:
         if r["gbps_a"] == "" or r["gbps_b"] == "":
-            print("%-*s %s/%s %s" % (w, r["point"], r["status_a"], r["status_b"], r["reason"]))
+            out.append("%-*s %s/%s %s" % (w, r["point"], r["status_a"], r["status_b"], r["reason"]))
             continue
-        print("%-*s %10.3f %10.3f %8s %-12s %8s %8s %-12s" % (
+        out.append("%-*s %10.3f %10.3f %8s %-14s %8s %8s %-14s" % (
             w, r["point"], r["gbps_a"], r["gbps_b"],
-            ("%+.1f" % r["gbps_delta_pct"]) if r["gbps_delta_pct"] != "" else "",
-            r["gbps_verdict"] or "-",
-            ("%.3f" % r["cpu_a"]) if r["cpu_a"] != "" else "",
-            ("%.3f" % r["cpu_b"]) if r["cpu_b"] != "" else "", r["cpu_verdict"]))
+            ("%+.1f" % r["gbps_delta_pct"]) if r["gbps_delta_pct"] != "" else "", r["gbps_verdict"] or "-",
+            ("%.3f" % r["cpu_a"]) if r["cpu_a"] != "" else "", ("%.3f" % r["cpu_b"]) if r["cpu_b"] != "" else "",
+            r["cpu_verdict"]))
+    return out
+
+
+def cmd_compare(a):
+    pl = plan_by_axis(a) if a.by else plan_two_runs(a)
+    rows = []
+    for key, pa, pb, words in pl.pairs:
+        r = compare_pair(pa, pb, pl.target, pl.emulated, pl.copy_modes, pl.judge)
+        r["point"], r["axes"] = key, words
+        rows.append(r)
+    csvf = a.csv or pl.csv
+    if csvf:
+        write_csv(csvf, rows)
+    for line in header_lines(pl, a.by):
+        print("# " + line)
+    for line in table_lines(rows, pl.emulated):
+        print(line)
     if not rows:
         print("(no point present in both)")
     else:
         print("\n# Verdicts (%s)" % V.family_text(len(verdicts_of(rows))))
         for r in rows:
-            print(sentence(r, emulated))
-    for n in sorted(set(notes)):
+            print(sentence(r, pl.emulated))
+    for n in sorted(set(pl.notes)):
         print("# row kept: " + n)
     for line in outcome_lines(rows):
         print("# " + line)
+    if csvf:
+        print("# CSV: %s" % csvf)
 
 
 def outcome_lines(rows):
@@ -378,8 +410,6 @@ def outcome_lines(rows):
     out = ["outcomes: " + ", ".join("%d %s" % (count.get(o, 0), o) for o in V.OUTCOMES)]
     out += ["left unresolved: " + x for x in left]
     return out
-    if csvf:
-        print("# CSV: %s" % csvf)
 
 
 # ---------------------------------------------------------------- summary
