@@ -73,8 +73,42 @@ def read_jsonl(path):
     return out
 
 
-def load_set(d, required=REQUIRED, cls=None):
-    """A result set directory -> ResultSet.  Bad input raises InputError (one line)."""
+def _row(path, ln, header, rec, numeric, odd):
+    """One points.csv record -> a row with its numbers parsed; bad input raises InputError."""
+    if len(rec) != len(header):
+        raise InputError(f"{path}:{ln}: {len(rec)} fields, the header has {len(header)}")
+    row = {h: v.strip() for h, v in zip(header, rec)}
+    for c in header:  # cost columns: numbers where they parse, ignored (None) otherwise
+        if c.startswith("cost_"):
+            try:
+                row[c] = _float(row[c])
+            except ValueError:
+                odd.add(c)
+                row[c] = None
+    for c in numeric:
+        if c == "pipes" and row[c] == "auto":
+            continue  # a pool sized from the reply's slots (pipes=auto)
+        try:
+            row[c] = _float(row[c])
+        except ValueError as e:
+            if c in COUNTERS or c in OPTIONAL_COLUMNS:
+                row[c] = None  # an optional counter that is not a number: left out
+                continue
+            raise InputError(f"{path}:{ln}: column {c}: not a number: '{e}'")
+    for c in INT_COLUMNS:
+        if row.get(c) is not None and c in header and row[c] != "auto":
+            row[c] = int(row[c])
+    if row["status"] == "ok":
+        for c in ("bs", "numjobs", "gbps_median"):
+            if row.get(c) is None:
+                raise InputError(f"{path}:{ln}: status ok but {c} is empty")
+        if row["bs"] <= 0:
+            raise InputError(f"{path}:{ln}: bs must be > 0")
+    return row
+
+
+def _read_points_csv(d, required):
+    """(header, rows, columns whose values did not parse) of DIR/points.csv."""
     path = os.path.join(d, "points.csv")
     if not os.path.isfile(path):
         raise InputError(f"{path}: no such file (a result set directory from bench/run?)")
@@ -91,48 +125,27 @@ def load_set(d, required=REQUIRED, cls=None):
         rows, odd = [], set()
         numeric = [c for c in dict.fromkeys(NUMERIC + [c for c in header if c.startswith("cpu_")]) if c in header]
         for ln, rec in enumerate(rd, start=2):
-            if not rec or all(not x.strip() for x in rec):
-                continue
-            if len(rec) != len(header):
-                raise InputError(f"{path}:{ln}: {len(rec)} fields, the header has {len(header)}")
-            row = {h: v.strip() for h, v in zip(header, rec)}
-            for c in header:  # cost columns: numbers where they parse, ignored (None) otherwise
-                if c.startswith("cost_"):
-                    try:
-                        row[c] = _float(row[c])
-                    except ValueError:
-                        odd.add(c)
-                        row[c] = None
-            for c in numeric:
-                if c == "pipes" and row[c] == "auto":
-                    continue  # multipipe's pool sized from the reply's slots (pipes=auto)
-                try:
-                    row[c] = _float(row[c])
-                except ValueError as e:
-                    if c in COUNTERS or c in OPTIONAL_COLUMNS:
-                        row[c] = None  # an optional counter that is not a number: left out
-                        continue
-                    raise InputError(f"{path}:{ln}: column {c}: not a number: '{e}'")
-            for c in INT_COLUMNS:
-                if row.get(c) is not None and c in header and row[c] != "auto":
-                    row[c] = int(row[c])
-            if row["status"] == "ok":
-                for c in ("bs", "numjobs", "gbps_median"):
-                    if row.get(c) is None:
-                        raise InputError(f"{path}:{ln}: status ok but {c} is empty")
-                if row["bs"] <= 0:
-                    raise InputError(f"{path}:{ln}: bs must be > 0")
-            rows.append(row)
-    meta = {}
+            if rec and any(x.strip() for x in rec):
+                rows.append(_row(path, ln, header, rec, numeric, odd))
+    return header, rows, odd
+
+
+def _read_meta(d):
     mp = os.path.join(d, "meta.json")
-    if os.path.isfile(mp):
-        try:
-            with open(mp, encoding="utf-8") as f:
-                meta = json.load(f)
-        except (OSError, ValueError) as e:
-            raise InputError(f"{mp}: not valid JSON: {e}")
-        if not isinstance(meta, dict):
-            raise InputError(f"{mp}: not a JSON object")
+    if not os.path.isfile(mp):
+        return {}
+    try:
+        with open(mp, encoding="utf-8") as f:
+            meta = json.load(f)
+    except (OSError, ValueError) as e:
+        raise InputError(f"{mp}: not valid JSON: {e}")
+    if not isinstance(meta, dict):
+        raise InputError(f"{mp}: not a JSON object")
+    return meta
+
+
+def _read_baseline(d):
+    """baseline.jsonl's records, and the bytes-per-slot probe lines (scripts/pipe-slots --out)."""
     baseline = []
     bp = os.path.join(d, "baseline.jsonl")
     if os.path.isfile(bp):
@@ -145,11 +158,18 @@ def load_set(d, required=REQUIRED, cls=None):
                         raise InputError(f"{bp}:{ln}: not valid JSON: {e}")
                     if isinstance(rec, dict):
                         baseline.append(rec)
-    # Bytes-per-slot probe lines (scripts/pipe-slots --out), where the run kept them.
     for n in ("pipe-slots.jsonl", "slots.jsonl"):
         for rec in read_jsonl(os.path.join(d, n)):
             if isinstance(rec, dict) and "bytes_per_slot" in rec:
                 baseline.append(rec)
+    return baseline
+
+
+def load_set(d, required=REQUIRED, cls=None):
+    """A result set directory -> ResultSet.  Bad input raises InputError (one line)."""
+    header, rows, odd = _read_points_csv(d, required)
+    meta = _read_meta(d)
+    baseline = _read_baseline(d)
     # Details that only points.jsonl has (per-repeat figures), joined by point name.
     js = {p.get("point"): p for p in read_jsonl(os.path.join(d, "points.jsonl")) if isinstance(p, dict)}
     for r in rows:
