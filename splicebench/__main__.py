@@ -23,6 +23,7 @@ COMMANDS = {
     "project": ("splicebench.why.project", "main", "fit: native CPU s/GB against counted costs"),
     "syms": ("splicebench.why.syms", "main", "table | diff: cost by kernel symbol"),
     "costjoin": ("splicebench.costjoin", "main", "the sbcost windows joined to a set's points"),
+    "noise": ("splicebench.noise", "main", "where the per-round spread comes from: A/A pairs per cause"),
 }
 
 

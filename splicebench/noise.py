@@ -1,0 +1,221 @@
+"""Where the per-round spread comes from: the machine's floor, measured apart from the runner.
+
+    python3 -m splicebench noise [--rounds N] [--window S] [--bs SIZE] [--configs A,B,...]
+                                 [--delay-ns N] [--out FILE.jsonl]
+
+Two identical copy daemons (splicefs, mem source) are mounted side by side, A and B, and
+read by plain fio (psync, direct, one job) for one window each per round, A and B in an
+order that alternates round by round: the per-round log ratio log(B/A) is what every
+paired verdict is judged on, so its spread (sd) is the figure to bring down.  With
+--delay-ns B is build/splicefs-testmode's testmode instead, with a fixed busy-wait per
+reply: a known difference the judge must find.  Each configuration changes one cause:
+
+    base        the windows as bench/run measures today (1 s, nothing pinned)
+    window5     5 s windows
+    pin-split   daemon threads on CPU 0, fio on CPU 1 (fio's cpus_allowed, taskset)
+    pin-same    daemon and fio both on CPU 0
+    spin        a SCHED_IDLE busy loop on each CPU: a vCPU that never idles is never woken
+                by the host (a FUSE read is a ping-pong of wake-ups between two threads)
+    back2back   A and B back to back with no pause (the others pause 0.5 s between windows,
+                as the verification and counter reads of a real point do)
+
+Per window it records what may explain it: the host's steal time (/proc/stat), context
+switches (system), the daemon's thread migrations (/proc/PID/task/*/sched), the 1-minute
+load.  One JSON line per window (--out), then a table per configuration: the CV of single
+windows, the sd of the per-round log ratio, the judge's verdict on B against A, and the
+share of windows with stolen time.  Needs root (FUSE), fio, build/splicefs.
+"""
+import argparse
+import glob
+import json
+import math
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from . import TOP
+from . import verdict as V
+
+CONFIGS = ("base", "window5", "pin-split", "pin-same", "spin", "back2back")
+
+
+def die(msg):
+    print("splicebench noise: " + msg, file=sys.stderr)
+    sys.exit(2)
+
+
+def stat_counters():
+    """(steal seconds, context switches) of the whole machine so far (/proc/stat)."""
+    steal = ctxt = 0
+    hz = os.sysconf("SC_CLK_TCK")
+    with open("/proc/stat") as f:
+        for line in f:
+            w = line.split()
+            if w[0] == "cpu" and len(w) > 8:
+                steal = int(w[8]) / hz
+            elif w[0] == "ctxt":
+                ctxt = int(w[1])
+    return steal, ctxt
+
+
+def migrations(pid):
+    """The daemon's thread migrations so far (every thread's /proc/.../sched nr_migrations)."""
+    n = 0
+    for p in glob.glob(f"/proc/{pid}/task/*/sched"):
+        try:
+            with open(p) as f:
+                for line in f:
+                    if line.startswith("se.nr_migrations"):
+                        n += int(line.split(":")[1])
+        except OSError:
+            pass
+    return n
+
+
+class Daemon:
+    """One mounted splicefs (or splicefs-testmode) daemon, stopped on every path."""
+
+    def __init__(self, tmp, name, exe, extra):
+        self.mnt = os.path.join(tmp, name)
+        os.makedirs(self.mnt)
+        pidf = os.path.join(tmp, name + ".pid")
+        cmd = [exe, self.mnt, "--file-size", "256M", "--pid-file", pidf,
+               "--log", os.path.join(tmp, name + ".log")] + extra
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"{os.path.basename(exe)} {' '.join(extra)}: exit {p.returncode}: "
+                               f"{(p.stderr or p.stdout).strip()[-200:]}")
+        with open(pidf) as f:
+            self.pid = int(f.read())
+
+    def pin(self, cpus):
+        subprocess.run(["taskset", "-a", "-p", "-c", cpus, str(self.pid)], capture_output=True)
+
+    def stop(self):
+        try:
+            os.kill(self.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        for _ in range(100):
+            if not os.path.exists(f"/proc/{self.pid}") or open(f"/proc/{self.pid}/stat").read().split()[2] == "Z":
+                return
+            time.sleep(0.05)
+        subprocess.run(["fusermount3", "-u", "-z", self.mnt], capture_output=True)
+
+
+def window(d, seconds, bs, fio_cpus):
+    """One timed fio window on daemon d -> its record (GB/s and what may explain it)."""
+    s0, c0, m0 = *stat_counters(), migrations(d.pid)
+    cmd = ["fio", "--name=w", f"--filename={d.mnt}/data0", "--rw=read", f"--bs={bs}", "--direct=1",
+           "--ioengine=psync", "--time_based", f"--runtime={seconds}", "--size=256M",
+           "--output-format=json"] + ([f"--cpus_allowed={fio_cpus}"] if fio_cpus else [])
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    s1, c1, m1 = *stat_counters(), migrations(d.pid)
+    try:
+        j = json.loads(p.stdout[p.stdout.index("{"):])
+        gbps = j["jobs"][0]["read"]["bw_bytes"] / 1e9
+    except (ValueError, KeyError, IndexError):
+        raise RuntimeError(f"fio on {d.mnt}: exit {p.returncode}: {p.stderr.strip()[-200:]}")
+    return {"gbps": gbps, "steal_s": round(s1 - s0, 3), "ctxt": c1 - c0, "migrations": m1 - m0,
+            "load1": os.getloadavg()[0]}
+
+
+def spinners(on):
+    """A SCHED_IDLE busy loop per CPU (started) or none (on=False): [Popen]."""
+    if not on:
+        return []
+    return [subprocess.Popen(["taskset", "-c", str(c), "chrt", "-i", "0", "sh", "-c", "while :; do :; done"])
+            for c in range(os.cpu_count() or 1)]
+
+
+def run_config(name, a, b, args, out):
+    """The rounds of one configuration: A and B a window each per round, the order turning."""
+    secs = 5 if name == "window5" else args.window
+    fio_cpus = {"pin-split": "1", "pin-same": "0"}.get(name, "")
+    for d in (a, b):
+        d.pin({"pin-split": "0", "pin-same": "0"}.get(name, f"0-{(os.cpu_count() or 1) - 1}"))
+    spin = spinners(name == "spin")
+    rows = []
+    try:
+        window(a, 1, args.bs, fio_cpus)  # a warm-up on each
+        window(b, 1, args.bs, fio_cpus)
+        for r in range(1, args.rounds + 1):
+            rec = {"config": name, "round": r}
+            for side, d in ((("A", a), ("B", b)) if r % 2 else (("B", b), ("A", a))):
+                w = window(d, secs, args.bs, fio_cpus)
+                rec[side] = w
+                if name != "back2back":
+                    time.sleep(0.5)
+            rows.append(rec)
+            out.write(json.dumps(rec) + "\n")
+            out.flush()
+    finally:
+        for s in spin:
+            s.kill()
+            s.wait()
+    return rows
+
+
+def summary(name, rows):
+    """One line: single-window CV, the per-round log ratio's sd, the judge on B against A."""
+    ga = [r["A"]["gbps"] for r in rows]
+    gb = [r["B"]["gbps"] for r in rows]
+    logs = [math.log(r["B"]["gbps"] / r["A"]["gbps"]) for r in rows]
+    cv = statistics.mean([statistics.stdev(g) / statistics.mean(g) for g in (ga, gb)])
+    d = V.paired_verdict([r["B"]["gbps"] / r["A"]["gbps"] for r in rows])
+    stolen = sum(1 for r in rows for s in "AB" if r[s]["steal_s"] > 0.01) / (2 * len(rows))
+    mig = statistics.median([r[s]["migrations"] for r in rows for s in "AB"])
+    return ("%-10s A %.2f B %.2f GB/s  cv %.3f  sd(log B/A) %.3f  %s  stolen %3.0f %%  migr %g" % (
+        name, statistics.median(ga), statistics.median(gb), cv, statistics.stdev(logs), V.short(d),
+        100 * stolen, mig))
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(prog="python3 -m splicebench noise",
+                                 description=__doc__.split("\n\n")[1])
+    ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--window", type=float, default=1.0, help="seconds a window (base) [1]")
+    ap.add_argument("--bs", default="128k")
+    ap.add_argument("--configs", default=",".join(CONFIGS))
+    ap.add_argument("--delay-ns", type=int, default=0, help="B: testmode with this busy-wait per reply")
+    ap.add_argument("--out", help="one JSON line a round")
+    ap.error = lambda m: die(m + " (see --help)")
+    args = ap.parse_args(argv)
+    cfgs = [c for c in args.configs.split(",") if c]
+    bad = [c for c in cfgs if c not in CONFIGS]
+    if bad:
+        die(f"unknown configuration {bad[0]}: pick from {','.join(CONFIGS)}")
+    if args.rounds < 3:
+        die("--rounds: at least 3")
+    build = os.environ.get("SB_BUILD") or os.path.join(TOP, "build")
+    exe_b = os.path.join(build, "splicefs-testmode" if args.delay_ns else "splicefs")
+    for exe in (os.path.join(build, "splicefs"), exe_b):
+        if not os.access(exe, os.X_OK):
+            die(f"{exe}: not built (run make)")
+    if not shutil.which("fio"):
+        die("needs fio (scripts/deps)")
+    tmp = tempfile.mkdtemp(prefix="sbnoise.")
+    daemons = []
+    out = open(args.out, "w") if args.out else open(os.devnull, "w")
+    try:
+        daemons.append(Daemon(tmp, "a", os.path.join(build, "splicefs"), ["--mode", "copy"]))
+        daemons.append(Daemon(tmp, "b", exe_b, ["--mode", "testmode", "--test-delay-ns", str(args.delay_ns)]
+                              if args.delay_ns else ["--mode", "copy"]))
+        print(f"# {len(cfgs)} configurations x {args.rounds} rounds, bs {args.bs}, load {os.getloadavg()[0]:.2f}"
+              + (f", B: testmode --test-delay-ns {args.delay_ns}" if args.delay_ns else ", A/A"))
+        for c in cfgs:
+            print(summary(c, run_config(c, daemons[0], daemons[1], args, out)), flush=True)
+    except RuntimeError as e:
+        print("splicebench noise: " + str(e), file=sys.stderr)
+        return 1
+    finally:
+        for d in daemons:
+            d.stop()
+        out.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
