@@ -14,23 +14,15 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 
+# every module of the run imported now: a checkout edited during a long run changes nothing
 from . import cli, measure, vm
-from . import lists as L
 from .meta import meta_of
-from .point import aggregate, latest
 from .procs import Interrupted, Procs, mounted, read, say
+from .remote import open_host
+from .rounds import run_rounds, utc
 from ..results import read_jsonl
 from ..stats import csv_text
-
-
-def utc():
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-def compact(obj, sort=False):
-    return json.dumps(obj, separators=(",", ":"), sort_keys=sort)
 
 
 def _raise(signum, frame):
@@ -226,7 +218,6 @@ class Runner:
             vm.cost_setup(self)
             self.baseline = False  # time means nothing under icount: no iperf3 baseline
         if c.o.server_host:
-            from .remote import open_host
             self.remote = p.remote = open_host(c, self.b, self.baseline)
         self.take_lock()
         p.cg_setup()
@@ -288,7 +279,6 @@ class Runner:
         return v[-1] if v else ""
 
     def rounds(self):
-        from .rounds import run_rounds
         run_rounds(self)
 
     def finish(self):
@@ -309,5 +299,4 @@ def main(argv=None):
     cli.native_checks(c)
     if c.o.dry:
         cli.dry_run(c)
-    L.programs()
     return Runner(c).go()

@@ -9,12 +9,11 @@ import sys
 
 HELPER = r'''
 RH_ME=bench/run
-RH_OPTS=()
 top=$1 host=$2 need=$3
 shift 3
+. "$top/scripts/remote" # (it empties RH_OPTS: filled after)
 while [ $# -gt 0 ] && [ "$1" != -- ]; do RH_OPTS+=("$1"); shift; done
 shift
-. "$top/scripts/remote"
 trap : INT TERM # the runner ends it (close), after its own cleanup
 trap rh_close EXIT
 rh_open "$host" $need "$@" || exit 2

@@ -6,16 +6,24 @@ side, before its first timed repeat; the daemons stop at the round's end.  Each
 measurement is a line of DIR/measurements.jsonl (round, position, daemon round-start or
 own-start); after the group's last round its points are written to points.jsonl.
 --resume skips the points done and the measurements done."""
+import json
 import os
 import subprocess
 import time
 
 from . import measure
 from .lists import counters_of
-from .loop import compact, utc
 from .point import aggregate, latest
 from .procs import read, say
 from ..results import read_jsonl
+
+
+def utc():
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def compact(obj, sort=False):
+    return json.dumps(obj, separators=(",", ":"), sort_keys=sort)
 
 
 def resume_state(r):
