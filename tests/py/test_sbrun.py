@@ -223,3 +223,35 @@ class Repeat(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class RunnerCommandLine(unittest.TestCase):
+    """bench/run's options (splicebench/run/cli.py): one table parses them and writes --help;
+    bad input is one line and exit status 2."""
+
+    def parse(self, *argv):
+        from splicebench.run import cli
+        return cli.parse(list(argv))
+
+    def test_options_both_spellings_and_repeated(self):
+        o = self.parse("quick", "--set", "size=8m", "--set=rounds=2", "--out=/x", "--resume", "--vm", "K",
+                       "--no-baseline", "--ssh-opt", "Port=22", "--set-tcg", "size=4m")
+        self.assertEqual((o.matrix, o.out, o.resume, o.vm_kernel, o.mode_env, o.baseline),
+                         ("quick", "/x", True, "K", "vm", False))
+        self.assertEqual((o.sets, o.tcg_sets, o.ssh_opts), (["size=8m", "rounds=2"], ["size=4m"], ["Port=22"]))
+
+    def test_bad_input_exits_2(self):
+        import io
+        from contextlib import redirect_stderr
+        for argv in (["quick", "--fast"], ["a", "b"], ["quick", "--out"]):
+            err = io.StringIO()
+            with redirect_stderr(err), self.assertRaises(SystemExit) as e:
+                self.parse(*argv)
+            self.assertEqual(e.exception.code, 2)
+            self.assertEqual(len(err.getvalue().splitlines()), 1, err.getvalue())
+
+    def test_help_names_every_option(self):
+        from splicebench.run import cli
+        text = cli.usage()
+        for opt, arg, _ in cli.OPTIONS:
+            self.assertIn("  %s%s\n" % (opt, " " + arg if arg else ""), text)
