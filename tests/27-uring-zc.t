@@ -11,6 +11,8 @@
 #     checked by build/sbcheck, buffered, direct (two readers) and direct at an
 #     unaligned offset; the counters must say 100 % zero-copied (zc_fraction 1,
 #     zc_copied 0, zc_bytes = bytes), nothing failed;
+#   - sbserver killed during reads: EIO for the reader, the daemon lives on, counts
+#     them, and reads right again once a server is back (reconnect);
 #   - fio's own verify (libaio, depth 8, direct and buffered) on the memfd at 1M.
 # SPLICEBENCH_KERNEL_V73 names a 7.3 image instead of building one.
 # timeout: 3600
@@ -80,6 +82,42 @@ zc_point() {
 		".zc_fraction == 1 and .zc_copied == 0 and .bytes_copied == 0 and .zc_bytes == .bytes and .bytes >= $((2 * FSIZE)) and .replies_failed == 0 and .errors == 0" "$ZC"
 }
 
+# server_gone PORT: sbserver (on loopback at PORT) killed while READs are being received
+# into the reader's pages: the read fails with EIO, the daemon lives on, counts the failed
+# replies, and reads right again once a server is back on the port (reconnect).
+server_gone() {
+	local port=$1 spid tag=gone rc name=uring-zc.tcp-loopback.server-gone
+	spid=$(cat "$T_TMP/lo.pid")
+	if ! start $tag --mode uring-zc --source "tcp://127.0.0.1:$port?timeout=2&retries=1" --granule 8 \
+		--seed $SEED --threads 2; then
+		t_fail "$name.mount" "$(tail -n 1 "$T_TMP/$tag.log")"
+		return
+	fi
+	(while "$T_BUILD/sbcheck" --bs 128k --direct --jobs 2 --seed $SEED "$T_TMP/$tag/data0" >/dev/null 2>&1; do :; done) &
+	local rpid=$!
+	sleep 0.5
+	kill -KILL "$spid"
+	for _ in $(seq 300); do t_alive $rpid || break; sleep 0.1; done
+	if t_alive $rpid; then
+		kill $rpid
+		t_fail "$name.read-fails" "the reads went on without the server"
+	else
+		t_pass "$name.read-fails"
+	fi
+	wait $rpid 2>/dev/null
+	"$T_BUILD/sbserver" --bind 127.0.0.1 --port "$port" --file-size $FSIZE --seed $SEED \
+		--port-file "$T_TMP/lo2.port" >"$T_TMP/lo2-sbserver.log" 2>&1 &
+	t_cleanup_pid $!
+	for _ in $(seq 50); do [ -s "$T_TMP/lo2.port" ] && break; sleep 0.1; done
+	t_check "$name.reads-again" "$T_BUILD/sbcheck" --bs 1M --direct --length 8M --seed $SEED "$T_TMP/$tag/data0"
+	if ! stop $tag; then
+		t_fail "$name.stop" "did not exit and unmount"
+		return
+	fi
+	t_log "$name: $(jq -c "$ZC" "$T_TMP/$tag.json")"
+	want "$name.counted" $tag '.replies_failed >= 1 and .errors >= 1 and .reconnects >= 1 and .zc_copied == 0' "$ZC"
+}
+
 guest() { # guest HOST-SBSERVER-PORT
 	local hport=${1:-} lport=
 	t_log "guest kernel $(uname -r)"
@@ -103,18 +141,20 @@ guest() { # guest HOST-SBSERVER-PORT
 		t_fail uring.mount "$(tail -n 1 "$T_TMP/u.log")"
 	fi
 
-	# uring-zc: the memfd (threads 1: one worker serves both queues, 4 entries each)
+	# uring-zc: the memfd (threads 1: one worker serves both queues; 2: a queue each)
 	zc_point uring-zc.mem.128k mem 128k 1
 	zc_point uring-zc.mem.1m mem 1M 2
 	# sbserver on loopback in the guest
 	"$T_BUILD/sbserver" --bind 127.0.0.1 --file-size $FSIZE --seed $SEED --port-file "$T_TMP/lo.port" \
 		>"$T_TMP/lo-sbserver.log" 2>&1 &
+	echo $! >"$T_TMP/lo.pid"
 	t_cleanup_pid $!
 	for _ in $(seq 50); do [ -s "$T_TMP/lo.port" ] && break; sleep 0.1; done
 	lport=$(cat "$T_TMP/lo.port" 2>/dev/null)
 	if [ -n "$lport" ]; then
 		zc_point uring-zc.tcp-loopback.128k "tcp://127.0.0.1:$lport" 128k 1
 		zc_point uring-zc.tcp-loopback.1m "tcp://127.0.0.1:$lport" 1M 2
+		server_gone "$lport"
 	else
 		t_fail uring-zc.tcp-loopback.sbserver "$(tail -n 1 "$T_TMP/lo-sbserver.log")"
 	fi
