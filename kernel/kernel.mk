@@ -9,9 +9,13 @@ KERNEL_PROBE_OBJ := $(B)/kernel/selftest/fuse_probe.o $(B)/kernel/selftest/probe
 
 PROGS += $(B)/kernel/fuse_splices_test $(B)/kernel/fuse_probe $(B)/kernel/libfuse_hello
 
+# uring_fixed_reader (io_uring READ_FIXED) where liburing-dev is installed; SKIP without.
+KERNEL_URING := $(shell test -f /usr/include/liburing.h && echo 1)
+$(B)/kernel/selftest/fuse_splices_test.o: CFLAGS += $(if $(KERNEL_URING),-DHAVE_LIBURING)
+
 $(B)/kernel/fuse_splices_test: $(KERNEL_TEST_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(if $(KERNEL_URING),-luring)
 
 $(B)/kernel/fuse_probe: $(KERNEL_PROBE_OBJ)
 	@mkdir -p $(dir $@)

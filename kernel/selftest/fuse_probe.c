@@ -5,9 +5,10 @@
  * Mounts a bare FUSE file system on a temporary directory, writes a probe reply
  * (see probe.h), unmounts, and prints "FUSE_OUT_SPLICES: yes" or
  * "FUSE_OUT_SPLICES: no (kernel answers EINVAL)" (the write() form), then
- * "splice reply: v2|write|none" (v2: FUSE_DEV_IOC_SPLICE_REPLY, which refuses
+ * "splice reply: v3|v2|write|none" (v3: the ioctl under 7.3-v3's number; v2:
+ * FUSE_DEV_IOC_SPLICE_REPLY, which refuses
  * the write() form; write: the seed or fixed series, which no bare probe tells
- * apart).  Exit 0 for v2 or write, 1 for none, 2 when it cannot tell (not
+ * apart).  Exit 0 for v3, v2 or write, 1 for none, 2 when it cannot tell (not
  * root, no /dev/fuse, mount failed); -q prints nothing.
  */
 #include "probe.h"
@@ -45,7 +46,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	r = fuse_splices_probe(fd);
-	kind = r >= 0 ? fuse_splices_kind(fd) : NULL;
+	kind = r < 0 ? NULL : fuse_splices_v3_probe(fd) ? "v3" : fuse_splices_kind(fd);
 	fuse_out_splices_umount(dir, fd);
 	rmdir(dir);
 	if (r < 0) {
@@ -55,5 +56,5 @@ int main(int argc, char **argv)
 	if (!quiet)
 		printf("FUSE_OUT_SPLICES: %s\nsplice reply: %s\n",
 		       r ? "yes" : "no (kernel answers EINVAL)", kind ? kind : "?");
-	return r || (kind && !strcmp(kind, "v2")) ? 0 : 1;
+	return r || (kind && (!strcmp(kind, "v2") || !strcmp(kind, "v3"))) ? 0 : 1;
 }

@@ -45,6 +45,10 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
+#ifdef HAVE_LIBURING
+#include <liburing.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 
@@ -80,6 +84,7 @@ enum plan_kind {
 	PLAN_HUGE,    /* header claiming HUGE_FDS fds, with a buffer that big */
 	PLAN_SPLICE,  /* header + fds[], written to /dev/fuse with splice(2) from a pipe */
 	PLAN_HOLD,    /* no answer: the unique is kept in plan.held for the case */
+	PLAN_GEN,     /* each READ: the pattern bytes it asks for written into plan.fds[0] first */
 };
 
 static struct {
@@ -90,6 +95,8 @@ static struct {
 	long size; /* v2: the size the ioctl names; -1: what the pipes hold (FIONREAD) */
 	/* results, for the case to check */
 	uint64_t held;   /* PLAN_HOLD: the unique of the READ left unanswered */
+	uint32_t hold_opcode; /* another opcode held the same way (not_read); 0: none */
+	int gen_wr;           /* PLAN_GEN: the write end of plan.fds[0] */
 	int nreads;      /* READ requests seen */
 	int reply_errno; /* errno of the last FUSE_OUT_SPLICES write, 0 if it succeeded */
 	uint64_t read_off;
@@ -101,7 +108,43 @@ static struct {
 static int fuse_fd = -1;
 static char mnt[64];
 static const char *variant = "fixed";
-static bool v2; /* INIT offered FUSE_SPLICE_REPLY: READs are answered with the ioctl */
+static bool v2; /* INIT offered FUSE_SPLICE_REPLY (v2's or v3's): READs are answered with the ioctl */
+/* The ioctl's number: v2's, or v3's (7.3) where the kernel knows that one (probe.h) */
+static unsigned long splice_ioc = FUSE_DEV_IOC_SPLICE_REPLY;
+static bool v3k; /* the kernel speaks v3 (its ioctl number answered) */
+
+/* --variant v2 or v3: the ioctl form, the write() form refused */
+static bool ioctl_variant(void)
+{
+	return !strcmp(variant, "v2") || !strcmp(variant, "v3");
+}
+
+/* The ioctl, once (EINTR not retried): 0 or -errno */
+static int splice_reply_once(uint64_t unique, uint32_t size, const uint32_t *fds, uint32_t nr_fds,
+                             uint32_t flags, uint32_t padding)
+{
+	struct fuse_splice_reply r = {
+	    .unique = unique,
+	    .size = size,
+	    .nr_fds = nr_fds,
+	    .flags = flags,
+	    .padding = padding,
+	    .fds_ptr = (uint64_t)(uintptr_t)fds,
+	};
+
+	return ioctl(fuse_fd, splice_ioc, &r) < 0 ? -errno : 0;
+}
+
+/* The ioctl as a daemon calls it: retried on EINTR */
+static int splice_reply(uint64_t unique, uint32_t size, const uint32_t *fds, uint32_t nr_fds)
+{
+	int r;
+
+	do
+		r = splice_reply_once(unique, size, fds, nr_fds, 0, 0);
+	while (r == -EINTR);
+	return r;
+}
 static bool dangerous;
 static bool isolated; /* --isolated: this process runs one case for a parent */
 static const char *volatile current_case = "setup";
@@ -228,6 +271,8 @@ static void fill_attr(struct fuse_attr *a, uint64_t ino)
 	}
 }
 
+static int pipe_put_write(int wfd, uint64_t off, size_t len);
+
 static void do_read(const struct fuse_in_header *in, const struct fuse_read_in *rd)
 {
 	struct fuse_out_header oh = {.error = FUSE_OUT_SPLICES, .unique = in->unique};
@@ -245,7 +290,19 @@ static void do_read(const struct fuse_in_header *in, const struct fuse_read_in *
 		pthread_mutex_unlock(&plan.lock);
 		return;
 	}
-	if (v2 && plan.kind == PLAN_FDS) {
+	if (plan.kind == PLAN_GEN) {
+		size_t len = rd->offset >= DIRECT_SIZE ? 0
+		             : rd->size < DIRECT_SIZE - rd->offset ? rd->size
+		                                                    : DIRECT_SIZE - rd->offset;
+
+		if (pipe_put_write(plan.gen_wr, rd->offset, len) < 0) {
+			plan.reply_errno = EIO;
+			pthread_mutex_unlock(&plan.lock);
+			reply(in->unique, -EIO, NULL, 0);
+			return;
+		}
+	}
+	if (v2 && (plan.kind == PLAN_FDS || plan.kind == PLAN_GEN)) {
 		long size = plan.size;
 
 		if (size < 0) {
@@ -259,8 +316,7 @@ static void do_read(const struct fuse_in_header *in, const struct fuse_read_in *
 		}
 		for (i = 0; i < plan.nfds; i++)
 			fds[i] = plan.fds[i];
-		err = -fuse_splice_reply(fuse_fd, in->unique, (uint32_t)size, fds,
-		                         (uint32_t)plan.nfds);
+		err = -splice_reply(in->unique, (uint32_t)size, fds, (uint32_t)plan.nfds);
 		plan.reply_errno = err;
 		pthread_mutex_unlock(&plan.lock);
 		if (err) /* v2: every refusal leaves the request pending */
@@ -270,6 +326,7 @@ static void do_read(const struct fuse_in_header *in, const struct fuse_read_in *
 	iov[0] = (struct iovec){&oh, sizeof(oh)};
 	switch (plan.kind) {
 	case PLAN_FDS:
+	case PLAN_GEN:
 	case PLAN_SPLICE:
 	case PLAN_HOLD:
 		for (i = 0; i < plan.nfds; i++)
@@ -324,7 +381,7 @@ static void do_read_script(const struct fuse_in_header *in, const struct fuse_re
 	fd = p[0];
 	oh.len = sizeof(oh) + sizeof(fd);
 	if (v2)
-		err = -fuse_splice_reply(fuse_fd, in->unique, (uint32_t)len, &fd, 1);
+		err = -splice_reply(in->unique, (uint32_t)len, &fd, 1);
 	else
 		err = reply_raw(iov, 2);
 	pthread_mutex_lock(&plan.lock);
@@ -359,6 +416,14 @@ static void *server(void *arg)
 			continue;
 		if (n < (ssize_t)sizeof(*in))
 			break; /* ENODEV: unmounted */
+		pthread_mutex_lock(&plan.lock);
+		if (plan.hold_opcode && in->opcode == plan.hold_opcode) {
+			plan.held = in->unique;
+			plan.hold_opcode = 0;
+			pthread_mutex_unlock(&plan.lock);
+			continue;
+		}
+		pthread_mutex_unlock(&plan.lock);
 		switch (in->opcode) {
 		case FUSE_INIT: {
 			const struct fuse_init_in *ii = body;
@@ -373,7 +438,12 @@ static void *server(void *arg)
 			if (ii->minor < io.minor)
 				io.minor = ii->minor;
 			if ((ii->flags & FUSE_INIT_EXT) &&
-			    (ii->flags2 & FUSE_SPLICE_REPLY_FLAGS2)) {
+			    (ii->flags2 & FUSE_SPLICE_REPLY_V3_FLAGS2) && v3k) {
+				io.flags |= FUSE_INIT_EXT;
+				io.flags2 |= FUSE_SPLICE_REPLY_V3_FLAGS2;
+				v2 = true;
+			} else if ((ii->flags & FUSE_INIT_EXT) &&
+			           (ii->flags2 & FUSE_SPLICE_REPLY_FLAGS2) && !v3k) {
 				io.flags |= FUSE_INIT_EXT;
 				io.flags2 |= FUSE_SPLICE_REPLY_FLAGS2;
 				v2 = true;
@@ -448,6 +518,7 @@ static void set_plan(enum plan_kind kind, const int *fds, int nfds)
 	plan.reply_errno = -1;
 	plan.size = -1;
 	plan.held = 0;
+	plan.hold_opcode = 0;
 	pthread_mutex_unlock(&plan.lock);
 }
 
@@ -664,7 +735,7 @@ static void case_many_pipes(const char *name)
 static void case_over_8_fds(const char *name)
 {
 	enum { MAXN = 20, PER = 3000 };
-	int p[MAXN][2], fds[MAXN], i, N = strcmp(variant, "v2") ? MAXN : FUSE_SPLICE_REPLY_MAX_FDS;
+	int p[MAXN][2], fds[MAXN], i, N = !ioctl_variant() ? MAXN : FUSE_SPLICE_REPLY_MAX_FDS;
 	const char *why;
 
 	for (i = 0; i < N; i++) {
@@ -812,7 +883,7 @@ static void case_too_much_data(const char *name, bool check_pipe)
 	} else {
 		char msg[96];
 
-		int want = strcmp(variant, "v2") ? 6000 - 4096 : 6000; /* v2: untouched */
+		int want = !ioctl_variant() ? 6000 - 4096 : 6000; /* v2: untouched */
 
 		snprintf(msg, sizeof(msg), "the pipe holds %d bytes after EMSGSIZE, expected %d",
 		         left, want);
@@ -1182,7 +1253,18 @@ static bool kernel_checks_freed_pages(void)
 			line[0] = 0;
 		fclose(f);
 	}
-	return strstr(line, "init_on_free=1") || strstr(line, "init_on_alloc=1");
+	if (strstr(line, "init_on_free=1") || strstr(line, "init_on_alloc=1") ||
+	    strstr(line, "check_pages=1"))
+		return true;
+	/*
+	 * DEBUG_VM turns the checks of freed pages on by default (check_pages_enabled);
+	 * kernel/build names its debug builds -sb-VARIANT-debug and checks DEBUG_VM=y.
+	 */
+	{
+		struct utsname u;
+
+		return uname(&u) == 0 && strstr(u.release, "-debug");
+	}
 }
 
 static void case_sparse_memfd(const char *name)
@@ -1281,7 +1363,7 @@ static void case_exec_script(const char *name)
 {
 	int st, refused, spliced, other;
 
-	if (!strcmp(variant, "v2")) { /* v2 serves kernel_read(): nothing is refused */
+	if (ioctl_variant()) { /* v2 serves kernel_read(): nothing is refused */
 		case_exec_kernel_read(name);
 		return;
 	}
@@ -1332,13 +1414,13 @@ static void case_splice_reply(const char *name)
 		return;
 	}
 	set_plan(PLAN_SPLICE, &p[0][0], 1);
-	if (!strcmp(variant, "v2")) { /* the write() form, spliced, is refused too */
+	if (ioctl_variant()) { /* the write() form, spliced, is refused too */
 		why = read_expect_eio(5000, 10000);
 		if (!why && last_reply_errno() != EINVAL)
 			why = "the spliced FUSE_OUT_SPLICES reply was not refused with EINVAL";
 		if (!why && pipe_bytes(p[0][0]) != 10000)
 			why = "the data pipe was touched";
-		why ? report("FAIL", name, "%s", why) : report("PASS", name, "refused (v2)");
+		why ? report("FAIL", name, "%s", why) : report("PASS", name, "refused (%s)", variant);
 		close_pipes(p, 1);
 		return;
 	}
@@ -1406,7 +1488,8 @@ static void case_sparse_memfd_guarded(const char *name)
 	if (!kernel_checks_freed_pages()) {
 		report("SKIP", name,
 		       "needs init_on_free=1 on the kernel command line (kernel/vm --append "
-		       "init_on_free=1): without it the kernel does not check the pages it frees");
+		       "init_on_free=1) or a DEBUG_VM kernel (kernel/build --debug): without "
+		       "either the kernel does not check the pages it frees");
 		return;
 	}
 	if (strcmp(variant, "seed") == 0 && !dangerous) {
@@ -1439,13 +1522,13 @@ static void case_huge_fd_array_guarded(const char *name)
 static void verdict_finding(const char *name, bool ok, bool shown, const char *finding,
                             const char *why)
 {
-	if (ok && !strcmp(variant, "v2"))
+	if (ok && ioctl_variant())
 		report("PASS", name, NULL);
 	else if (ok)
 		report("PASS", name, "%s did not show on %s", finding, variant);
-	else if (strcmp(variant, "v2") && shown)
+	else if (!ioctl_variant() && shown)
 		report("XFAIL", name, "%s: %s", finding, why);
-	else if (strcmp(variant, "v2"))
+	else if (!ioctl_variant())
 		report("FAIL", name, "%s (not the signature of %s)", why, finding);
 	else
 		report("FAIL", name, "%s", why);
@@ -1536,7 +1619,7 @@ static void case_v2_write_refused(const char *name)
 	uint64_t u;
 	char msg[160] = "";
 
-	if (strcmp(variant, "v2")) {
+	if (!ioctl_variant()) {
 		report("SKIP", name, "the write() form is the protocol of %s", variant);
 		return;
 	}
@@ -1759,7 +1842,7 @@ out:
 static void case_fd_count_boundary(const char *name)
 {
 	static int p[MAX_FDS][2], fds[MAX_FDS];
-	int bound = !strcmp(variant, "v2") ? FUSE_SPLICE_REPLY_MAX_FDS : 1024;
+	int bound = ioctl_variant() ? FUSE_SPLICE_REPLY_MAX_FDS : 1024;
 	struct rlimit rl = {4096, 4096};
 	const char *why = NULL;
 	char msg[200] = "";
@@ -1854,7 +1937,9 @@ static void case_probe_kind(const char *name)
 	const char *kind, *built = "?";
 	int p[1][2];
 
-	if (fuse_splices_v2_probe(fuse_fd)) {
+	if (fuse_splices_v3_probe(fuse_fd)) {
+		kind = "v3";
+	} else if (fuse_splices_v2_probe(fuse_fd)) {
 		kind = "v2";
 	} else if (pipe(p[0]) < 0 || pipe_put_write(p[0][1], DIRECT_SIZE - 100, 100) < 0) {
 		report("FAIL", name, "setting up the pipe: %s", strerror(errno));
@@ -1866,7 +1951,8 @@ static void case_probe_kind(const char *name)
 		close_pipes(p, 1);
 	}
 	if (uname(&u) == 0)
-		built = strstr(u.release, "-sb-v2")      ? "v2"
+		built = strstr(u.release, "-sb-v3")      ? "v3"
+		        : strstr(u.release, "-sb-v2")    ? "v2"
 		        : strstr(u.release, "-sb-fixed") ? "fixed"
 		        : strstr(u.release, "-sb-seed")  ? "seed"
 		                                         : "?";
@@ -1980,6 +2066,508 @@ out:
 	close(ls);
 }
 
+/* ---- issue 29: the ioctl's own contract, case by case ------------------- */
+
+/* Each READ answered with the bytes it asks for, through pipe p (PLAN_GEN). */
+static void set_gen(const int p[2])
+{
+	set_plan(PLAN_GEN, &p[0], 1);
+	pthread_mutex_lock(&plan.lock);
+	plan.gen_wr = p[1];
+	pthread_mutex_unlock(&plan.lock);
+}
+
+/* The ioctl forms only; SKIP (and false) on seed and fixed. */
+static bool need_ioctl(const char *name)
+{
+	if (ioctl_variant())
+		return true;
+	report("SKIP", name, "the ioctl is not the protocol of %s", variant);
+	return false;
+}
+
+/*
+ * A READ of len bytes at 0 of "d" held by the server: *pid, *res_fd as
+ * reader_child(); the unique, 0 if the READ never came.
+ */
+static uint64_t held_read(size_t len, pid_t *pid, int *res_fd)
+{
+	set_plan(PLAN_HOLD, NULL, 0);
+	*pid = reader_child(0, len, res_fd);
+	return *pid > 0 ? wait_held() : 0;
+}
+
+/* End a held read: the reader's result (bytes or -errno), the child reaped. */
+static long held_read_end(pid_t pid, int res_fd)
+{
+	long r = reader_result(res_fd, 5000);
+
+	if (r == -10000)
+		kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(res_fd);
+	return r;
+}
+
+/*
+ * The size the server names must be the pipes' total: fewer bytes in the pipes
+ * than size is ENODATA, more is E2BIG on v3 (EMSGSIZE on v2, which also meant
+ * "size larger than the read"); both leave the pipe and the request as they
+ * were, and the right size then answers it.
+ */
+static void case_size_mismatch(const char *name)
+{
+	int p[1][2], res_fd, e_less, e_more, e_ok, left1, left2;
+	int want_more = v3k ? E2BIG : EMSGSIZE;
+	uint32_t fd;
+	char msg[240] = "";
+	pid_t pid;
+	uint64_t u;
+	long r;
+
+	if (!need_ioctl(name))
+		return;
+	if (pipe(p[0]) < 0 || pipe_put_write(p[0][1], 0, 4096) < 0) {
+		report("FAIL", name, "setting up the pipe: %s", strerror(errno));
+		return;
+	}
+	fd = p[0][0];
+	u = held_read(8192, &pid, &res_fd);
+	e_less = u ? -splice_reply(u, 8192, &fd, 1) : -1;
+	left1 = pipe_bytes(p[0][0]);
+	e_more = u ? -splice_reply(u, 2048, &fd, 1) : -1;
+	left2 = pipe_bytes(p[0][0]);
+	e_ok = u ? -splice_reply(u, 4096, &fd, 1) : -1;
+	if (e_ok)
+		reply(u, -EIO, NULL, 0);
+	r = held_read_end(pid, res_fd);
+	if (!u)
+		snprintf(msg, sizeof(msg), "the READ never reached the server");
+	else if (e_less != ENODATA || left1 != 4096)
+		snprintf(msg, sizeof(msg),
+		         "size 8192 for 4096 bytes: %s, %d bytes left; expected ENODATA, 4096",
+		         e_less ? strerror(e_less) : "accepted", left1);
+	else if (e_more != want_more || left2 != 4096)
+		snprintf(msg, sizeof(msg),
+		         "size 2048 for 4096 bytes: %s, %d bytes left; expected %s, 4096",
+		         e_more ? strerror(e_more) : "accepted", left2, strerror(want_more));
+	else if (e_ok || r != 4096)
+		snprintf(msg, sizeof(msg), "size 4096 then: %s, the read got %ld; expected 4096",
+		         e_ok ? strerror(e_ok) : "accepted", r);
+	msg[0] ? report("FAIL", name, "%s", msg) : report("PASS", name, NULL);
+	close_pipes(p, 1);
+}
+
+/* flags or padding not zero: EINVAL, the pipe and the request untouched. */
+static void case_flags_padding(const char *name)
+{
+	int p[1][2], res_fd, e_flags, e_pad, left;
+	uint32_t fd;
+	char msg[200] = "";
+	pid_t pid;
+	uint64_t u;
+	long r;
+
+	if (!need_ioctl(name))
+		return;
+	if (pipe(p[0]) < 0 || pipe_put_write(p[0][1], 0, 4096) < 0) {
+		report("FAIL", name, "setting up the pipe: %s", strerror(errno));
+		return;
+	}
+	fd = p[0][0];
+	u = held_read(4096, &pid, &res_fd);
+	e_flags = u ? -splice_reply_once(u, 4096, &fd, 1, 1, 0) : -1;
+	e_pad = u ? -splice_reply_once(u, 4096, &fd, 1, 0, 0x80000000u) : -1;
+	left = pipe_bytes(p[0][0]);
+	reply(u, -EIO, NULL, 0);
+	r = held_read_end(pid, res_fd);
+	if (!u)
+		snprintf(msg, sizeof(msg), "the READ never reached the server");
+	else if (e_flags != EINVAL || e_pad != EINVAL || left != 4096 || r != -EIO)
+		snprintf(msg, sizeof(msg),
+		         "flags 1: %s, padding set: %s, %d bytes left, read %ld; expected EINVAL, "
+		         "EINVAL, 4096, -EIO",
+		         e_flags ? strerror(e_flags) : "accepted", e_pad ? strerror(e_pad) : "accepted",
+		         left, r);
+	msg[0] ? report("FAIL", name, "%s", msg) : report("PASS", name, NULL);
+	close_pipes(p, 1);
+}
+
+/* A pipe named twice (the same fd, or a dup of it): EINVAL, nothing drained. */
+static void case_pipe_twice(const char *name)
+{
+	int p[1][2], res_fd, e_same, e_dup, left, d;
+	uint32_t fds[2];
+	char msg[200] = "";
+	pid_t pid;
+	uint64_t u;
+	long r;
+
+	if (!need_ioctl(name))
+		return;
+	if (pipe(p[0]) < 0 || pipe_put_write(p[0][1], 0, 4096) < 0 || (d = dup(p[0][0])) < 0) {
+		report("FAIL", name, "setting up the pipe: %s", strerror(errno));
+		return;
+	}
+	u = held_read(8192, &pid, &res_fd);
+	fds[0] = fds[1] = p[0][0];
+	e_same = u ? -splice_reply(u, 4096, fds, 2) : -1;
+	fds[1] = d;
+	e_dup = u ? -splice_reply(u, 4096, fds, 2) : -1;
+	left = pipe_bytes(p[0][0]);
+	reply(u, -EIO, NULL, 0);
+	r = held_read_end(pid, res_fd);
+	if (!u)
+		snprintf(msg, sizeof(msg), "the READ never reached the server");
+	else if (e_same != EINVAL || e_dup != EINVAL || left != 4096 || r != -EIO)
+		snprintf(msg, sizeof(msg),
+		         "same fd twice: %s, fd and its dup: %s, %d bytes left, read %ld; expected "
+		         "EINVAL, EINVAL, 4096, -EIO",
+		         e_same ? strerror(e_same) : "accepted", e_dup ? strerror(e_dup) : "accepted",
+		         left, r);
+	msg[0] ? report("FAIL", name, "%s", msg) : report("PASS", name, NULL);
+	close(d);
+	close_pipes(p, 1);
+}
+
+/*
+ * A connection whose server did not set the INIT flag: EOPNOTSUPP, before
+ * anything else is looked at.  A mount of its own, INIT answered by hand.
+ */
+static void case_eopnotsupp(const char *name)
+{
+	char dir[] = "/tmp/fuse_splices_nosr.XXXXXX", msg[200] = "";
+	char *buf = malloc(SRV_BUF);
+	struct fuse_in_header *in = (void *)buf;
+	unsigned long ioc = splice_ioc;
+	int fd2 = -1, e = -1;
+	ssize_t n;
+
+	if (!need_ioctl(name))
+		goto out;
+	if (!buf || !mkdtemp(dir)) {
+		report("FAIL", name, "setting up: %s", strerror(errno));
+		goto out;
+	}
+	fd2 = fuse_out_splices_mount(dir, NULL);
+	if (fd2 < 0) {
+		report("FAIL", name, "mounting a second fuse: %s", strerror(-fd2));
+		rmdir(dir);
+		goto out;
+	}
+	n = read(fd2, buf, SRV_BUF);
+	if (n >= (ssize_t)sizeof(*in) && in->opcode == FUSE_INIT) {
+		const struct fuse_init_in *ii = (void *)(buf + sizeof(*in));
+		struct fuse_init_out io = {
+		    .major = FUSE_KERNEL_VERSION,
+		    .minor = ii->minor < FUSE_KERNEL_MINOR_VERSION ? ii->minor
+		                                                   : FUSE_KERNEL_MINOR_VERSION,
+		    .max_readahead = ii->max_readahead,
+		    .max_write = MAX_WRITE,
+		};
+		struct fuse_out_header oh = {sizeof(oh) + sizeof(io), 0, in->unique};
+		struct iovec iov[2] = {{&oh, sizeof(oh)}, {&io, sizeof(io)}};
+		struct fuse_splice_reply r = {.unique = FUSE_SPLICES_PROBE_UNIQUE};
+
+		if (writev(fd2, iov, 2) < 0)
+			snprintf(msg, sizeof(msg), "the INIT reply: %s", strerror(errno));
+		usleep(100000);
+		e = ioctl(fd2, ioc, &r) < 0 ? errno : 0;
+	} else {
+		snprintf(msg, sizeof(msg), "no INIT on the second mount");
+	}
+	if (!msg[0] && e != EOPNOTSUPP)
+		snprintf(msg, sizeof(msg), "the ioctl got %s, expected EOPNOTSUPP",
+		         e ? strerror(e) : "success");
+	fuse_out_splices_umount(dir, fd2);
+	rmdir(dir);
+	msg[0] ? report("FAIL", name, "%s", msg) : report("PASS", name, NULL);
+out:
+	free(buf);
+}
+
+/*
+ * A reply to a request that is not a FUSE_READ: GETXATTR with a buffer has
+ * the shape of one (a single, variable-length out argument), and is refused
+ * (EINVAL), still pending, the pipe untouched.
+ */
+static void case_not_read(const char *name)
+{
+	int p[1][2], e, left, rp[2];
+	char path[96], msg[200] = "";
+	uint32_t fd;
+	pid_t pid;
+	uint64_t u;
+	long res[2] = {-2, 0};
+
+	if (!need_ioctl(name))
+		return;
+	if (pipe(p[0]) < 0 || pipe_put_write(p[0][1], 0, 16) < 0 || pipe(rp) < 0) {
+		report("FAIL", name, "setting up the pipe: %s", strerror(errno));
+		return;
+	}
+	set_plan(PLAN_HOLD, NULL, 0);
+	pthread_mutex_lock(&plan.lock);
+	plan.hold_opcode = FUSE_GETXATTR;
+	pthread_mutex_unlock(&plan.lock);
+	snprintf(path, sizeof(path), "%s/d", mnt);
+	pid = fork();
+	if (pid == 0) {
+		char v[64];
+
+		res[0] = getxattr(path, "user.splicebench", v, sizeof(v));
+		res[1] = res[0] < 0 ? errno : 0;
+		if (write(rp[1], res, sizeof(res)) < 0)
+			_exit(3);
+		_exit(0);
+	}
+	close(rp[1]);
+	u = pid > 0 ? wait_held() : 0;
+	fd = p[0][0];
+	e = u ? -splice_reply(u, 16, &fd, 1) : -1;
+	left = pipe_bytes(p[0][0]);
+	if (e)
+		reply(u, -ENODATA, NULL, 0);
+	if (read(rp[0], res, sizeof(res)) != sizeof(res))
+		res[0] = -3;
+	close(rp[0]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	if (!u)
+		snprintf(msg, sizeof(msg), "the GETXATTR never reached the server");
+	else if (e != EINVAL || left != 16 || res[0] != -1 || res[1] != ENODATA)
+		snprintf(msg, sizeof(msg),
+		         "the ioctl got %s, %d bytes left, getxattr %ld (%s); expected EINVAL, 16, "
+		         "-1 (ENODATA)",
+		         e ? strerror(e) : "success", left, res[0],
+		         res[0] < 0 ? strerror((int)res[1]) : "data");
+	msg[0] ? report("FAIL", name, "%s", msg) : report("PASS", name, NULL);
+	close_pipes(p, 1);
+}
+
+/*
+ * A signal while the ioctl waits for a pipe's lock (held by a splice from an
+ * idle socket): the ioctl returns EINTR (ERESTARTSYS under a handler without
+ * SA_RESTART), the request pending, the pipe untouched.
+ */
+struct ioctl_call {
+	uint64_t unique;
+	uint32_t size, fd;
+	volatile int r;
+};
+
+static void *ioctl_thread(void *arg)
+{
+	struct ioctl_call *c = arg;
+
+	c->r = splice_reply_once(c->unique, c->size, &c->fd, 1, 0, 0);
+	return NULL;
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+static void case_erestartsys(const char *name)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sigaction sa = {.sa_handler = on_usr1}, old;
+	socklen_t alen = sizeof(a);
+	int ls, cs, p[1][2] = {{-1, -1}}, res_fd = -1, i, left;
+	struct locker l = {.sock = -1, .r = -2};
+	struct ioctl_call c = {.r = 1};
+	char msg[240] = "";
+	pthread_t t, ti;
+	pid_t pid;
+	long r;
+
+	if (!need_ioctl(name))
+		return;
+	ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cs = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (ls < 0 || cs < 0 || bind(ls, (void *)&a, sizeof(a)) < 0 || listen(ls, 1) < 0 ||
+	    getsockname(ls, (void *)&a, &alen) < 0 || connect(cs, (void *)&a, sizeof(a)) < 0 ||
+	    (l.sock = accept(ls, NULL, NULL)) < 0 || pipe(p[0]) < 0 ||
+	    pipe_put_write(p[0][1], 0, 4096) < 0) {
+		report("FAIL", name, "setting up: %s", strerror(errno));
+		return;
+	}
+	sigaction(SIGUSR1, &sa, &old); /* no SA_RESTART */
+	l.pipe_wr = p[0][1];
+	pthread_create(&t, NULL, locker_thread, &l);
+	usleep(200000); /* the locker sleeps in tcp_splice_read(), the pipe locked */
+	c.unique = held_read(4096, &pid, &res_fd);
+	c.size = 4096;
+	c.fd = p[0][0];
+	if (c.unique) {
+		pthread_create(&ti, NULL, ioctl_thread, &c);
+		usleep(300000); /* the ioctl now waits for the pipe's lock */
+		pthread_kill(ti, SIGUSR1);
+		for (i = 0; i < 300 && c.r == 1; i++)
+			usleep(10000);
+	}
+	if (c.unique && c.r == 1)
+		snprintf(msg, sizeof(msg), "the ioctl did not return within 3 s of a signal");
+	/* Release the pipe: data on the socket end the locker's splice. */
+	if (write(cs, "release", 7) != 7)
+		shutdown(cs, SHUT_RDWR);
+	pthread_join(t, NULL);
+	if (c.unique)
+		pthread_join(ti, NULL);
+	left = pipe_bytes(p[0][0]);
+	reply(c.unique, -EIO, NULL, 0);
+	r = held_read_end(pid, res_fd);
+	sigaction(SIGUSR1, &old, NULL);
+	if (!c.unique)
+		snprintf(msg, sizeof(msg), "the READ never reached the server");
+	else if (!msg[0] && (c.r != -EINTR || left != 4096 + 7 || r != -EIO))
+		snprintf(msg, sizeof(msg),
+		         "the ioctl got %s, %d bytes left, read %ld; expected EINTR, 4103, -EIO",
+		         c.r ? strerror(-c.r) : "success", left, r);
+	msg[0] ? report("FAIL", name, "%s", msg) : report("PASS", name, NULL);
+	close_pipes(p, 1);
+	close(l.sock);
+	close(cs);
+	close(ls);
+}
+
+/* Packet-mode pipes (O_DIRECT): each write() is one buffer; all are moved. */
+static void case_packet_pipe(const char *name)
+{
+	int p[2][2] = {{-1, -1}, {-1, -1}}, fds[2];
+	const char *why;
+
+	if (pipe2(p[0], O_DIRECT) < 0 || pipe2(p[1], O_DIRECT) < 0) {
+		report("SKIP", name, "pipe2(O_DIRECT): %s", strerror(errno));
+		close_pipes(p, 2);
+		return;
+	}
+	if (pipe_put_write(p[0][1], 4096, 1000) < 0 || pipe_put_write(p[0][1], 5096, 3000) < 0 ||
+	    pipe_put_write(p[1][1], 8096, 4096) < 0) {
+		report("FAIL", name, "filling packet pipes: %s", strerror(errno));
+		close_pipes(p, 2);
+		return;
+	}
+	fds[0] = p[0][0];
+	fds[1] = p[1][0];
+	set_plan(PLAN_FDS, fds, 2);
+	why = read_check("d", 4096, 8096, 0, 8096);
+	why ? report("FAIL", name, "%s", why) : report("PASS", name, NULL);
+	close_pipes(p, 2);
+}
+
+/*
+ * The reader splices from the file into a pipe of its own (splice_read of a
+ * direct_io file: the kernel reads into pages of its own), then reads them.
+ */
+static void case_splice_reader(const char *name)
+{
+	int p[1][2] = {{-1, -1}}, rp[2] = {-1, -1}, fd = open_file("d");
+	char *b = abuf(65536), msg[200] = "";
+	loff_t off = 12288;
+	ssize_t n = -1, got = 0;
+	uint64_t bad;
+
+	if (fd < 0 || !b || pipe(p[0]) < 0 || pipe(rp) < 0 ||
+	    fcntl(rp[1], F_SETPIPE_SZ, 1 << 20) < 0 || fcntl(p[0][1], F_SETPIPE_SZ, 1 << 20) < 0) {
+		report("FAIL", name, "setting up: %s", strerror(errno));
+		goto out;
+	}
+	set_gen(p[0]);
+	n = splice(fd, &off, rp[1], NULL, 65536, 0);
+	while (n > 0 && got < n) {
+		ssize_t k = read(rp[0], b + got, n - got);
+
+		if (k <= 0)
+			break;
+		got += k;
+	}
+	if (n != 65536)
+		snprintf(msg, sizeof(msg), "splice from the file returned %zd (%s)", n,
+		         n < 0 ? strerror(errno) : "short");
+	else if (got != n)
+		snprintf(msg, sizeof(msg), "read %zd of the %zd bytes back from the pipe", got, n);
+	else if (pattern_check(&pat, 0, 12288, b, 65536, &bad))
+		snprintf(msg, sizeof(msg), "wrong byte at file offset %llu",
+		         (unsigned long long)bad);
+	msg[0] ? report("FAIL", name, "%s", msg) : report("PASS", name, NULL);
+out:
+	if (fd >= 0)
+		close(fd);
+	close_pipes(p, 1);
+	if (rp[0] >= 0) {
+		close(rp[0]);
+		close(rp[1]);
+	}
+	free(b);
+}
+
+#ifdef HAVE_LIBURING
+/*
+ * The reader reads with io_uring READ_FIXED into a registered buffer (the
+ * request's pages are the ring's pinned buffer pages), from the direct_io file.
+ */
+static void case_uring_fixed_reader(const char *name)
+{
+	int p[1][2] = {{-1, -1}}, fd = open_file("d"), r;
+	char *b = abuf(65536), msg[200] = "";
+	struct io_uring ring;
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	struct iovec iov = {b, 65536};
+	uint64_t bad;
+	bool ring_up = false;
+
+	if (fd < 0 || !b || pipe(p[0]) < 0 || fcntl(p[0][1], F_SETPIPE_SZ, 1 << 20) < 0) {
+		report("FAIL", name, "setting up: %s", strerror(errno));
+		goto out;
+	}
+	r = io_uring_queue_init(4, &ring, 0);
+	if (r < 0) {
+		report("SKIP", name, "io_uring_queue_init: %s", strerror(-r));
+		goto out;
+	}
+	ring_up = true;
+	r = io_uring_register_buffers(&ring, &iov, 1);
+	if (r < 0) {
+		report("SKIP", name, "io_uring_register_buffers: %s", strerror(-r));
+		goto out;
+	}
+	set_gen(p[0]);
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_read_fixed(sqe, fd, b, 65536, 8192, 0);
+	r = io_uring_submit(&ring);
+	if (r == 1)
+		r = io_uring_wait_cqe(&ring, &cqe);
+	if (r < 0) {
+		snprintf(msg, sizeof(msg), "io_uring submit/wait: %s", strerror(-r));
+	} else {
+		r = cqe->res;
+		io_uring_cqe_seen(&ring, cqe);
+		if (r != 65536)
+			snprintf(msg, sizeof(msg), "READ_FIXED returned %d (%s)", r,
+			         r < 0 ? strerror(-r) : "short");
+		else if (pattern_check(&pat, 0, 8192, b, 65536, &bad))
+			snprintf(msg, sizeof(msg), "wrong byte at file offset %llu",
+			         (unsigned long long)bad);
+	}
+	msg[0] ? report("FAIL", name, "%s", msg) : report("PASS", name, NULL);
+out:
+	if (ring_up)
+		io_uring_queue_exit(&ring);
+	if (fd >= 0)
+		close(fd);
+	close_pipes(p, 1);
+	free(b);
+}
+#else
+static void case_uring_fixed_reader(const char *name)
+{
+	report("SKIP", name, "built without liburing (liburing-dev)");
+}
+#endif
+
 static const struct {
 	const char *name;
 	void (*run)(const char *name);
@@ -2015,6 +2603,15 @@ static const struct {
     {"fd_count_boundary", case_fd_count_boundary},
     {"watch_queue_notification", case_watch_queue_notification},
     {"probe_kind", case_probe_kind},
+    {"size_mismatch", case_size_mismatch},
+    {"flags_padding", case_flags_padding},
+    {"pipe_twice", case_pipe_twice},
+    {"eopnotsupp", case_eopnotsupp},
+    {"not_read", case_not_read},
+    {"erestartsys", case_erestartsys},
+    {"packet_pipe", case_packet_pipe},
+    {"splice_reader", case_splice_reader},
+    {"uring_fixed_reader", case_uring_fixed_reader},
     {"abort_locked_pipe", case_abort_locked_pipe, true},
     {"huge_fd_array", case_huge_fd_array_guarded}, /* last: WARNs on seed */
 };
@@ -2044,7 +2641,7 @@ static void run_isolated(const char *self, const char *name)
 static void usage(void)
 {
 	fprintf(stderr,
-	        "usage: fuse_splices_test [--variant seed|fixed] [--case NAME]... [--dangerous] "
+	        "usage: fuse_splices_test [--variant seed|fixed|v2|v3] [--case NAME]... [--dangerous] "
 	        "[--list]\n");
 	exit(2);
 }
@@ -2060,10 +2657,10 @@ int main(int argc, char **argv)
 		if (strcmp(argv[a], "--variant") == 0 && a + 1 < argc) {
 			variant = argv[++a];
 			if (strcmp(variant, "seed") && strcmp(variant, "fixed") &&
-			    strcmp(variant, "v2")) {
+			    strcmp(variant, "v2") && strcmp(variant, "v3")) {
 				fprintf(stderr,
-				        "fuse_splices_test: unknown variant '%s': use seed, fixed "
-				        "or v2\n",
+				        "fuse_splices_test: unknown variant '%s': use seed, fixed, "
+				        "v2 or v3\n",
 				        variant);
 				return 2;
 			}
@@ -2106,7 +2703,10 @@ int main(int argc, char **argv)
 		rmdir(mnt);
 		return 0;
 	}
-	r = fuse_splices_v2_probe(fuse_fd) ? 1 : fuse_splices_probe(fuse_fd);
+	v3k = fuse_splices_v3_probe(fuse_fd);
+	if (v3k)
+		splice_ioc = FUSE_DEV_IOC_SPLICE_REPLY_V3;
+	r = v3k || fuse_splices_v2_probe(fuse_fd) ? 1 : fuse_splices_probe(fuse_fd);
 	if (r <= 0) {
 		if (r == 0)
 			report("SKIP", "fuse_splices",

@@ -6,6 +6,7 @@
 #include <linux/fuse.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -33,4 +34,15 @@ void fuse_out_splices_umount(const char *dir, int fuse_fd)
 	umount2(dir, MNT_DETACH);
 	if (fuse_fd >= 0)
 		close(fuse_fd);
+}
+
+int fuse_splices_v3_probe(int fuse_fd)
+{
+	struct fuse_splice_reply r = {.unique = FUSE_SPLICES_PROBE_UNIQUE};
+	int ret;
+
+	do
+		ret = ioctl(fuse_fd, FUSE_DEV_IOC_SPLICE_REPLY_V3, &r);
+	while (ret < 0 && errno == EINTR);
+	return ret < 0 && errno == ENOTTY ? 0 : 1;
 }

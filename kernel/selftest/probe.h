@@ -17,6 +17,22 @@
 
 #include "fuse_splices.h" /* FUSE_OUT_SPLICES, fuse_splices_probe() */
 
+#include <stdint.h>
+
+/*
+ * v3 (kernel/patches/7.3-v3): the v2 ioctl and struct rebased onto 7.3, where v2's
+ * numbers collide (ioctl 3 is FUSE_DEV_IOC_SYNC_INIT, minor 42 io_uring's).  Its
+ * numbers are provisional: INIT flag bit 44 (flags2 bit 12), ioctl 4, protocol 7.47.
+ * Errors that differ from v2: E2BIG (the pipes hold more than `size`; v2 said
+ * EMSGSIZE), EIO (a pipe buffer could not be confirmed; v2 passed its error on).
+ */
+#define FUSE_SPLICE_REPLY_V3 (1ULL << 44)
+#define FUSE_SPLICE_REPLY_V3_FLAGS2 ((uint32_t)(FUSE_SPLICE_REPLY_V3 >> 32))
+#define FUSE_DEV_IOC_SPLICE_REPLY_V3 _IOW(229, 4, struct fuse_splice_reply)
+
+/* Does the kernel know v3's ioctl?  1: yes (any answer but ENOTTY), 0: no. */
+int fuse_splices_v3_probe(int fuse_fd);
+
 /* mount(2) "fuse" on dir with fd=N,rootmode=40000,user_id=0,group_id=0 (root only). */
 int fuse_out_splices_mount(const char *dir, const char *extra_opts);
 void fuse_out_splices_umount(const char *dir, int fuse_fd);
