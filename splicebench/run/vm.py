@@ -3,10 +3,10 @@ guest's side of --cost: the sbcost windows fio's jobs open and close (costmark),
 network's own cost next to each TCP point (sbclient in windows of its own)."""
 import os
 import shutil
-import subprocess
 import sys
 
 from .procs import quiet, say
+from .vmboot import Boot
 
 COSTMARK = """#!/bin/sh
 case $1 in
@@ -18,32 +18,12 @@ exit 0
 
 
 def hand_off(c):
-    """bench/vm with the checked input (exec; --dry-run: what it would run, then the points)."""
-    o = c.o
-    maxfs = max(p["size"] * p["numjobs"] for p in c.plan) // 1048576
-    args = [c.top + "/bench/vm", "--kernel", o.vm_kernel, "--matrix", c.mfile, "--out", c.out,
-            "--max-file-mib", str(maxfs)]
-    args += [f for f, on in (("--cost", o.cost), ("--resume", o.resume), ("--dry-run", o.dry),
-                             ("--no-baseline", not o.baseline)) if on]
-    if any(p["source"] == "tcp-nic" for p in c.plan):
-        args.append("--net")
-    if o.variant:
-        args += ["--variant", o.variant]
-    for s in o.sets:
-        args += ["--set", s]
-    for s in o.tcg_sets:
-        args += ["--set-tcg", s]
-    sys.stdout.flush()
-    sys.stderr.flush()
-    if not o.dry:
-        os.execv(args[0], args)
-    rc = subprocess.run(args).returncode
-    if rc:
-        sys.exit(rc)
-    for p in c.plan:
-        print("  [%d/%d] %s  (%s)" % (p["index"], p["total"], p["point"],
-                                      "?" if p.get("program") is None else p["program"]))
-    sys.exit(0)
+    """--vm: the same matrix in KERNEL under QEMU (kernel/vm, one boot per GRO setting of the
+    tcp-nic points); the guest runs bench/run MATRIX --native --out $SB_VM_OUT with the same
+    --set/--set-tcg (the matrix travels in DIR/.matrix/); --cost: one vCPU, the plugin's
+    windows joined to the points afterwards.  Exit status: the guest's bench/run's (the
+    worst of its boots), 1 when the cost join fails, 130/143 on SIGINT/SIGTERM."""
+    sys.exit(Boot(c).run())
 
 
 def cost_setup(r):
