@@ -4,7 +4,8 @@
 # with enable_uring as it is, and, where the parameter is writable, with it on
 # (no buffer pools).  Then it boots the 7.3 guest (kernel/build --base 7.3
 # --variant v3, kernel/vm --net) and runs this script inside it (--guest):
-#   - it refuses, exit 3 and one line, with enable_uring off and with --privilege user;
+#   - it refuses, exit 3 and one line, with enable_uring off, with --privilege user and
+#     in a user namespace (where the guest kernel has them);
 #   - uring (by copy) still reads every byte right on 7.3;
 #   - uring-zc from the memfd, from sbserver on loopback in the guest, and from
 #     sbserver on the host through the guest's NIC, at 128k and 1M: every byte
@@ -23,6 +24,7 @@ SFS=$T_BUILD/splicefs
 UR=/sys/module/fuse/parameters/enable_uring
 SEED=7
 FSIZE=$((64 * 1048576 + 100)) # an odd tail: the last read is short
+WRAP=()                       # refuse runs splicefs under this (unshare ...)
 
 # refuse NAME REGEX [splicefs options...]: exit 3, one line on stderr matching REGEX,
 # nothing on stdout, nothing left mounted.
@@ -30,7 +32,7 @@ refuse() {
 	local name=$1 re=$2 mnt=$T_TMP/refuse rc lines
 	shift 2
 	mkdir -p "$mnt"
-	"$SFS" "$mnt" --mode uring-zc --file-size 1M "$@" >"$T_TMP/ref.out" 2>"$T_TMP/ref.err" </dev/null
+	"${WRAP[@]}" "$SFS" "$mnt" --mode uring-zc --file-size 1M "$@" >"$T_TMP/ref.out" 2>"$T_TMP/ref.err" </dev/null
 	rc=$?
 	lines=$(wc -l <"$T_TMP/ref.err")
 	if [ $rc = 3 ] && [ "$lines" = 1 ] && [ ! -s "$T_TMP/ref.out" ] && grep -Eq "$re" "$T_TMP/ref.err" &&
@@ -130,6 +132,14 @@ guest() { # guest HOST-SBSERVER-PORT
 	refuse guest.refuses.enable_uring-off 'enable_uring = N'
 	echo 1 >$UR
 	refuse guest.refuses.privilege-user 'CAP_SYS_ADMIN' --privilege user
+	# root of a user namespace holds CAP_SYS_ADMIN there, not where the kernel checks it
+	if unshare -Urm true 2>/dev/null; then
+		WRAP=(unshare -Urm)
+		refuse guest.refuses.user-namespace 'user namespace'
+		WRAP=()
+	else
+		t_skip guest.refuses.user-namespace "kernel $(uname -r) has no user namespaces (CONFIG_USER_NS)"
+	fi
 
 	# uring, by copy, still right on 7.3
 	if start u --mode uring --granule 8 --seed $SEED; then

@@ -148,6 +148,25 @@ static bool cap_sys_admin(void)
 	return syscall(SYS_capget, &h, d) == 0 && (d[0].effective & (1u << CAP_SYS_ADMIN));
 }
 
+/*
+ * The kernel checks capable(CAP_SYS_ADMIN): in the initial user namespace.  Root
+ * of another one (unshare -U, a rootless container) holds it in capget() and
+ * may mount FUSE, but ADD_QUEUE with FUSE_URING_ZERO_COPY says EPERM.  The
+ * initial namespace maps every uid to itself: "0 0 4294967295".
+ */
+static bool initial_user_ns(void)
+{
+	FILE *f = fopen("/proc/self/uid_map", "r");
+	unsigned long a = 1, b = 1, n = 0;
+
+	if (!f)
+		return true; /* no user namespaces in this kernel */
+	if (fscanf(f, "%lu %lu %lu", &a, &b, &n) != 3)
+		a = 1;
+	fclose(f);
+	return a == 0 && b == 0 && n == 4294967295UL;
+}
+
 /* enable_uring: 1 on, 0 off, -1 no such parameter (no FUSE over io_uring in this kernel). */
 static int enable_uring(void)
 {
@@ -195,6 +214,12 @@ static int zc_probe(struct sfs *fs)
 		fprintf(stderr, "splicefs: no CAP_SYS_ADMIN, and the kernel adds zero-copy queues "
 		                "(FUSE_URING_ZERO_COPY) for CAP_SYS_ADMIN only: run as root or use "
 		                "--mode uring\n");
+		return -EOPNOTSUPP;
+	}
+	if (!initial_user_ns()) {
+		fprintf(stderr, "splicefs: CAP_SYS_ADMIN in a user namespace, and the kernel adds "
+		                "zero-copy queues (FUSE_URING_ZERO_COPY) for CAP_SYS_ADMIN in the "
+		                "initial one only: run outside it or use --mode uring\n");
 		return -EOPNOTSUPP;
 	}
 	return sfs_uring_probe(fs);
