@@ -126,6 +126,7 @@ def kernel_parts(cpu, a, b, hz):
         d += [0] * (8 - len(d))
         # user nice system idle iowait irq softirq steal
         cpu["softirq"] = d[6] / hz
+        cpu["steal"] = d[7] / hz  # the host ran something else on our vCPUs: it explains a slow window
         busy = (d[0] + d[1] + d[2] + d[5] + d[6] + d[7]) / hz
     cpu["busy_all"] = busy
 
@@ -144,6 +145,9 @@ def figures(fio, b, a, starts, ends, hz=100.0, cores=1, sirq_in=False):
     cpu["parts"] = parts
     cpu["rest"] = max(0.0, cpu["busy_all"] - parts)
     cpu["ctxt"] = a["ctxt"] - b["ctxt"]
+    # a window in which the host stole more than 2 % of its capacity is marked (shown with
+    # the round: both sides of a round were measured alike, so neither is dropped)
+    rec["steal_share"] = round(cpu.get("steal", 0.0) / cpu["capacity"], 4) if cpu["capacity"] else 0.0
     # cgroup and schedstat times lag a running task by up to a tick at each edge;
     # /proc/stat's softirq is in ticks: a tick per core of slack, no more.
     slack = cores * (2.0 / 250 + (1.0 / hz if sirq_in else 0.0))
