@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * fuse_splices_test: kselftest-style test of the FUSE_OUT_SPLICES reply format.
- *   fuse_splices_test [--variant seed|fixed] [--case NAME]... [--dangerous] [--list]
+ *   fuse_splices_test [--variant seed|fixed|v2|v3] [--case NAME]... [--dangerous] [--list]
  *
  * Mounts a raw FUSE file system (no libfuse) on a temporary directory and answers
  * INIT, LOOKUP, GETATTR, OPEN, READ, FLUSH and RELEASE itself in a server thread.
