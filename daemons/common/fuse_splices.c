@@ -42,6 +42,12 @@ int fuse_splices_probe(int fuse_fd)
 int fuse_splice_reply(int fuse_fd, uint64_t unique, uint32_t size, const uint32_t *fds,
                       uint32_t nr_fds)
 {
+	return fuse_splice_reply_ioc(fuse_fd, FUSE_DEV_IOC_SPLICE_REPLY, unique, size, fds, nr_fds);
+}
+
+int fuse_splice_reply_ioc(int fuse_fd, unsigned long cmd, uint64_t unique, uint32_t size,
+                          const uint32_t *fds, uint32_t nr_fds)
+{
 	struct fuse_splice_reply r = {
 	    .unique = unique,
 	    .size = size,
@@ -51,7 +57,7 @@ int fuse_splice_reply(int fuse_fd, uint64_t unique, uint32_t size, const uint32_
 	int ret;
 
 	do
-		ret = ioctl(fuse_fd, FUSE_DEV_IOC_SPLICE_REPLY, &r);
+		ret = ioctl(fuse_fd, cmd, &r);
 	while (ret < 0 && errno == EINTR);
 	return ret < 0 ? -errno : 0;
 }

@@ -52,9 +52,23 @@ struct fuse_splice_reply {
 #endif
 #define FUSE_SPLICE_REPLY_FLAGS2 ((uint32_t)(FUSE_SPLICE_REPLY >> 32))
 
+/*
+ * v3 (kernel/patches/7.3-v3): v2's ioctl and struct rebased onto 7.3, where v2's
+ * numbers collide (ioctl 3 is FUSE_DEV_IOC_SYNC_INIT).  Provisional numbers: INIT
+ * flag bit 44 (flags2 bit 12), ioctl 4 (kernel/selftest/probe.h has the same).
+ */
+#ifndef FUSE_SPLICE_REPLY_V3
+#define FUSE_SPLICE_REPLY_V3 (1ULL << 44)
+#define FUSE_SPLICE_REPLY_V3_FLAGS2 ((uint32_t)(FUSE_SPLICE_REPLY_V3 >> 32))
+#define FUSE_DEV_IOC_SPLICE_REPLY_V3 _IOW(229, 4, struct fuse_splice_reply)
+#endif
+
 /* The ioctl: 0 or -errno. */
 int fuse_splice_reply(int fuse_fd, uint64_t unique, uint32_t size, const uint32_t *fds,
                       uint32_t nr_fds);
+/* The same with the ioctl number given (FUSE_DEV_IOC_SPLICE_REPLY or ..._V3). */
+int fuse_splice_reply_ioc(int fuse_fd, unsigned long cmd, uint64_t unique, uint32_t size,
+                          const uint32_t *fds, uint32_t nr_fds);
 
 /*
  * Does the kernel know FUSE_DEV_IOC_SPLICE_REPLY?  1: yes (any answer but

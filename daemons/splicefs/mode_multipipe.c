@@ -19,7 +19,9 @@
  * the reply names the expected size, at most 16 pipes), and write, the
  * FUSE_OUT_SPLICES header + fds written to /dev/fuse (the seed and fixed
  * series).  auto takes v2 where offered; the stats field splice_protocol
- * says which one ran (v2-ioctl or write).
+ * says which one ran (v2-ioctl or write).  On 7.3 (kernel/patches/7.3-v3) the
+ * ioctl form is v3's: INIT bit 44 and ioctl number 4, v2's numbers collide there
+ * (v3-ioctl in the stats; --splice-protocol v2 takes it too).
  *
  * It never copies silently: on a kernel without the patch splicefs refuses
  * to start (probe), and a reply the kernel rejects at run time (EMSGSIZE,
@@ -50,7 +52,7 @@ struct multipipe_opts {
 	int pipes_max;
 	int fault_every;
 	const char *fault_kind;
-	const char *splice_protocol; /* auto|v2|write; after INIT: v2-ioctl|write */
+	const char *splice_protocol; /* auto|v2|write; after INIT: v2-ioctl|v3-ioctl|write */
 	int npipes;                  /* pipes resolved from --pipes (0: auto) */
 	bool emsgsize;
 };
@@ -122,19 +124,34 @@ static int multipipe_check(const struct sfs_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* The ioctl form: v2's, or v3's (its number on 7.3). */
 static bool use_v2(const struct multipipe_opts *m)
 {
-	return !strcmp(m->splice_protocol, "v2-ioctl");
+	return !strcmp(m->splice_protocol, "v2-ioctl") || !strcmp(m->splice_protocol, "v3-ioctl");
 }
 
-/* Take v2 where the kernel offers it and the option allows it. */
+static int splice_reply(const struct multipipe_opts *m, int fd, uint64_t unique, uint32_t size,
+                        const uint32_t *fds, uint32_t nr_fds)
+{
+	return fuse_splice_reply_ioc(fd,
+	                             !strcmp(m->splice_protocol, "v3-ioctl")
+	                                 ? FUSE_DEV_IOC_SPLICE_REPLY_V3
+	                                 : FUSE_DEV_IOC_SPLICE_REPLY,
+	                             unique, size, fds, nr_fds);
+}
+
+/* Take the ioctl form where the kernel offers it (v3's bit on 7.3, else v2's) and the
+ * option allows it. */
 static void multipipe_init(struct sfs *fs, const struct fuse_init_in *in, struct fuse_init_out *out)
 {
 	struct multipipe_opts *m = fs->o.mode_opts;
 
 	if (!strcmp(m->splice_protocol, "write"))
 		return;
-	if ((in->flags & FUSE_INIT_EXT) && (in->flags2 & FUSE_SPLICE_REPLY_FLAGS2)) {
+	if ((in->flags & FUSE_INIT_EXT) && (in->flags2 & FUSE_SPLICE_REPLY_V3_FLAGS2)) {
+		out->flags2 |= FUSE_SPLICE_REPLY_V3_FLAGS2;
+		m->splice_protocol = "v3-ioctl";
+	} else if ((in->flags & FUSE_INIT_EXT) && (in->flags2 & FUSE_SPLICE_REPLY_FLAGS2)) {
 		out->flags2 |= FUSE_SPLICE_REPLY_FLAGS2;
 		m->splice_protocol = "v2-ioctl";
 	}
@@ -345,7 +362,8 @@ static int send_pipes(struct worker *w, struct multipipe_worker *m, const struct
 
 	if (use_v2(w->fs->o.mode_opts)) /* the size the request asked, a fault's extra byte not
 	                                   counted */
-		return fuse_splice_reply(w->fuse_fd, rq->unique, rq->size, m->fds, (uint32_t)used);
+		return splice_reply(w->fs->o.mode_opts, w->fuse_fd, rq->unique, rq->size, m->fds,
+		                    (uint32_t)used);
 	return sfs_send(w, iov, 2);
 }
 
@@ -363,7 +381,7 @@ static int multipipe_reply(struct worker *w, const struct read_req *rq)
 	m->bound = use_v2(o) && o->pipes_max > FUSE_SPLICE_REPLY_MAX_FDS ? FUSE_SPLICE_REPLY_MAX_FDS
 	                                                                 : o->pipes_max;
 	if (!rq->size) /* EOF: an empty reply needs no pipe */
-		return use_v2(o) ? fuse_splice_reply(w->fuse_fd, rq->unique, 0, NULL, 0)
+		return use_v2(o) ? splice_reply(o, w->fuse_fd, rq->unique, 0, NULL, 0)
 		                 : sfs_send(w, &iov, 1);
 	err = src->begin(w, rq);
 	used = err ? err : fill_pool(w, m, rq);
