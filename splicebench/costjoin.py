@@ -5,7 +5,10 @@ Joins the sbcost windows (kernel/vm --cost, one JSON line per window) to the
 points of a result set: each repeat's window minus its short window, divided by
 the bytes delivered between them, gives the cost per byte delivered; the
 point's "cost" object holds the median over its repeats (6 significant digits)
-and how many repeats had both windows.  Points go to stdout as JSON lines; a
+and how many repeats had both windows.  Where the windows count system calls
+(sbcost's syscalls_user) it also holds syscalls_per_reply: the user-space
+system calls between the two windows per bs bytes delivered (per FUSE_READ of bs
+for a mode's point; per bs received for the network's own reader).  Points go to stdout as JSON lines; a
 count goes to stderr.  Python 3 standard library only.  Errors: one line, exit 2.
 """
 import argparse
@@ -15,7 +18,7 @@ import sys
 
 COST_FIELDS = ["insns_kernel", "insns_user", "load_bytes_kernel", "load_bytes_user",
                "store_bytes_kernel", "store_bytes_user", "kernel_load_user_bytes",
-               "kernel_store_user_bytes", "rep_iters_kernel", "rep_iters_user"]
+               "kernel_store_user_bytes", "rep_iters_kernel", "rep_iters_user", "syscalls_user"]
 PER_BYTE = ["bytes_moved_per_byte", "loads_per_byte", "stores_per_byte", "instr_per_byte_kernel",
             "instr_per_byte_user", "rep_iters_per_byte", "kernel_user_copy_per_byte"]
 
@@ -25,12 +28,17 @@ def die(msg):
     sys.exit(2)
 
 
-def cost_per_byte(big, small, n):
-    """Per byte of n: the big window minus the small one (fixed costs cancel)."""
+# Per reply of bs bytes, where both windows have the count (windows of an older plugin do not).
+PER_REPLY = ["syscalls_per_reply"]
+
+
+def cost_per_byte(big, small, n, bs=None):
+    """Per byte of n: the big window minus the small one (fixed costs cancel); per reply
+    of bs bytes the system calls, where both windows counted them and bs is given."""
     d = {f: big.get(f, 0) - small.get(f, 0) for f in COST_FIELDS}
     loads = d["load_bytes_kernel"] + d["load_bytes_user"]
     stores = d["store_bytes_kernel"] + d["store_bytes_user"]
-    return {
+    out = {
         "bytes_moved_per_byte": (loads + stores) / n,
         "loads_per_byte": loads / n,
         "stores_per_byte": stores / n,
@@ -39,6 +47,9 @@ def cost_per_byte(big, small, n):
         "rep_iters_per_byte": (d["rep_iters_kernel"] + d["rep_iters_user"]) / n,
         "kernel_user_copy_per_byte": (d["kernel_load_user_bytes"] + d["kernel_store_user_bytes"]) / n,
     }
+    if bs and "syscalls_user" in big and "syscalls_user" in small:
+        out["syscalls_per_reply"] = d["syscalls_user"] * bs / n
+    return out
 
 
 def read_windows(files):
@@ -94,12 +105,15 @@ def join_one(p, win, wkey, ckey):
         r["window_small"] = {f: small[f] for f in COST_FIELDS if f in small} if small else None
         n = (r.get("io_bytes") or 0) - (r.get("io_bytes_small") or 0)
         if big and small and n > 0:
-            r.update(cost_per_byte(big, small, n))
+            r.update(cost_per_byte(big, small, n, p.get("bs")))
             per.append((r, n))
     if p.get("status") != "ok" or not per:
         p.pop(ckey, None)
         return 0 if p.get("status") == "ok" else None
     c = {k: float("%.6g" % statistics.median(r[k] for r, _ in per)) for k in PER_BYTE}
+    for k in PER_REPLY:
+        if all(k in r for r, _ in per):
+            c[k] = float("%.6g" % statistics.median(r[k] for r, _ in per))
     c["delivered_bytes"] = statistics.median(n for _, n in per)
     c["repeats"] = len(per)
     p[ckey] = c

@@ -66,11 +66,16 @@ cost_boot() { # JSONL COMMAND...
 # The workload: busybox (static) copied to the guest's tmpfs /tmp so that no window
 # reads the 9p root; its dd warmed up once outside any window; then 1, 9 and 17 MiB
 # of /dev/zero, each in its own window (the 1 MiB window holds the fixed costs:
-# exec, the 1 MiB buffer's page faults, exit).  Given inline: the host's /tmp is not
+# exec, the 1 MiB buffer's page faults, exit); then dd of 1000 and 3000 one-byte
+# blocks (a read and a write per block: 2000 and 6000 system calls plus exec's and
+# exit's), for the system-call count.  Given inline: the host's /tmp is not
 # the guest's.
 job="cp /usr/bin/busybox /tmp/busybox && /tmp/busybox dd if=/dev/zero of=/dev/null bs=1M count=1 2>/dev/null || exit 1
 for n in 1 9 17; do
 	$SBMARK run dd-\$n -- /tmp/busybox dd if=/dev/zero of=/dev/null bs=1M count=\$n 2>/dev/null || exit 1
+done
+for n in 1000 3000; do
+	$SBMARK run sc-\$n -- /tmp/busybox dd if=/dev/zero of=/dev/null bs=1 count=\$n 2>/dev/null || exit 1
 done"
 ok=1
 for i in 1 2; do
@@ -89,13 +94,13 @@ done
 sed 's/^/# /' "$T_TMP/run1.jsonl" "$T_TMP/run2.jsonl"
 
 n=$(jq -s 'map(select(.complete)) | length' "$T_TMP/run1.jsonl" 2>/dev/null || echo 0)
-if [ "$n" -eq 3 ]; then t_pass windows-written; else t_fail windows-written "expected 3 complete windows, got $n"; fi
+if [ "$n" -eq 5 ]; then t_pass windows-written; else t_fail windows-written "expected 5 complete windows, got $n"; fi
 
 # Determinism.  Everything user space does, and every byte the kernel moves to or
 # from user memory, is identical boot after boot.  The kernel's own totals vary by
 # by up to a few % (3.6 % seen): the 9p root's I/O completes at host-dependent points, so the
 # kernel's state (jiffies, timers due, RCU callbacks) differs when a window opens.
-same='.[] | [.label, .insns_user, .load_bytes_user, .store_bytes_user, .kernel_load_user_bytes, .kernel_store_user_bytes]'
+same='.[] | [.label, .insns_user, .load_bytes_user, .store_bytes_user, .kernel_load_user_bytes, .kernel_store_user_bytes, .syscalls_user]'
 s1=$(jq -cs "$same" "$T_TMP/run1.jsonl") s2=$(jq -cs "$same" "$T_TMP/run2.jsonl")
 if [ -n "$s1" ] && [ "$s1" = "$s2" ]; then
 	t_pass deterministic-user-and-user-copy-counts
@@ -130,7 +135,7 @@ bad = [str(n) for n, w in wins.items() if sbsyms.check_window(w, ents.get(n, {})
 print(" ".join(bad) if bad else "", "|", len(wins))
 PY
 )
-	if [ "${bad%%|*}" = " " ] && [ "${bad##*| }" = 3 ]; then
+	if [ "${bad%%|*}" = " " ] && [ "${bad##*| }" = 5 ]; then
 		t_pass syms-add-up
 	else
 		t_fail syms-add-up "windows whose entries do not add up to their totals: ${bad%%|*} (of ${bad##*| })"
@@ -162,6 +167,24 @@ if [ -n "$ks1" ] && [ $((ks9 - ks1)) -eq $((8 * MiB)) ]; then
 	t_pass dd-zero-8MiB-more-is-8MiB-more
 else
 	t_fail dd-zero-8MiB-more-is-8MiB-more "$((ks9 - ks1)) bytes, expected $((8 * MiB))"
+fi
+
+# System calls (syscalls_user: user-mode executions of syscall): known work counts
+# exactly.  dd of 3000 one-byte blocks makes 4000 more than dd of 1000 (a read and a
+# write per block; exec, the loader and exit cancel), and dd's 1 MiB blocks 16 more per
+# 8 MiB (8 reads, 8 writes).  The fixed part (exec, loader, exit) is a few dozen.
+sc1k=$(get sc-1000 syscalls_user) sc3k=$(get sc-3000 syscalls_user)
+sc1=$(get dd-1 syscalls_user) sc9=$(get dd-9 syscalls_user) sc17=$(get dd-17 syscalls_user)
+t_log "system calls: dd bs=1 1000/3000 blocks: $sc1k $sc3k; dd 1/9/17 MiB: $sc1 $sc9 $sc17"
+if [ -n "$sc3k" ] && [ -n "$sc1k" ] && [ $((sc3k - sc1k)) -eq 4000 ] && [ "$sc1k" -ge 2000 ] && [ "$sc1k" -le 2200 ]; then
+	t_pass syscalls-2000-more-blocks-4000-more-calls
+else
+	t_fail syscalls-2000-more-blocks-4000-more-calls "sc-1000 $sc1k, sc-3000 $sc3k: difference $((${sc3k:-0} - ${sc1k:-0})), expected 4000"
+fi
+if [ -n "$sc17" ] && [ $((sc17 - sc9)) -eq 16 ] && [ $((sc9 - sc1)) -eq 16 ]; then
+	t_pass syscalls-8MiB-more-is-16-more
+else
+	t_fail syscalls-8MiB-more-is-16-more "dd 1/9/17 MiB: $sc1 $sc9 $sc17, expected steps of 16"
 fi
 
 # Twice the bytes, twice the counts: (x17 - x1) / (x9 - x1) within 1.9 .. 2.1.
@@ -206,7 +229,7 @@ else
 fi
 t_log "bench/run --vm --cost: $(($(date +%s) - start)) s"
 sed 's/^/# /' "$R/points.csv" 2>/dev/null
-cols="cost_bytes_moved_per_byte cost_loads_per_byte cost_stores_per_byte cost_instr_per_byte_kernel cost_instr_per_byte_user cost_rep_iters_per_byte cost_kernel_user_copy_per_byte"
+cols="cost_bytes_moved_per_byte cost_loads_per_byte cost_stores_per_byte cost_instr_per_byte_kernel cost_instr_per_byte_user cost_rep_iters_per_byte cost_kernel_user_copy_per_byte cost_syscalls_per_reply"
 miss=
 for c in $cols; do head -n 1 "$R/points.csv" 2>/dev/null | tr ',' '\n' | grep -qx "$c" || miss+=" $c"; done
 full=$(python3 -c 'import csv,sys

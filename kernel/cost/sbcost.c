@@ -14,7 +14,7 @@
  *    "load_bytes_kernel":..,"load_bytes_user":..,
  *    "store_bytes_kernel":..,"store_bytes_user":..,
  *    "kernel_load_user_bytes":..,"kernel_store_user_bytes":..,
- *    "rep_iters_kernel":..,"rep_iters_user":..}
+ *    "rep_iters_kernel":..,"rep_iters_user":..,"syscalls_user":..}
  *
  * kernel/user: bit 63 of the executing instruction's virtual address (x86-64
  * Linux puts the kernel in the upper half).  *_bytes: 1 << size_shift per
@@ -24,7 +24,11 @@
  * stosq, ...).  TCG runs one iteration per execution, and each counts in
  * insns_* too: insns - rep_iters is the instruction count with the string
  * instructions' iterations left out (a kernel memcpy is `rep movsb`: one
- * "instruction" per byte otherwise).
+ * "instruction" per byte otherwise).  syscalls_user: executions of the `syscall`
+ * instruction (0f 05) at a user address: the system calls the guest's user space
+ * makes (x86-64 Linux; `int $0x80` and `sysenter`, the 32-bit entries, count too).
+ * Counted by an inline add on the instruction itself, so exact and deterministic as
+ * the instruction counts are (vDSO calls such as clock_gettime make none).
  *
  * The label: before a window opens the guest may send a string bit by bit:
  * `xchg %si,%si` (66 87 f6) clears it, `xchg %cx,%cx` (66 87 c9) appends a 0
@@ -72,6 +76,7 @@ struct counts {
 	uint64_t store_bytes[2];
 	uint64_t kernel_load_user_bytes;
 	uint64_t kernel_store_user_bytes;
+	uint64_t syscalls_user; /* user-mode executions of syscall, int $0x80, sysenter */
 };
 
 enum special { SP_NONE, SP_MARKER, SP_BIT0, SP_BIT1, SP_RESET };
@@ -326,7 +331,8 @@ static void write_window(const struct counts *a, const struct counts *b, int com
 	        ",\"load_bytes_kernel\":%" PRIu64 ",\"load_bytes_user\":%" PRIu64
 	        ",\"store_bytes_kernel\":%" PRIu64 ",\"store_bytes_user\":%" PRIu64
 	        ",\"kernel_load_user_bytes\":%" PRIu64 ",\"kernel_store_user_bytes\":%" PRIu64
-	        ",\"rep_iters_kernel\":%" PRIu64 ",\"rep_iters_user\":%" PRIu64 "}\n",
+	        ",\"rep_iters_kernel\":%" PRIu64 ",\"rep_iters_user\":%" PRIu64
+	        ",\"syscalls_user\":%" PRIu64 "}\n",
 	        complete ? "true" : "false", b->insns[KERNEL] - a->insns[KERNEL],
 	        b->insns[USER] - a->insns[USER], b->load_bytes[KERNEL] - a->load_bytes[KERNEL],
 	        b->load_bytes[USER] - a->load_bytes[USER],
@@ -335,7 +341,7 @@ static void write_window(const struct counts *a, const struct counts *b, int com
 	        b->kernel_load_user_bytes - a->kernel_load_user_bytes,
 	        b->kernel_store_user_bytes - a->kernel_store_user_bytes,
 	        b->rep_iters[KERNEL] - a->rep_iters[KERNEL],
-	        b->rep_iters[USER] - a->rep_iters[USER]);
+	        b->rep_iters[USER] - a->rep_iters[USER], b->syscalls_user - a->syscalls_user);
 	fflush(out);
 }
 
@@ -429,6 +435,16 @@ static int is_rep_string(const struct qemu_plugin_insn *insn)
 	return 0;
 }
 
+/* A system call entry: syscall (0f 05), int $0x80 (cd 80), sysenter (0f 34). */
+static int is_syscall(const struct qemu_plugin_insn *insn)
+{
+	const unsigned char *d = qemu_plugin_insn_data(insn);
+	size_t n = qemu_plugin_insn_size(insn);
+
+	return n == 2 && ((d[0] == 0x0f && (d[1] == 0x05 || d[1] == 0x34)) ||
+	                  (d[0] == 0xcd && d[1] == 0x80));
+}
+
 static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
 	size_t n = qemu_plugin_tb_n_insns(tb), i;
@@ -471,6 +487,9 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 				qemu_plugin_register_vcpu_insn_exec_inline(
 				    insn, QEMU_PLUGIN_INLINE_ADD_U64, &e->c[F_REP], 1);
 		}
+		if (!k && is_syscall(insn))
+			qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
+			                                           &cur.syscalls_user, 1);
 		/* Per-instruction entry counts where the block spans entries or holds a marker. */
 		if (e && (special || !one_ent))
 			qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
