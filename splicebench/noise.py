@@ -18,6 +18,8 @@ reply: a known difference the judge must find.  Each configuration changes one c
                 by the host (a FUSE read is a ping-pong of wake-ups between two threads)
     back2back   A and B back to back with no pause (the others pause 0.5 s between windows,
                 as the verification and counter reads of a real point do)
+    fine        a round's window cut into 5 slices a side, A and B alternating slice by
+                slice (ABBAABBAAB...): a burst of the host lands on both sides alike
 
 Per window it records what may explain it: the host's steal time (/proc/stat), context
 switches (system), the daemon's thread migrations (/proc/PID/task/*/sched), the 1-minute
@@ -41,7 +43,7 @@ import time
 from . import TOP
 from . import verdict as V
 
-CONFIGS = ("base", "window5", "pin-split", "pin-same", "spin", "back2back")
+CONFIGS = ("base", "window5", "pin-split", "pin-same", "spin", "back2back", "fine")
 
 
 def die(msg):
@@ -112,7 +114,7 @@ def window(d, seconds, bs, fio_cpus):
     """One timed fio window on daemon d -> its record (GB/s and what may explain it)."""
     s0, c0, m0 = *stat_counters(), migrations(d.pid)
     cmd = ["fio", "--name=w", f"--filename={d.mnt}/data0", "--rw=read", f"--bs={bs}", "--direct=1",
-           "--ioengine=psync", "--time_based", f"--runtime={seconds}", "--size=256M",
+           "--ioengine=psync", "--time_based", f"--runtime={int(seconds * 1000)}ms", "--size=256M",
            "--output-format=json"] + ([f"--cpus_allowed={fio_cpus}"] if fio_cpus else [])
     p = subprocess.run(cmd, capture_output=True, text=True)
     s1, c1, m1 = *stat_counters(), migrations(d.pid)
@@ -121,8 +123,26 @@ def window(d, seconds, bs, fio_cpus):
         gbps = j["jobs"][0]["read"]["bw_bytes"] / 1e9
     except (ValueError, KeyError, IndexError):
         raise RuntimeError(f"fio on {d.mnt}: exit {p.returncode}: {p.stderr.strip()[-200:]}")
-    return {"gbps": gbps, "steal_s": round(s1 - s0, 3), "ctxt": c1 - c0, "migrations": m1 - m0,
-            "load1": os.getloadavg()[0]}
+    return {"gbps": gbps, "bytes": j["jobs"][0]["read"]["io_bytes"], "ms": j["jobs"][0]["job_runtime"],
+            "steal_s": round(s1 - s0, 3), "ctxt": c1 - c0, "migrations": m1 - m0, "load1": os.getloadavg()[0]}
+
+
+def sliced(a, b, seconds, bs, fio_cpus, first_a, n=5):
+    """A round's two windows cut into n slices each, alternating (ABBA...): per side the
+    bytes over the time of its slices, with their steal and context switches summed."""
+    order = []
+    for i in range(n):
+        pair = [("A", a), ("B", b)] if (i % 2 == 0) == first_a else [("B", b), ("A", a)]
+        order += pair
+    acc = {s: {"bytes": 0, "ms": 0, "steal_s": 0.0, "ctxt": 0, "migrations": 0} for s in "AB"}
+    for side, d in order:
+        w = window(d, seconds / n, bs, fio_cpus)
+        for k in acc[side]:
+            acc[side][k] += w[k]
+    for side in "AB":
+        acc[side]["gbps"] = acc[side]["bytes"] / (acc[side]["ms"] / 1000) / 1e9 if acc[side]["ms"] else 0.0
+        acc[side]["load1"] = os.getloadavg()[0]
+    return acc
 
 
 def spinners(on):
@@ -146,6 +166,12 @@ def run_config(name, a, b, args, out):
         window(b, 1, args.bs, fio_cpus)
         for r in range(1, args.rounds + 1):
             rec = {"config": name, "round": r}
+            if name == "fine":
+                rec.update(sliced(a, b, secs, args.bs, fio_cpus, r % 2 == 1))
+                rows.append(rec)
+                out.write(json.dumps(rec) + "\n")
+                out.flush()
+                continue
             for side, d in ((("A", a), ("B", b)) if r % 2 else (("B", b), ("A", a))):
                 w = window(d, secs, args.bs, fio_cpus)
                 rec[side] = w
