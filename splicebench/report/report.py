@@ -8,7 +8,7 @@ import os
 
 from ..results import bs_label
 from ..why import sections as sbwhy  # profiles, cost by symbol, projection
-from . import compare, judge
+from . import compare, judge, upstream
 from .dataset import ENV_NAME, TCG_NOTE, group_name, group_slug
 from .doc import Doc
 from .fmt import jobs
@@ -19,7 +19,7 @@ from .tables import (headline_tables, headline_legend, reference_tables, cpu_tab
 # Report sections others add (helper hooks): callables f(doc, rs, charts) run after the
 # headline tables, each adding its own headings and blocks to doc (a Doc).  An entry may
 # also be (name, f); write_report(..., sections=[...]) adds more for one report.
-SECTIONS = []
+SECTIONS = [("upstream", upstream.section)]  # FUSE_OUT_SPLICES against io_uring zero-copy (upstream.py)
 
 
 class Page:
