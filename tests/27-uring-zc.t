@@ -15,7 +15,8 @@
 #   - sbserver killed during reads: EIO for the reader, the daemon lives on, counts
 #     them, and reads right again once a server is back (reconnect);
 #   - fio's own verify (libaio, depth 8, direct and buffered) on the memfd at 1M.
-# SPLICEBENCH_KERNEL_V73 names a 7.3 image instead of building one.
+# SPLICEBENCH_KERNEL_V73 names a 7.3 image instead of building one (its debug build:
+# SB_ZC_MIB=8 makes the files 8 MiB, for KASAN and lockdep under TCG).
 # timeout: 3600
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fio-verify.sh"
@@ -23,7 +24,9 @@ T_NAME=uring-zc
 SFS=$T_BUILD/splicefs
 UR=/sys/module/fuse/parameters/enable_uring
 SEED=7
-FSIZE=$((64 * 1048576 + 100)) # an odd tail: the last read is short
+# An odd tail: the last read is short.  SB_ZC_MIB=N: files of N MiB (a debug kernel under TCG).
+FSIZE=$((${SB_ZC_MIB:-64} * 1048576 + 100))
+ULEN=$((FSIZE - 4095 < 8388608 ? FSIZE - 4095 : 8388608)) # the unaligned direct read's length
 WRAP=()                       # refuse runs splicefs under this (unshare ...)
 
 # refuse NAME REGEX [splicefs options...]: exit 3, one line on stderr matching REGEX,
@@ -74,7 +77,7 @@ zc_point() {
 	t_check "$name.buffered.sbcheck" "$T_BUILD/sbcheck" --bs "$bs" --seed $SEED "$T_TMP/$tag/data0"
 	t_check "$name.direct.sbcheck" "$T_BUILD/sbcheck" --bs "$bs" --direct --jobs 2 --seed $SEED "$T_TMP/$tag/data0"
 	t_check "$name.direct-unaligned.sbcheck" "$T_BUILD/sbcheck" --bs "$bs" --direct --offset 4095 \
-		--length 8M --seed $SEED "$T_TMP/$tag/data0"
+		--length $ULEN --seed $SEED "$T_TMP/$tag/data0"
 	if ! stop $tag; then
 		t_fail "$name.stop" "did not exit and unmount"
 		return
@@ -178,7 +181,7 @@ guest() { # guest HOST-SBSERVER-PORT
 	if start fio --mode uring-zc --granule 1M --threads 2; then
 		for direct in 1 0; do
 			kind=$([ $direct = 1 ] && echo direct || echo buffered)
-			if msg=$(t_fio_verify "zc-fio-$kind" "$T_TMP/fio/data0" 1M 64M $direct --ioengine=libaio --iodepth=8); then
+			if msg=$(t_fio_verify "zc-fio-$kind" "$T_TMP/fio/data0" 1M "${SB_ZC_MIB:-64}M" $direct --ioengine=libaio --iodepth=8); then
 				t_pass "uring-zc.mem.1m.$kind.fio-verify"
 			else
 				t_fail "uring-zc.mem.1m.$kind.fio-verify" "$msg"
@@ -242,7 +245,7 @@ if ! [ -s "$T_TMP/nic.port" ]; then
 	exit
 fi
 cd "$T_TOP" || exit 1
-t_vm_run guest "$img" --net --mem 2048 --smp 2 --timeout 900 "$img" -- \
+t_vm_run guest "$img" --net --mem 2048 --smp 2 --timeout 900 --env SB_ZC_MIB="${SB_ZC_MIB:-64}" "$img" -- \
 	tests/27-uring-zc.t --guest "$(cat "$T_TMP/nic.port")"
 rc=$?
 t_relay guest "$T_TMP/guest.out"
