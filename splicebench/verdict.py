@@ -40,7 +40,7 @@ from functools import lru_cache
 THRESHOLD = 0.05   # the band: differences inside +-5 % are "the same", beyond it "better/worse"
 CONFIDENCE = 0.90  # two-sided coverage of every interval (each one-sided call: 95 %)
 MIN_N = 3          # below this many values: no headline figure at all
-MANY_ROUNDS = 100  # past this, "rounds to resolve" is said as "more than" (the estimate is near an edge)
+MANY_ROUNDS = 100  # past this, "rounds to resolve" is said as "more than"
 
 BETTER, WORSE, EQUIVALENT, UNRESOLVED, TOO_FEW = (
     "better", "worse", "equivalent", "unresolved", "too few rounds")
@@ -195,7 +195,7 @@ def decide(out, higher_is_better=True, threshold=THRESHOLD, confidence=CONFIDENC
         if need and need <= MANY_ROUNDS:
             more = "; about %d rounds at this spread would resolve it" % need
         elif need:
-            more = "; more than %d rounds at this spread (the estimate lies near the band's edge)" % MANY_ROUNDS
+            more = "; more than %d rounds at this spread would be needed" % MANY_ROUNDS
         else:
             more = ""
         out["reason"] = "%s interval %.3f-%.3f straddles the band %.3f-%.3f%s" % (
