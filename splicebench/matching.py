@@ -5,7 +5,7 @@ import statistics
 
 from . import verdict as V
 from .columns import COST_REPEATS, bs_label
-from .modes import MODE_OWN_AXES, mode_programs, ordered_modes
+from .modes import MODE_OWN_AXES, axis_label, mode_programs, ordered_modes
 
 # ---------------------------------------------------------------- the noise rule
 
@@ -259,7 +259,7 @@ def pick_row(rows, target=None):
     def med(r, ks):
         v = [x for k, x in round_values(r).items() if k in ks]
         return statistics.median(v) if v else 0.0
-    own = lambda r: ", ".join(f"{a}={bs_label(r[a]) if a == 'pipe_size' else r[a]}" for a in MODE_OWN_AXES
+    own = lambda r: ", ".join(f"{a}={axis_label(a, r[a])}" for a in MODE_OWN_AXES
                               if r.get(a) not in (None, ""))
     if pick and judge:
         r = max(rows, key=lambda r: med(r, pick))

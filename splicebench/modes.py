@@ -12,6 +12,8 @@ from .columns import BASE_AXES, CSV_COLUMNS, bs_label, copied_share, fallback_re
 _LISTS = []  # the --list JSON of the programs of every set read so far (use_lists)
 _OPTIONS = {}  # mode -> its option names (from a set's --list)
 _SPLICES = {}  # mode -> its --list "splices" (its replies may pass through a pipe)
+_SIZE_AXES = {"bs", "pipe_max_size"}  # axes whose values are sizes: the base ones, and every
+#                                     own option whose --list arg is SIZE (use_lists adds them)
 
 
 # The --list of splicefs and libfuse-ref as they were when meta.json began to carry its
@@ -73,6 +75,9 @@ def use_lists(meta, rows=()):
             if isinstance(m, dict) and m.get("name"):
                 _OPTIONS.setdefault(m["name"], [o.get("name") for o in m.get("options") or []
                                                 if isinstance(o, dict)])
+                for o in m.get("options") or []:
+                    if isinstance(o, dict) and str(o.get("arg", "")).upper() == "SIZE" and o.get("name"):
+                        _SIZE_AXES.add(o["name"].replace("-", "_"))
                 if isinstance(m.get("splices"), bool):
                     _SPLICES.setdefault(m["name"], m["splices"])
     if not ls:  # a set made before meta.json carried --list: its "programs"
@@ -245,7 +250,23 @@ def axes_words(r, skip=()):
         v = r.get(k)
         if v in (None, ""):
             continue
-        if k in ("bs", "pipe_size", "pipe_max_size"):
+        if is_size_axis(k):
             v = bs_label(v)
         out.append(str(v) if k in ("mode", "source", "ioengine") else f"{k}={v}")
     return ", ".join(out)
+
+
+def is_size_axis(name):
+    """Whether an axis's values are sizes (shown as 4K, 1M): bs, pipe_max_size, and a mode's
+    own option whose --list arg is SIZE (from the sets read so far)."""
+    return name in _SIZE_AXES or (name == "pipe_size" and not _LISTS)  # a set made before --list had args
+
+
+def axis_label(name, v):
+    """An axis value as the report and sentences show it: sizes as 4K/1M, the rest as is."""
+    if v in (None, ""):
+        return "" if v is None else v
+    try:
+        return bs_label(v) if is_size_axis(name) else v
+    except (TypeError, ValueError):
+        return v  # e.g. pipes=auto

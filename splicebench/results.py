@@ -31,7 +31,7 @@ from .columns import (  # noqa: F401  (re-exported: the results API in one place
 )
 from .modes import (  # noqa: F401  (re-exported: the results API in one place)
     mode_lists, use_lists, counters, mode_options, mode_programs, ordered_modes, fallbacks_hidden,
-    copy_like_modes, reference_pairs, MODE_OWN_AXES, AXES, mode_label, axes_words,
+    copy_like_modes, reference_pairs, MODE_OWN_AXES, AXES, mode_label, axes_words, is_size_axis, axis_label,
 )
 from .matching import (  # noqa: F401  (re-exported: the results API in one place)
     RULE, BETWEEN_RULE, COST_RULE, stable, round_values, paired, verdict, spread, spread_verdict,
@@ -86,8 +86,8 @@ def _row(path, ln, header, rec, numeric, odd):
                 odd.add(c)
                 row[c] = None
     for c in numeric:
-        if c == "pipes" and row[c] == "auto":
-            continue  # a pool sized from the reply's slots (pipes=auto)
+        if c in MODE_OWN_AXES and row[c] and not row[c][0].isdigit():
+            continue  # a mode's own option may take a word (e.g. a pool sized by the reply: auto)
         try:
             row[c] = _float(row[c])
         except ValueError as e:
@@ -167,8 +167,9 @@ def _read_baseline(d):
 
 def load_set(d, required=REQUIRED, cls=None):
     """A result set directory -> ResultSet.  Bad input raises InputError (one line)."""
-    header, rows, odd = _read_points_csv(d, required)
     meta = _read_meta(d)
+    use_lists(meta)  # the set's own modes and their options, before its columns are parsed
+    header, rows, odd = _read_points_csv(d, required)
     baseline = _read_baseline(d)
     # Details that only points.jsonl has (per-repeat figures), joined by point name.
     js = {p.get("point"): p for p in read_jsonl(os.path.join(d, "points.jsonl")) if isinstance(p, dict)}

@@ -8,7 +8,7 @@ import os
 from .. import results as R
 from ..results import bs_label
 from . import judge
-from .dataset import SERIES_PARAMS, group_name
+from .dataset import group_name, series_params
 from .fmt import fig, jobs
 
 
@@ -35,7 +35,7 @@ def match_sets(ra, rb):
         if v.get("estimate") is not None:  # the change shown is the judged shift, not raw medians
             d = 100.0 * (v["estimate"] - 1)
         sig = judge.beyond_noise(verdict)
-        label = a["mode"] + "".join(f" {p}={a.get(p)}" for p in SERIES_PARAMS
+        label = a["mode"] + "".join(f" {p}={a.get(p)}" for p in series_params()
                                     if len({r.get(p) for r in ra.ok if r["mode"] == a["mode"]}) > 1)
         pairs.append({"a": a, "b": b, "delta_pct": d, "significant": sig, "verdict": verdict, "why": why, "judged": v,
                       "label": label, "emulated": emu, "control": control})

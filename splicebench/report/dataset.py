@@ -11,7 +11,10 @@ PROG = "plots"
 LINE_RATE_GBPS = 100e9 / 8 / 1e9  # 100G Ethernet, GB/s (1e9 B/s), unless meta.json has line_rate_gbps
 
 # Series within a mode: split further when these vary inside the mode.
-SERIES_PARAMS = ["ioengine", "iodepth", "pipes", "pipe_size", "privilege", "pipe_max_size", "verify"]
+def series_params():
+    """The axes that may tell two series of one mode apart: the engine's, every mode's own
+    options (from the sets' --list, read so far), privilege and the pipe limit, verify."""
+    return ["ioengine", "iodepth"] + list(R.MODE_OWN_AXES) + ["privilege", "pipe_max_size", "verify"]
 ENV_NAME = {"native": "native", "kvm": "KVM", "vm": "VM", "tcg": "TCG (emulated: absolute speeds meaningless)"}
 TCG_NOTE = "emulated: absolute speeds are meaningless, only ratios within this run compare"
 
@@ -124,7 +127,7 @@ def series_of(rows):
     out = []
     for i, m in enumerate(sorted(by_mode, key=mode_key)):
         mr = by_mode[m]
-        params = [p for p in SERIES_PARAMS if len({r.get(p) for r in mr}) > 1]
+        params = [p for p in series_params() if len({r.get(p) for r in mr}) > 1]
         if any(r.get("threads") != r.get("numjobs") for r in mr) and len({r.get("threads") for r in mr}) > 1:
             params.append("threads")
         sub = {}

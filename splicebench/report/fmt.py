@@ -2,7 +2,7 @@
 
 import math
 
-from ..results import bs_label
+from ..results import axis_label, bs_label  # noqa: F401
 
 
 def bs_words(bs):
@@ -33,5 +33,4 @@ def share(x):
 
 
 def axis_value(r, a):
-    v = r.get(a)
-    return bs_label(v) if a in ("pipe_size", "pipe_max_size") and v not in (None, "") else ("" if v is None else v)
+    return axis_label(a, r.get(a))
