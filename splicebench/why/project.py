@@ -32,8 +32,6 @@ import math
 import os
 import sys
 
-CAL_MODES = ("copy", "splice", "libfuse-copy", "libfuse-splice")
-CAL_SOURCES = ("mem", "tcp-loopback")
 LINE_GBPS = 12.5
 LABEL = ("PROJECTION, not a measurement: native CPU s/GB predicted from instructions and "
          "bytes counted under QEMU TCG, by a model fitted on the modes that ran both ways")
@@ -194,8 +192,6 @@ def run(native_dir, cost_dirs, features=("instr", "moved"), intercept=False, max
     exclude = exclude or {}
     for key in sorted(set(nat) & set(cost)):
         mode, source, bs = key
-        if mode not in CAL_MODES or source not in CAL_SOURCES:
-            continue
         a, b = nat[key].get("spliced_share"), cost[key].get("spliced_share")
         why = exclude.get(key)
         if not why and a is not None and b is not None and abs(a - b) > 0.1:
