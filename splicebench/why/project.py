@@ -9,9 +9,9 @@ need for 12.5 GB/s.
 NATIVE_DIR: a native bench/run result set (points.csv: cpu_parts_s_per_gb per point).
 COST_DIR: bench/run --vm --cost result sets (points.csv with cost_* columns) or
 kernel/cost/bench-cost directories (cost.csv); the first that has a (mode, source, bs)
-wins.  Calibration points: the modes that run both natively and in the guest
-(copy, splice, libfuse-copy, libfuse-splice), sources mem and tcp-loopback, every bs
-both sides have, ok on both sides, and on the same reply path (a point whose spliced share
+wins.  Calibration points: every (mode, source, bs) that ran both natively and in
+the guest (on this project's sets: copy, splice, libfuse-copy and libfuse-splice at mem and
+tcp-loopback), ok on both sides, and on the same reply path (a point whose spliced share
 differs by more than 10 points between native and guest is left out, with the reason;
 --exclude leaves out others, e.g. where a daemon's fallbacks are invisible).  Model (least squares, no intercept unless asked:
 no work, no time):
