@@ -96,7 +96,17 @@ sed 's/^/# /' "$T_TMP/mem1/cost.csv"
 mem_cols="cost_bytes_moved_per_byte cost_loads_per_byte cost_stores_per_byte cost_instr_per_byte_kernel"
 compare mem.every-cost-figure-within-1pct 0.01 "$T_TMP/mem1/cost.csv" "$T_TMP/mem2/cost.csv" "$mem_cols"
 user_instr_within mem.user-instr-per-byte-within-0.0002 0.0002 "$T_TMP/mem1/cost.csv" "$T_TMP/mem2/cost.csv"
-same='.[] | select(.label | startswith("copy/")) | [.label, .insns_user, .load_bytes_user, .store_bytes_user, .kernel_store_user_bytes]'
+# System calls per reply (the plugin's syscalls_user, an exact count like the instructions):
+# the same in both boots, every mode (dd's read and the daemon's calls per 1 MiB reply).
+sc1=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next } { print $1, $h["cost_syscalls_per_reply"] }' "$T_TMP/mem1/cost.csv")
+sc2=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next } { print $1, $h["cost_syscalls_per_reply"] }' "$T_TMP/mem2/cost.csv")
+t_log "system calls per reply: $(echo $sc1) | $(echo $sc2)"
+if [ -n "$sc1" ] && [ "$sc1" = "$sc2" ] && ! grep -qE ' (null)?$' <<<"$sc1"; then
+	t_pass mem.syscalls-per-reply-identical
+else
+	t_fail mem.syscalls-per-reply-identical "boot 1: $(echo $sc1); boot 2: $(echo $sc2)"
+fi
+same='.[] | select(.label | startswith("copy/")) | [.label, .insns_user, .load_bytes_user, .store_bytes_user, .kernel_store_user_bytes, .syscalls_user]'
 if [ "$(jq -cs "$same" "$T_TMP/mem1/cost.jsonl")" = "$(jq -cs "$same" "$T_TMP/mem2/cost.jsonl")" ] &&
 	[ "$(jq -s length "$T_TMP/mem1/cost.jsonl")" = 12 ]; then
 	t_pass mem.copy-user-counts-identical
@@ -143,6 +153,9 @@ compare nic.network-cost-figures-within-2pct 0.02 "$T_TMP/net1.csv" "$T_TMP/net2
 # recv/splice calls a reply takes depends on how the packets arrive, so they are held
 # to an absolute bound instead: within 0.002 instructions per byte.
 user_instr_within nic.user-instr-per-byte-within-0.002 0.002 "$T_TMP/nic1/cost.csv" "$T_TMP/nic2/cost.csv"
+# System calls per reply follow the packets' arrival too (how many recv/splice calls a
+# reply takes): logged, not bounded.
+t_log "nic system calls per reply: $(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next } { printf "%s %s; ", $1, $h["cost_syscalls_per_reply"] }' "$T_TMP/nic1/cost.csv") | $(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next } { printf "%s %s; ", $1, $h["cost_syscalls_per_reply"] }' "$T_TMP/nic2/cost.csv")"
 # The ratios from the mean of the two boots.
 fig() { awk -F, -v m="$1" -v c="$2" 'FNR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
 	$1 == m { s += $h[c]; n++ } END { if (n == 2) print s / 2 }' "$T_TMP/nic1/cost.csv" "$T_TMP/nic2/cost.csv"; }
