@@ -79,15 +79,22 @@ def csv_text(points, counters=()):
     return "\n".join(lines) + "\n"
 
 
-def cmd_csv(a):
-    meta = {}
-    try:  # the set's own meta.json beside its points names the daemons' counters
-        with open(os.path.join(os.path.dirname(os.path.abspath(a.points)), "meta.json")) as f:
-            meta = json.load(f)
-    except (OSError, ValueError):
-        pass
+def set_csv(points_path, lists=None):
+    """points.csv's text for a set's points.jsonl: the counters its daemons' --list declare
+    (LISTS, else the set's meta.json beside it) get their columns."""
+    meta = {"lists": lists} if lists is not None else {}
+    if lists is None:
+        try:  # the set's own meta.json beside its points names the daemons' counters
+            with open(os.path.join(os.path.dirname(os.path.abspath(points_path)), "meta.json")) as f:
+                meta = json.load(f)
+        except (OSError, ValueError):
+            pass
     names = [c["name"] for c in R.counters(meta if isinstance(meta, dict) else {})]
-    sys.stdout.write(csv_text(read_jsonl(a.points), names))
+    return csv_text(read_jsonl(points_path), names)
+
+
+def cmd_csv(a):
+    sys.stdout.write(set_csv(a.points))
 
 
 # ---------------------------------------------------------------- compare

@@ -22,7 +22,7 @@ from .procs import Interrupted, Procs, mounted, read, say
 from .remote import open_host
 from .rounds import run_rounds, utc
 from ..results import read_jsonl
-from ..stats import csv_text
+from ..stats import set_csv
 
 
 def _raise(signum, frame):
@@ -76,7 +76,7 @@ class Runner:
             self.write_fail(path)
 
     def write_csv(self):
-        self.replace(self.out + "/points.csv", csv_text(read_jsonl(self.out + "/points.jsonl")))
+        self.replace(self.out + "/points.csv", set_csv(self.out + "/points.jsonl", self.c.lists.lists))
 
     def write_meta(self, end, complete):
         st = dict(self.state, end=end, complete="true" if complete else "false")

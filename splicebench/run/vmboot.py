@@ -14,7 +14,7 @@ import time
 
 from ..costjoin import join, read_windows
 from ..results import read_jsonl
-from ..stats import csv_text
+from ..stats import set_csv
 from .cli import die
 from .matrix import Bad, expand
 from .procs import Interrupted, kill, read, say
@@ -239,7 +239,7 @@ class Boot:
             pts = read_jsonl(out + "/points.jsonl")
             joined, missing = join(pts, win)
             self.write("points.jsonl", "".join(json.dumps(p, separators=(",", ":")) + "\n" for p in pts))
-            self.write("points.csv", csv_text(pts))
+            self.write("points.csv", set_csv(out + "/points.jsonl"))
             line = "sbstat cost-join: %d points with cost, %d ok points without windows, %d windows read" % (
                 joined, missing, len(win))
             self.write("cost-join.log", line + "\n")
