@@ -20,6 +20,9 @@ reply: a known difference the judge must find.  Each configuration changes one c
                 as the verification and counter reads of a real point do)
     fine        a round's window cut into 5 slices a side, A and B alternating slice by
                 slice (ABBAABBAAB...): a burst of the host lands on both sides alike
+    fresh       both daemons started anew at each round's start, as bench/run's start phase
+                does (the others keep one pair for all rounds: a daemon's own speed, from
+                where its memory landed, then shows as a constant ratio, not as spread)
 
 Per window it records what may explain it: the host's steal time (/proc/stat), context
 switches (system), the daemon's thread migrations (/proc/PID/task/*/sched), the 1-minute
@@ -43,7 +46,7 @@ import time
 from . import TOP
 from . import verdict as V
 
-CONFIGS = ("base", "window5", "pin-split", "pin-same", "spin", "back2back", "fine")
+CONFIGS = ("base", "window5", "pin-split", "pin-same", "spin", "back2back", "fine", "fresh")
 
 
 def die(msg):
@@ -153,8 +156,10 @@ def spinners(on):
             for c in range(os.cpu_count() or 1)]
 
 
-def run_config(name, a, b, args, out):
-    """The rounds of one configuration: A and B a window each per round, the order turning."""
+def run_config(name, pair, args, out):
+    """The rounds of one configuration: A and B a window each per round, the order turning;
+    pair: the two daemons (pair.ab) and how to start a new pair (pair.fresh())."""
+    a, b = pair.ab
     secs = 5 if name == "window5" else args.window
     fio_cpus = {"pin-split": "1", "pin-same": "0"}.get(name, "")
     for d in (a, b):
@@ -166,6 +171,10 @@ def run_config(name, a, b, args, out):
         window(b, 1, args.bs, fio_cpus)
         for r in range(1, args.rounds + 1):
             rec = {"config": name, "round": r}
+            if name == "fresh":
+                a, b = pair.fresh()
+                window(a, 1, args.bs, fio_cpus)
+                window(b, 1, args.bs, fio_cpus)
             if name == "fine":
                 rec.update(sliced(a, b, secs, args.bs, fio_cpus, r % 2 == 1))
                 rows.append(rec)
@@ -226,22 +235,39 @@ def main(argv):
     if not shutil.which("fio"):
         die("needs fio (scripts/deps)")
     tmp = tempfile.mkdtemp(prefix="sbnoise.")
-    daemons = []
+    pair = Pair(tmp, [os.path.join(build, "splicefs"), "--mode", "copy"],
+                [exe_b, "--mode", "testmode", "--test-delay-ns", str(args.delay_ns)] if args.delay_ns
+                else [os.path.join(build, "splicefs"), "--mode", "copy"])
     out = open(args.out, "w") if args.out else open(os.devnull, "w")
     try:
-        daemons.append(Daemon(tmp, "a", os.path.join(build, "splicefs"), ["--mode", "copy"]))
-        daemons.append(Daemon(tmp, "b", exe_b, ["--mode", "testmode", "--test-delay-ns", str(args.delay_ns)]
-                              if args.delay_ns else ["--mode", "copy"]))
+        pair.fresh()
         print(f"# {len(cfgs)} configurations x {args.rounds} rounds, bs {args.bs}, load {os.getloadavg()[0]:.2f}"
               + (f", B: testmode --test-delay-ns {args.delay_ns}" if args.delay_ns else ", A/A"))
         for c in cfgs:
-            print(summary(c, run_config(c, daemons[0], daemons[1], args, out)), flush=True)
+            print(summary(c, run_config(c, pair, args, out)), flush=True)
     except RuntimeError as e:
         print("splicebench noise: " + str(e), file=sys.stderr)
         return 1
     finally:
-        for d in daemons:
-            d.stop()
+        pair.stop()
         out.close()
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
+
+
+class Pair:
+    """The two daemons measured, A and B; fresh() stops them and starts a new pair."""
+
+    def __init__(self, tmp, cmd_a, cmd_b):
+        self.tmp, self.cmds, self.ab, self.n = tmp, (cmd_a, cmd_b), (), 0
+
+    def fresh(self):
+        self.stop()
+        self.n += 1
+        self.ab = tuple(Daemon(self.tmp, f"{s}{self.n}", c[0], c[1:]) for s, c in zip("ab", self.cmds))
+        return self.ab
+
+    def stop(self):
+        for d in self.ab:
+            d.stop()
+        self.ab = ()
