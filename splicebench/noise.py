@@ -264,7 +264,12 @@ class Pair:
     def fresh(self):
         self.stop()
         self.n += 1
-        self.ab = tuple(Daemon(self.tmp, f"{s}{self.n}", c[0], c[1:]) for s, c in zip("ab", self.cmds))
+        started = []
+        try:
+            for side, c in zip("ab", self.cmds):
+                started.append(Daemon(self.tmp, f"{side}{self.n}", c[0], c[1:]))
+        finally:
+            self.ab = tuple(started)  # stop() ends what started, even when B failed
         return self.ab
 
     def stop(self):
