@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""cut.py SET [OUT]: this fixture, cut from a result set of bench/matrices/upstream (the
+"""python3 - SET [OUT] < plots/testdata/upstream/cut.py (from the checkout's top, which is
+then first on Python's path, so the package imports as itself): this fixture, cut from a result set of bench/matrices/upstream (the
 report section "FUSE_OUT_SPLICES against upstream's io_uring zero-copy",
 splicebench/report/upstream.py; tests/61-upstream-report.t): its tcp-nic, 1 MiB, root
 points (the section's chart, table and judged sentence) with their cost windows joined
@@ -11,13 +12,12 @@ import os
 import shutil
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
-from splicebench.costjoin import join, read_windows  # noqa: E402
-from splicebench.results import read_jsonl  # noqa: E402
-from splicebench.stats import csv_text  # noqa: E402
+from splicebench.costjoin import join, read_windows
+from splicebench.results import read_jsonl
+from splicebench.stats import csv_text
 
 src = sys.argv[1]
-out = sys.argv[2] if len(sys.argv) > 2 else os.path.dirname(os.path.abspath(__file__))
+out = sys.argv[2] if len(sys.argv) > 2 else os.path.join("plots", "testdata", "upstream")
 pts = [p for p in read_jsonl(os.path.join(src, "points.jsonl"))
        if p.get("source") == "tcp-nic" and p.get("bs") == 1048576 and p.get("privilege") in (None, "", "root")]
 cfiles = sorted(glob.glob(os.path.join(src, "cost.jsonl.*")), key=os.path.getmtime)
