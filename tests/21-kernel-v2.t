@@ -47,22 +47,8 @@ fi
 timeout 20 qemu-system-x86_64 -machine none -accel tcg -nodefaults -display none -no-user-config \
 	-monitor stdio <<<quit >/dev/null 2>&1 || _t_skip_all "qemu-system-x86_64 cannot run here"
 
-v2_selftest() { # TAG IMAGE [VMOPTS...]: the probe and the selftest in a v2 guest ($V2_PRE first)
-	local tag=$1 img=$2
-	shift 2
-	t_vm_run "$tag" "$img" --timeout 600 "$@" "$img" -- \
-		sh -c "${V2_PRE:-}'$pr'; echo probe-rc=\$?; '$st' --variant v2"
-	rc=$?
-	grep -q '^splice reply: v2$' "$T_TMP/$tag.out" && grep -q '^probe-rc=0$' "$T_TMP/$tag.out" &&
-		grep -q '^FUSE_OUT_SPLICES: no' "$T_TMP/$tag.out" &&
-		t_pass "$tag/probe-v2" || t_fail "$tag/probe-v2" "$(head -n 2 "$T_TMP/$tag.out" | tr '\n' ' ')"
-	t_relay "$tag" "$T_TMP/$tag.out"
-	if [ $rc -eq 0 ] && [ "$t_relayed" -ge 20 ]; then
-		t_pass "$tag/vm-run"
-	else
-		t_fail "$tag/vm-run" "kernel/vm rc $rc, $t_relayed cases: $(grep kernel/vm: "$T_TMP/$tag.err" | tail -n 2 | tr '\n' ' ')"
-	fi
-	grep 'kernel/vm: QEMU ran' "$T_TMP/$tag.err" | sed "s/^/# $tag: /"
+v2_selftest() { # TAG IMAGE [VMOPTS...]: the probe and the selftest in a v2 guest (tests/lib.sh)
+	SELFTEST_PRE=${V2_PRE:-} t_reply_selftest "$1" "$2" v2 20 "${@:3}"
 }
 if [ -n "$v2" ]; then
 	v2_selftest v2 "$v2"
@@ -129,7 +115,7 @@ if [ "${SPLICEBENCH_KERNEL_61:-0}" = 1 ]; then
 	if v261=$(kernel/build --base 6.1 --variant v2 2>"$T_TMP/build-v2-61.err" | tail -n 1) && [ -f "$v261" ]; then
 		t_pass build-6.1-v2
 		t_log "kernel/build --base 6.1 --variant v2: $v261 ($((SECONDS - start)) s)"
-		V2_PRE="uname -r; " v2_selftest 6.1-v2 "$v261"
+		v2_selftest 6.1-v2 "$v261"
 		grep -Eq '^6\.1\.[0-9]+-sb-v2$' "$T_TMP/6.1-v2.out" && t_pass 6.1-v2/guest-is-6.1 ||
 			t_fail 6.1-v2/guest-is-6.1 "$(head -n 1 "$T_TMP/6.1-v2.out")"
 	else

@@ -58,24 +58,11 @@ fi
 timeout 20 qemu-system-x86_64 -machine none -accel tcg -nodefaults -display none -no-user-config \
 	-monitor stdio <<<quit >/dev/null 2>&1 || _t_skip_all "qemu-system-x86_64 cannot run here"
 
-v3_selftest() { # TAG IMAGE [VMOPTS...]: the probe and the selftest in a v3 guest ($V3_PRE first)
-	local tag=$1 img=$2
-	shift 2
-	t_vm_run "$tag" "$img" --timeout 600 "$@" "$img" -- \
-		sh -c "uname -r; ${V3_PRE:-}'$pr'; echo probe-rc=\$?; '$st' --variant v3"
-	rc=$?
-	grep -q '^splice reply: v3$' "$T_TMP/$tag.out" && grep -q '^probe-rc=0$' "$T_TMP/$tag.out" &&
-		grep -q '^FUSE_OUT_SPLICES: no' "$T_TMP/$tag.out" &&
-		t_pass "$tag/probe-v3" || t_fail "$tag/probe-v3" "$(head -n 3 "$T_TMP/$tag.out" | tr '\n' ' ')"
+v3_selftest() { # TAG IMAGE [VMOPTS...]: the probe and the selftest in a v3 guest (tests/lib.sh)
+	local tag=$1
+	SELFTEST_PRE=${V3_PRE:-} t_reply_selftest "$tag" "$2" v3 30 "${@:3}"
 	grep -Eq '^7\.3\.[0-9]+-sb-v3' "$T_TMP/$tag.out" && t_pass "$tag/guest-is-7.3" ||
 		t_fail "$tag/guest-is-7.3" "$(head -n 1 "$T_TMP/$tag.out")"
-	t_relay "$tag" "$T_TMP/$tag.out"
-	if [ $rc -eq 0 ] && [ "$t_relayed" -ge 30 ]; then
-		t_pass "$tag/vm-run"
-	else
-		t_fail "$tag/vm-run" "kernel/vm rc $rc, $t_relayed cases: $(grep kernel/vm: "$T_TMP/$tag.err" | tail -n 2 | tr '\n' ' ')"
-	fi
-	grep 'kernel/vm: QEMU ran' "$T_TMP/$tag.err" | sed "s/^/# $tag: /"
 }
 # A debug guest's console: the checkers were on, and said nothing.
 quiet_console() { # TAG

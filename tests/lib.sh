@@ -217,3 +217,27 @@ t_relay() {
 t_finish() {
 	[ "$T_FAILED" -eq 0 ]
 }
+
+# t_reply_selftest TAG IMAGE VARIANT MIN [VMOPTS...]: the probe and the selftest
+# ($st --variant VARIANT, $pr: set by the caller) in a guest of IMAGE, after $SELFTEST_PRE
+# (shell run first in the guest, e.g. an insmod); checks the probe says "splice reply:
+# VARIANT", relays the selftest's cases as TAG/NAME, and passes TAG/vm-run when kernel/vm
+# ended well with at least MIN cases.  The guest's `uname -r` is the first line of
+# $T_TMP/TAG.out.
+t_reply_selftest() {
+	local tag=$1 img=$2 variant=$3 min=$4 rc
+	shift 4
+	t_vm_run "$tag" "$img" --timeout 600 "$@" "$img" -- \
+		sh -c "uname -r; ${SELFTEST_PRE:-}'$pr'; echo probe-rc=\$?; '$st' --variant $variant"
+	rc=$?
+	grep -q "^splice reply: $variant\$" "$T_TMP/$tag.out" && grep -q '^probe-rc=0$' "$T_TMP/$tag.out" &&
+		grep -q '^FUSE_OUT_SPLICES: no' "$T_TMP/$tag.out" &&
+		t_pass "$tag/probe-$variant" || t_fail "$tag/probe-$variant" "$(head -n 3 "$T_TMP/$tag.out" | tr '\n' ' ')"
+	t_relay "$tag" "$T_TMP/$tag.out"
+	if [ $rc -eq 0 ] && [ "$t_relayed" -ge "$min" ]; then
+		t_pass "$tag/vm-run"
+	else
+		t_fail "$tag/vm-run" "kernel/vm rc $rc, $t_relayed cases: $(grep kernel/vm: "$T_TMP/$tag.err" | tail -n 2 | tr '\n' ' ')"
+	fi
+	grep 'kernel/vm: QEMU ran' "$T_TMP/$tag.err" | sed "s/^/# $tag: /"
+}
