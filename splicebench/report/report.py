@@ -79,7 +79,8 @@ def _front(d, rs, title):
     nst = {s: sum(1 for r in rs.rows if r["status"] == s) for s in sorted({r["status"] for r in rs.rows})}
     m = rs.meta
     d.p(f"Kernel {rs.run_value('kernel')}, patch variant {rs.run_value('variant')}, environment "
-        f"{ENV_NAME.get(env, env)}; FUSE_OUT_SPLICES: {m.get('fuse_out_splices', '?')}; "
+        f"{ENV_NAME.get(env, env)}; FUSE_OUT_SPLICES: {m.get('fuse_out_splices', '?')}"
+        + (f", splice reply: {m['splice_reply']}" if m.get("splice_reply") not in (None, "", "none") else "") + "; "
         f"CPU: {cpu_name(m)}; "
         f"matrix {m.get('matrix', '?')}, {m.get('start', '?')} to {m.get('end', '?')}; points: "
         + ", ".join(f"{n} {s}" for s, n in nst.items()) + ". Full metadata at the end.")

@@ -156,18 +156,23 @@ class Runner:
             cli.die("cannot write '%s'" % pj)
 
     def probe(self):
-        """FUSE_OUT_SPLICES: the first program's --probe; the variant's default from it."""
+        """FUSE_OUT_SPLICES and the splice reply the kernel speaks (v2's or v3's ioctl):
+        the first program's --probe; the variant's default from them."""
         p = self.procs
         with open(self.tmp + "/probe", "wb") as f:
             rc = subprocess.run([os.path.join(self.b, self.c.prober), self.tmp + "/mnt", "--probe"],
                                 stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT).returncode
-        line = (read(self.tmp + "/probe").splitlines() or [""])[0]
+        lines = read(self.tmp + "/probe").splitlines() or [""]
+        line = lines[0]
+        self.splice_reply = next((ln.split(":", 1)[1].strip() for ln in lines
+                                  if ln.startswith("splice reply:")), "")
         if mounted(self.tmp + "/mnt"):
             p.stop_daemon()
         splices = "yes" if rc == 0 else "no"
         if not line.startswith("FUSE_OUT_SPLICES:"):
             splices = "unknown"
-        variant = self.c.o.variant or ("unknown" if splices == "yes" else "none")
+        replies = self.splice_reply not in ("", "none")
+        variant = self.c.o.variant or (self.splice_reply if replies else "unknown" if splices == "yes" else "none")
         return splices, line, variant
 
     def machine_state(self):
@@ -229,6 +234,7 @@ class Runner:
         self.hosts = self.hosts_of()
         run_id, start, tmpfs, dd = self.machine_state()
         self.state = {"run_id": run_id, "kernel": c.kernel, "fuse_out_splices": splices, "probe": line,
+                      "splice_reply": self.splice_reply,
                       "variant": variant, "env": c.env, "start": start, "tmpfs_read_gbps": tmpfs,
                       "dd_zero_null_gbps": dd, "clk_tck": "%d" % self.hz, "baseline": "",
                       "daemon_args": os.environ.get("SB_DAEMON_ARGS", ""), "cost": "1" if c.o.cost else "0",

@@ -64,6 +64,7 @@ def meta_of(state, plan, matrix_path, top, overrides, lists=()):
          "matrix_file": matrix_path, "matrix_sha256": hashlib.sha256(mbytes).hexdigest(),
          "matrix_text": mbytes.decode("utf-8", "replace"), "kernel": st.get("kernel", ""),
          "fuse_out_splices": st.get("fuse_out_splices", ""), "probe": st.get("probe", ""),
+         "splice_reply": st.get("splice_reply", ""),
          "variant": st.get("variant", ""), "env": st.get("env", ""), "cpu_model": cpu_model,
          "cores": len(os.sched_getaffinity(0)), "mem_kib": mem_kib,
          "versions": {"libfuse": _first_line(["pkg-config", "--modversion", "fuse3"]),
