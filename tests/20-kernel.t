@@ -25,14 +25,7 @@ T_NAME=20-kernel
 cd "$T_TOP" || exit 1
 
 _require_cmd qemu-system-x86_64 busybox gcc make bc flex bison
-st=$T_BUILD/kernel/fuse_splices_test
-pr=$T_BUILD/kernel/fuse_probe
-if [ ! -x "$st" ] || [ ! -x "$pr" ]; then
-	make -s "$st" "$pr" >/dev/null 2>&1 || {
-		t_fail kernel-progs "make $st $pr failed"
-		exit 1
-	}
-fi
+t_kernel_progs # st, pr: the selftest and the probe (tests/lib.sh)
 
 
 

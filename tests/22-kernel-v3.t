@@ -20,14 +20,7 @@
 T_NAME=22-kernel-v3
 cd "$T_TOP" || exit 1
 _require_cmd qemu-system-x86_64 busybox gcc make bc flex bison apt-get dpkg-deb gpgv
-st=$T_BUILD/kernel/fuse_splices_test
-pr=$T_BUILD/kernel/fuse_probe
-if [ ! -x "$st" ] || [ ! -x "$pr" ]; then
-	make -s "$st" "$pr" >/dev/null 2>&1 || {
-		t_fail kernel-progs "make $st $pr failed"
-		exit 1
-	}
-fi
+t_kernel_progs # st, pr: the selftest and the probe (tests/lib.sh)
 
 t_one_line build-7.3-only-v3 kernel/build --base 7.3 --variant fixed
 t_one_line build-v3-only-7.3 kernel/build --base 6.12 --variant v3

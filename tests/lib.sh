@@ -241,3 +241,16 @@ t_reply_selftest() {
 	fi
 	grep 'kernel/vm: QEMU ran' "$T_TMP/$tag.err" | sed "s/^/# $tag: /"
 }
+
+# t_kernel_progs: st and pr, the guest's selftest and probe (built here when missing);
+# a failed build fails the script.
+t_kernel_progs() {
+	st=$T_BUILD/kernel/fuse_splices_test
+	pr=$T_BUILD/kernel/fuse_probe
+	if [ ! -x "$st" ] || [ ! -x "$pr" ]; then
+		make -s "$st" "$pr" >/dev/null 2>&1 || {
+			t_fail kernel-progs "make $st $pr failed"
+			exit 1
+		}
+	fi
+}
