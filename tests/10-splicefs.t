@@ -46,6 +46,22 @@ try_mode() {
 	fi
 }
 try_mode passthrough
+# Passthrough as --privilege user: the kernel registers backing files for
+# CAP_SYS_ADMIN only, so an unprivileged daemon cannot run it; splicefs must
+# refuse (exit 3, one line naming CAP_SYS_ADMIN, nothing mounted) rather than
+# register while its main thread still holds the capability.
+case " $modes " in *" passthrough "*)
+	out=$("$SFS" "$MNT" --mode passthrough --privilege user --file-size 1M \
+		--pid-file "$T_TMP/try.pid" 2>&1 </dev/null)
+	rc=$?
+	if [ $rc = 3 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] &&
+		[[ $out == *CAP_SYS_ADMIN* ]] && t_no_mount "$MNT"; then
+		t_pass passthrough.privilege-user-refused
+	else
+		[ $rc = 0 ] && { kill "$(cat "$T_TMP/try.pid")"; for _ in $(seq 50); do t_no_mount "$MNT" && break; sleep 0.1; done; }
+		t_fail passthrough.privilege-user-refused "exit $rc: $out"
+	fi ;;
+esac
 
 # FUSE over io_uring: switched on for this test only (the module parameter
 # is global), put back as it was on every exit path.

@@ -34,9 +34,12 @@ struct passthrough_data {
 };
 
 /*
- * Register every file's backing fd now, in the main thread: it needs
- * CAP_SYS_ADMIN, which --privilege user takes from the workers; OPEN then
- * only names the id (no lock, no ioctl on the open path).
+ * Register every file's backing fd now, in the main thread: OPEN then only
+ * names the id (no lock, no ioctl on the open path).  The kernel registers
+ * backing files for CAP_SYS_ADMIN only, so --privilege user (a daemon without
+ * it) cannot run this mode; the main thread still holds it, so refuse here
+ * rather than let the registration succeed and report a "user" point that an
+ * unprivileged daemon could never produce.
  */
 static int passthrough_probe(struct sfs *fs)
 {
@@ -50,6 +53,12 @@ static int passthrough_probe(struct sfs *fs)
 	if (!fs->passthrough) {
 		fprintf(stderr, "splicefs: kernel does not offer FUSE passthrough (needs Linux "
 		                "6.9+ with CONFIG_FUSE_PASSTHROUGH): pick another --mode\n");
+		return -EOPNOTSUPP;
+	}
+	if (fs->o.user) {
+		fprintf(stderr, "splicefs: --privilege user drops CAP_SYS_ADMIN, and the kernel "
+		                "registers backing files (FUSE_DEV_IOC_BACKING_OPEN) for "
+		                "CAP_SYS_ADMIN only: use --privilege root\n");
 		return -EOPNOTSUPP;
 	}
 	d = calloc(1, sizeof(*d) + fs->o.files * sizeof(int));
