@@ -1,6 +1,7 @@
 """meta.json: the run's state (bench/run's KEY=VALUE pairs), the plan's modes, the
 programs' full --list (so that reading the set never asks a build), and what this machine
 says about itself (versions, CPU, memory, git)."""
+import glob
 import hashlib
 import math
 import os
@@ -34,6 +35,39 @@ def machine():
     except (OSError, ValueError):
         pass
     return cpu_model, mem_kib
+
+
+def _read(path):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def memory_settings(root="/"):
+    """What this kernel does to memory behind a run's back, each as the file says it (None
+    where absent): transparent huge pages (anon and shmem: the mem source's memfds are shmem),
+    KSM, NUMA balancing, swap, and DAMON's running kdamonds with their schemes' actions (a
+    paddr 'pageout' scheme reclaims cold pages while a point runs)."""
+    j = lambda *a: os.path.join(root, *a)
+    thp = j("sys/kernel/mm/transparent_hugepage")
+    m = {"thp_enabled": _read(j(thp, "enabled")), "thp_shmem_enabled": _read(j(thp, "shmem_enabled")),
+         "ksm_run": _read(j("sys/kernel/mm/ksm/run")),
+         "numa_balancing": _read(j("proc/sys/kernel/numa_balancing")),
+         "swap_kib": None, "damon": []}
+    mi = _read(j("proc/meminfo")) or ""
+    m["swap_kib"] = next((int(ln.split()[1]) for ln in mi.splitlines() if ln.startswith("SwapTotal:")), None)
+    kd = j("sys/kernel/mm/damon/admin/kdamonds")
+    for k in sorted(d for d in (os.listdir(kd) if os.path.isdir(kd) else []) if d.isdigit()):
+        if _read(os.path.join(kd, k, "state")) != "on":
+            continue
+        for c in sorted(glob.glob(os.path.join(kd, k, "contexts", "[0-9]*"))):
+            acts = [_read(os.path.join(s, "action"))
+                    for s in sorted(glob.glob(os.path.join(c, "schemes", "[0-9]*")))]
+            m["damon"].append("kdamond %s: %s, schemes %s" % (
+                k, _read(os.path.join(c, "operations")), " ".join(map(str, acts)) or "none"))
+    return m
 
 
 def git_state(top):
@@ -72,6 +106,7 @@ def meta_of(state, plan, matrix_path, top, overrides, lists=()):
                       "iperf3": _first_line(["iperf3", "--version"]),
                       "qemu": _first_line(["qemu-system-x86_64", "--version"]),
                       "gcc": _first_line(["gcc", "-dumpfullversion"])},
+         "memory": memory_settings(),
          "git_commit": commit, "git_dirty": dirty, "start": st.get("start", ""),
          "end": st.get("end", ""), "complete": st.get("complete") == "true",
          "limits": {"tmpfs_read_gbps": _num(st.get("tmpfs_read_gbps")),

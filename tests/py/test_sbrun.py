@@ -255,3 +255,30 @@ class RunnerCommandLine(unittest.TestCase):
         text = cli.usage()
         for opt, arg, _ in cli.OPTIONS:
             self.assertIn("  %s%s\n" % (opt, " " + arg if arg else ""), text)
+
+
+class MemorySettings(unittest.TestCase):
+    """meta.json's memory settings read from a fake /sys and /proc: a running kdamond's
+    scheme is named, a stopped one is not, and an absent file is None, not an error."""
+
+    def test_from_a_fake_root(self):
+        from splicebench.run.meta import memory_settings
+        with tempfile.TemporaryDirectory() as root:
+            def put(rel, text):
+                p = os.path.join(root, rel)
+                os.makedirs(os.path.dirname(p), exist_ok=True)
+                with open(p, "w") as f:
+                    f.write(text + "\n")
+            put("sys/kernel/mm/transparent_hugepage/enabled", "always [madvise] never")
+            put("proc/meminfo", "MemTotal: 100 kB\nSwapTotal:       2048 kB")
+            kd = "sys/kernel/mm/damon/admin/kdamonds/"
+            put(kd + "0/state", "on")
+            put(kd + "0/contexts/0/operations", "paddr")
+            put(kd + "0/contexts/0/schemes/0/action", "pageout")
+            put(kd + "1/state", "off")
+            put(kd + "1/contexts/0/schemes/0/action", "lru_prio")
+            m = memory_settings(root)
+        self.assertEqual(m["thp_enabled"], "always [madvise] never")
+        self.assertIsNone(m["thp_shmem_enabled"])
+        self.assertEqual(m["swap_kib"], 2048)
+        self.assertEqual(m["damon"], ["kdamond 0: paddr, schemes pageout"])
