@@ -23,6 +23,10 @@ reply: a known difference the judge must find.  Each configuration changes one c
     fresh       both daemons started anew at each round's start, as bench/run's start phase
                 does (the others keep one pair for all rounds: a daemon's own speed, from
                 where its memory landed, then shows as a constant ratio, not as spread)
+    placement   no daemon: build/sbmemcpy started --processes times (fresh processes, fresh
+                pages) at two buffer sizes (64 MiB: memory; 1 MiB: the L2), each timing its
+                copy 5 times; the spread between processes against the spread within one
+                says whether a process carries its own speed from where its pages landed
 
 Per window it records what may explain it: the host's steal time (/proc/stat), context
 switches (system), the daemon's thread migrations (/proc/PID/task/*/sched), the 1-minute
@@ -46,7 +50,7 @@ import time
 from . import TOP
 from . import verdict as V
 
-CONFIGS = ("base", "window5", "pin-split", "pin-same", "spin", "back2back", "fine", "fresh")
+CONFIGS = ("base", "window5", "pin-split", "pin-same", "spin", "back2back", "fine", "fresh", "placement")
 
 
 def die(msg):
@@ -80,6 +84,36 @@ def migrations(pid):
         except OSError:
             pass
     return n
+
+
+def placement(build, processes, repeats=5):
+    """Fresh sbmemcpy processes at two buffer sizes, interleaved: per size the sd of log GB/s
+    within a process (pooled over its repeats) and between processes (of their means, less the
+    within part's share), and the range of the processes' medians."""
+    exe = os.path.join(build, "sbmemcpy")
+    if not os.access(exe, os.X_OK):
+        raise RuntimeError(f"{exe}: not built (run make)")
+    areas = (("64M", "4G"), ("1M", "2G"))
+    runs = {a: [] for a, _ in areas}
+    for i in range(processes):
+        for area, total in (areas if i % 2 == 0 else areas[::-1]):
+            p = subprocess.run([exe, "--area", area, "--total", total, "--repeat", str(repeats)],
+                               capture_output=True, text=True)
+            try:
+                runs[area].append([math.log(g) for g in json.loads(p.stdout)["repeats_gbps"]])
+            except (ValueError, KeyError):
+                raise RuntimeError(f"sbmemcpy: exit {p.returncode}: {p.stderr.strip()[-200:]}")
+    lines = []
+    for area, _ in areas:
+        rs = runs[area]
+        within = statistics.mean(statistics.variance(r) for r in rs)
+        means = [statistics.mean(r) for r in rs]
+        between = max(0.0, statistics.variance(means) - within / repeats)
+        med = sorted(math.exp(statistics.median(r)) for r in rs)
+        lines.append("placement  memcpy %-4s %d processes x %d: sd(log GB/s) within %.3f, between %.3f;"
+                     " medians %.1f-%.1f GB/s" % (area, len(rs), repeats, math.sqrt(within),
+                                                  math.sqrt(between), med[0], med[-1]))
+    return lines
 
 
 class Daemon:
@@ -219,6 +253,7 @@ def main(argv):
     ap.add_argument("--configs", default=",".join(CONFIGS))
     ap.add_argument("--delay-ns", type=int, default=0, help="B: testmode with this busy-wait per reply")
     ap.add_argument("--out", help="one JSON line a round")
+    ap.add_argument("--processes", type=int, default=12, help="placement: fresh processes a size [12]")
     ap.error = lambda m: die(m + " (see --help)")
     args = ap.parse_args(argv)
     cfgs = [c for c in args.configs.split(",") if c]
@@ -228,6 +263,16 @@ def main(argv):
     if args.rounds < 3:
         die("--rounds: at least 3")
     build = os.environ.get("SB_BUILD") or os.path.join(TOP, "build")
+    if "placement" in cfgs:
+        cfgs.remove("placement")
+        try:
+            for line in placement(build, max(3, args.processes)):
+                print(line, flush=True)
+        except RuntimeError as e:
+            print("splicebench noise: " + str(e), file=sys.stderr)
+            return 1
+        if not cfgs:
+            return 0
     exe_b = os.path.join(build, "splicefs-testmode" if args.delay_ns else "splicefs")
     for exe in (os.path.join(build, "splicefs"), exe_b):
         if not os.access(exe, os.X_OK):
