@@ -40,12 +40,34 @@ def round_values(r, what="gbps"):
     return out
 
 
+# A window in which the host ran something else on our vCPUs for at least this share of
+# its CPU capacity (/proc/stat steal, recorded per measurement as steal_share) is marked.
+STEAL_MARK = 0.01
+
+
+def stolen_rounds(r):
+    """The rounds of a point whose measured window had host steal >= STEAL_MARK."""
+    out = set()
+    for i, run in enumerate((r.get("_json") or {}).get("runs") or [], 1):
+        s = run.get("steal_share")
+        if isinstance(s, (int, float)) and s >= STEAL_MARK:
+            out.add(run.get("round", i))
+    return out
+
+
 def paired(a, b, what="gbps", higher_better=True):
-    """The rule's full answer (sbverdict.paired_verdict's dict) for b against a."""
+    """The rule's full answer (sbverdict.paired_verdict's dict) for b against a, with
+    'stolen': how many of the paired rounds had host steal in either side's window (both
+    sides of such a round are kept alike; the reason says so, never the outcome)."""
     ra, rb = round_values(a, what), round_values(b, what)
     d = V.paired_verdict(V.paired_ratios(ra, rb), higher_better)
     if not ra or not rb:
         d["reason"] = "no per-round figures (%s has no points.jsonl runs)" % ("A" if not ra else "B")
+    both = set(ra) & set(rb)
+    d["stolen"] = len(both & (stolen_rounds(a) | stolen_rounds(b)))
+    if d["stolen"]:
+        d["reason"] = "; ".join(x for x in (d["reason"], "the host stole CPU (>= %d %% of a window) in %d of "
+                                            "%d paired rounds" % (STEAL_MARK * 100, d["stolen"], len(both))) if x)
     return d
 
 

@@ -113,7 +113,7 @@ def compare_pair(a, b, target, emulated, copy_modes, judge=None):
            "n_b": b.get("repeats") or 0, "label_a": R.mode_label(a, copy_modes),
            "label_b": R.mode_label(b, copy_modes), "axes": "", "gbps_a": "", "gbps_b": "",
            "gbps_delta_pct": "", "gbps_verdict": "", "gbps_why": "", "cpu_a": "", "cpu_b": "",
-           "cpu_delta_pct": "", "cpu_verdict": "", "reason": "", "pairs": "", "gbps_ratio": "",
+           "cpu_delta_pct": "", "cpu_verdict": "", "reason": "", "pairs": "", "stolen_rounds": "", "gbps_ratio": "",
            "gbps_ratio_lo": "", "gbps_ratio_hi": "", "cpu_ratio": "", "cpu_why": "", "control": "",
            "cpu_ratio_lo": "", "cpu_ratio_hi": ""}
     for k, _ in COST_KEYS:
@@ -128,6 +128,7 @@ def compare_pair(a, b, target, emulated, copy_modes, judge=None):
     else:
         d = judge(a, b, "gbps", True)  # the one rule (splicebench/verdict.py)
         row.update(gbps_verdict=d["outcome"], gbps_why=d["reason"], pairs=d["n"],
+                   stolen_rounds=d.get("stolen", ""),
                    control=d.get("control") or "", gbps_ratio=_num(d["estimate"]),
                    gbps_ratio_lo=_num(d["lo"]), gbps_ratio_hi=_num(d["hi"]))
         if d["estimate"] is not None:  # the delta shown is the judged shift, not raw medians
@@ -167,7 +168,8 @@ CMP_COLS = (["point", "status_a", "status_b", "n_a", "n_b", "gbps_a", "gbps_b", 
             + [k + s for k, _ in COST_KEYS for s in ("_a", "_b", "_verdict", "_why")]
             + ["pairs", "gbps_ratio", "gbps_ratio_lo", "gbps_ratio_hi", "cpu_ratio", "cpu_why", "control",
                "cpu_ratio_lo", "cpu_ratio_hi"]
-            + [k + s for k, _ in COST_KEYS for s in ("_ratio", "_lo", "_hi")])
+            + [k + s for k, _ in COST_KEYS for s in ("_ratio", "_lo", "_hi")]
+            + ["stolen_rounds"])
 
 
 def sentence(r, emulated, base_name="A", new_name="B"):

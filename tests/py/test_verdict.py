@@ -230,3 +230,24 @@ class BetweenRuns(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class StolenRounds(unittest.TestCase):
+    """A round whose window (either side's) had host steal at or above the mark is counted
+    and named in the reason, on both sides alike; the outcome is the same as without it."""
+
+    def test_marked_not_dropped(self):
+        from splicebench import matching as M
+
+        def pt(vals, steal):
+            return {"_json": {"runs": [{"round": i, "gbps": v, "steal_share": s}
+                                       for i, (v, s) in enumerate(zip(vals, steal), 1)]}}
+        a = pt([2.0, 2.1, 1.9, 2.0, 2.05, 1.95, 2.0, 2.02], [0, 0.02, 0, 0, 0, 0, 0, 0.0049])
+        b = pt([1.6, 1.7, 1.5, 1.6, 1.64, 1.56, 1.6, 1.61], [0, 0, 0, 0.5, 0, 0, 0, 0])
+        d = M.paired(a, b)
+        self.assertEqual(d["stolen"], 2)
+        self.assertIn("2 of 8 paired rounds", d["reason"])
+        self.assertEqual(d["outcome"], V.WORSE)
+        clean = M.paired(pt([2.0] * 3 + [2.1] * 3, [0] * 6), pt([2.0] * 3 + [2.1] * 3, [0] * 6))
+        self.assertEqual(clean["stolen"], 0)
+        self.assertNotIn("stole", clean["reason"])
