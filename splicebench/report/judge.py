@@ -64,7 +64,10 @@ def family_text():
         sds = sorted(d["spread"] for d in paired)
         ns = sorted(d["n"] for d in paired)
         pw = " " + V.power_text(ns[len(ns) // 2], sds[len(sds) // 2])
-    return V.family_text(len(FAMILY)) + (f" Outcomes: {counts}." if counts else "") + pw
+    stolen = [d for d in FAMILY if d.get("stolen")]
+    st = (f" {len(stolen)} of them had host steal (1 % or more of a window's CPU) in some of their"
+          " rounds; each names how many in its reason." if stolen else "")
+    return V.family_text(len(FAMILY)) + (f" Outcomes: {counts}." if counts else "") + pw + st
 
 
 def beyond_noise(vd):
