@@ -126,6 +126,11 @@ server_gone() {
 guest() { # guest HOST-SBSERVER-PORT
 	local hport=${1:-} lport=
 	t_log "guest kernel $(uname -r)"
+	# splicefs --probe is what bench/run records in meta.json (splice_reply, variant)
+	mkdir -p "$T_TMP/probe"
+	"$T_BUILD/splicefs" "$T_TMP/probe" --probe >"$T_TMP/probe.out" 2>&1
+	grep -qx 'splice reply: v3' "$T_TMP/probe.out" && t_pass guest.splicefs-probe-says-v3 ||
+		t_fail guest.splicefs-probe-says-v3 "$(tr '\n' ' ' <"$T_TMP/probe.out")"
 	if [ ! -w $UR ]; then
 		t_fail guest.enable_uring "no writable $UR in $(uname -r): no FUSE over io_uring"
 		return

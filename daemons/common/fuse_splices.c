@@ -69,10 +69,20 @@ int fuse_splices_v2_probe(int fuse_fd)
 	return r == -ENOTTY ? 0 : 1;
 }
 
+int fuse_splices_v3_probe(int fuse_fd)
+{
+	int r = fuse_splice_reply_ioc(fuse_fd, FUSE_DEV_IOC_SPLICE_REPLY_V3,
+	                              FUSE_SPLICES_PROBE_UNIQUE, 0, NULL, 0);
+
+	return r == -ENOTTY ? 0 : 1;
+}
+
 const char *fuse_splices_kind(int fuse_fd)
 {
 	int r;
 
+	if (fuse_splices_v3_probe(fuse_fd))
+		return "v3";
 	if (fuse_splices_v2_probe(fuse_fd))
 		return "v2";
 	r = fuse_splices_probe(fuse_fd);

@@ -76,8 +76,11 @@ int fuse_splice_reply_ioc(int fuse_fd, unsigned long cmd, uint64_t unique, uint3
  */
 int fuse_splices_v2_probe(int fuse_fd);
 
+/* The same for v3's ioctl (FUSE_DEV_IOC_SPLICE_REPLY_V3, 7.3): 1 yes, 0 no. */
+int fuse_splices_v3_probe(int fuse_fd);
+
 /*
- * What a bare probe can tell: "v2" (the ioctl), "write" (the write() form of
+ * What a bare probe can tell: "v3" or "v2" (the ioctl), "write" (the write() form of
  * the seed or fixed series: no request-free probe tells them apart, both
  * answer ENOENT), or "none".  NULL if the probe failed (errno set).
  */

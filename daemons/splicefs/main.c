@@ -172,9 +172,10 @@ static int probe_only(struct sfs *fs)
 		printf("FUSE_OUT_SPLICES: %s\n", r ? "yes" : "no (kernel answers EINVAL)");
 	else
 		fprintf(stderr, "splicefs: probe failed: %s\n", strerror(-r));
-	if (r >= 0 && fuse_splices_v2_probe(fs->fuse_fd)) /* v2 refuses the write() */
+	/* v2 and v3 refuse the write() form: their ioctl is the splice reply */
+	if (r >= 0 && (fuse_splices_v3_probe(fs->fuse_fd) || fuse_splices_v2_probe(fs->fuse_fd)))
 		r = 1;
-	if (r >= 0) /* v2 | write (seed or fixed: no bare probe tells them apart) | none */
+	if (r >= 0) /* v3 | v2 | write (seed or fixed: no bare probe tells them apart) | none */
 		printf("splice reply: %s\n", fuse_splices_kind(fs->fuse_fd));
 	return r > 0 ? 0 : r == 0 ? 1 : 2;
 }

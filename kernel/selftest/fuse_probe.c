@@ -46,7 +46,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	r = fuse_splices_probe(fd);
-	kind = r < 0 ? NULL : fuse_splices_v3_probe(fd) ? "v3" : fuse_splices_kind(fd);
+	kind = r < 0 ? NULL : fuse_splices_kind(fd);
 	fuse_out_splices_umount(dir, fd);
 	rmdir(dir);
 	if (r < 0) {

@@ -35,14 +35,3 @@ void fuse_out_splices_umount(const char *dir, int fuse_fd)
 	if (fuse_fd >= 0)
 		close(fuse_fd);
 }
-
-int fuse_splices_v3_probe(int fuse_fd)
-{
-	struct fuse_splice_reply r = {.unique = FUSE_SPLICES_PROBE_UNIQUE};
-	int ret;
-
-	do
-		ret = ioctl(fuse_fd, FUSE_DEV_IOC_SPLICE_REPLY_V3, &r);
-	while (ret < 0 && errno == EINTR);
-	return ret < 0 && errno == ENOTTY ? 0 : 1;
-}

@@ -26,14 +26,7 @@
  * Errors that differ from v2: E2BIG (the pipes hold more than `size`; v2 said
  * EMSGSIZE), EIO (a pipe buffer could not be confirmed; v2 passed its error on).
  */
-#ifndef FUSE_SPLICE_REPLY_V3 /* fuse_splices.h may name them too: the same values */
-#define FUSE_SPLICE_REPLY_V3 (1ULL << 44)
-#define FUSE_SPLICE_REPLY_V3_FLAGS2 ((uint32_t)(FUSE_SPLICE_REPLY_V3 >> 32))
-#define FUSE_DEV_IOC_SPLICE_REPLY_V3 _IOW(229, 4, struct fuse_splice_reply)
-#endif
-
-/* Does the kernel know v3's ioctl?  1: yes (any answer but ENOTTY), 0: no. */
-int fuse_splices_v3_probe(int fuse_fd);
+/* Its numbers and fuse_splices_v3_probe() are in fuse_splices.h, shared with splicefs. */
 
 /* mount(2) "fuse" on dir with fd=N,rootmode=40000,user_id=0,group_id=0 (root only). */
 int fuse_out_splices_mount(const char *dir, const char *extra_opts);
