@@ -3,11 +3,13 @@
     python3 -m splicebench noise [--rounds N] [--window S] [--bs SIZE] [--configs A,B,...]
                                  [--delay-ns N] [--out FILE.jsonl]
 
-Two identical copy daemons (splicefs, mem source) are mounted side by side, A and B, and
+Two identical daemons (splicefs, mem source, its first mode that never splices: copy) are
+mounted side by side, A and B, and
 read by plain fio (psync, direct, one job) for one window each per round, A and B in an
 order that alternates round by round: the per-round log ratio log(B/A) is what every
 paired verdict is judged on, so its spread (sd) is the figure to bring down.  With
---delay-ns B is build/splicefs-testmode's testmode instead, with a fixed busy-wait per
+--delay-ns B is build/splicefs-testmode's mode with a --test-delay-ns option (found in its
+--list), with a fixed busy-wait per
 reply: a known difference the judge must find.  Each configuration changes one cause:
 
     base        the windows as bench/run measures today (1 s, nothing pinned)
@@ -84,6 +86,15 @@ def migrations(pid):
         except OSError:
             pass
     return n
+
+
+def list_mode(exe, want):
+    """The first mode of exe's --list for which want(mode) holds (no mode is named here)."""
+    try:
+        j = json.loads(subprocess.run([exe, "--list"], capture_output=True, text=True).stdout)
+        return next(m["name"] for m in j["modes"] if want(m))
+    except (OSError, ValueError, KeyError, StopIteration):
+        raise RuntimeError(f"{exe} --list names no mode this needs (run make)")
 
 
 def placement(build, processes, repeats=5):
@@ -251,7 +262,7 @@ def main(argv):
     ap.add_argument("--window", type=float, default=1.0, help="seconds a window (base) [1]")
     ap.add_argument("--bs", default="128k")
     ap.add_argument("--configs", default=",".join(CONFIGS))
-    ap.add_argument("--delay-ns", type=int, default=0, help="B: testmode with this busy-wait per reply")
+    ap.add_argument("--delay-ns", type=int, default=0, help="B: splicefs-testmode with this busy-wait per reply")
     ap.add_argument("--out", help="one JSON line a round")
     ap.add_argument("--processes", type=int, default=12, help="placement: fresh processes a size [12]")
     ap.error = lambda m: die(m + " (see --help)")
@@ -274,20 +285,26 @@ def main(argv):
         if not cfgs:
             return 0
     exe_b = os.path.join(build, "splicefs-testmode" if args.delay_ns else "splicefs")
+    try:
+        mode_a = list_mode(os.path.join(build, "splicefs"), lambda m: m.get("splices") is False)
+        mode_b = list_mode(exe_b, lambda m: any(o.get("name") == "test-delay-ns" for o in m.get("options") or [])) \
+            if args.delay_ns else mode_a
+    except RuntimeError as e:
+        die(str(e))
     for exe in (os.path.join(build, "splicefs"), exe_b):
         if not os.access(exe, os.X_OK):
             die(f"{exe}: not built (run make)")
     if not shutil.which("fio"):
         die("needs fio (scripts/deps)")
     tmp = tempfile.mkdtemp(prefix="sbnoise.")
-    pair = Pair(tmp, [os.path.join(build, "splicefs"), "--mode", "copy"],
-                [exe_b, "--mode", "testmode", "--test-delay-ns", str(args.delay_ns)] if args.delay_ns
-                else [os.path.join(build, "splicefs"), "--mode", "copy"])
+    pair = Pair(tmp, [os.path.join(build, "splicefs"), "--mode", mode_a],
+                [exe_b, "--mode", mode_b, "--test-delay-ns", str(args.delay_ns)] if args.delay_ns
+                else [os.path.join(build, "splicefs"), "--mode", mode_a])
     out = open(args.out, "w") if args.out else open(os.devnull, "w")
     try:
         pair.fresh()
         print(f"# {len(cfgs)} configurations x {args.rounds} rounds, bs {args.bs}, load {os.getloadavg()[0]:.2f}"
-              + (f", B: testmode --test-delay-ns {args.delay_ns}" if args.delay_ns else ", A/A"))
+              + (f", A: {mode_a}, B: {mode_b} --test-delay-ns {args.delay_ns}" if args.delay_ns else f", A/A: {mode_a}"))
         for c in cfgs:
             print(summary(c, run_config(c, pair, args, out)), flush=True)
     except RuntimeError as e:
