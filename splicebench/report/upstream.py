@@ -13,8 +13,8 @@ The section is about two modes, so it looks for them, by their --list (the set's
     multipipe);
   - upstream's zero-copy mode: a mode whose --list `needs` names io_uring and zero-copy
     (splicefs' uring-zc);
-  - a set whose meta.json carries no --list (made before it did) falls back to those two
-    names, multipipe and uring-zc, since the section is about exactly them.
+  - a set whose meta.json carries no --list (made before sets carried one) has no such
+    section: every set with both modes was made after.
 The copy mode is the report's base mode (tables.base_mode: the first splicefs mode that
 never splices, learnt from the data).  The section is drawn only where the set has cost
 figures, a network path with the network's own cost, and ok points of both modes there;
@@ -36,13 +36,11 @@ CHART = "cost-upstream"
 MOVED, GET_MOVED = R.COST_METRICS[0][0], R.COST_METRICS[0][1]
 INSTR, GET_INSTR = R.COST_METRICS[1][0], R.COST_METRICS[1][1]
 SYSCALLS = "cost_syscalls_per_reply"
-# Only where a set's meta.json has no --list: the two modes this section is about, by name.
-FALLBACK_NAMES = {"splices": "multipipe", "zero_copy": "uring-zc"}
 
 
 def roles(rs):
     """{"splices": mode, "zero_copy": mode, "copy": mode} of the modes the set has (None
-    where it has none): by --list `needs` (module doc), else by FALLBACK_NAMES."""
+    where it has none): by --list `needs` (module doc)."""
     needs = {}
     for j in _lists_of(rs.meta):
         for m in j.get("modes") or []:
@@ -55,8 +53,6 @@ def roles(rs):
             out["splices"] = m
         if out["zero_copy"] is None and "io_uring" in n and "zero-copy" in n:
             out["zero_copy"] = m
-    if not needs:
-        out = {k: (v if v in rs.modes else None) for k, v in FALLBACK_NAMES.items()}
     out["copy"] = base_mode(rs, set(rs.modes))
     return out
 
