@@ -6,7 +6,7 @@
 # byte within 0.0002 and copy's user side exactly equal.  Then the NIC path
 # as issue 12 asks for it (sbserver on the host, splicefs in the guest behind
 # virtio-net, an unprivileged daemon, pipe-max-size 4 MiB, each figure the median of
-# three pairs of windows): two boots within 2 % for the modes and the network's own
+# five pairs of windows): two boots within 2 % for the modes and the network's own
 # row, splice copying its bytes because its pipe fills with 1440-byte fragments
 # ("pipe full of fragments", not "could not grow"), multipipe splicing every byte,
 # and bytes moved per byte delivered (mean of the boots): multipipe <= 0.9x copy's
@@ -125,7 +125,7 @@ fi
 for i in 1 2; do
 	start=$(date +%s)
 	if ! kernel/cost/bench-cost "$kernel" --source tcp-nic --modes "copy splice multipipe" --bs 1m --size 8 \
-		--privilege user --pipe-max-size 4M --repeats 3 --syms none \
+		--privilege user --pipe-max-size 4M --repeats 5 --syms none \
 		--timeout 400 --out "$T_TMP/nic$i" >"$T_TMP/nic$i.log" 2>&1; then
 		t_fail "nic.boot-$i" "$(tail -n 3 "$T_TMP/nic$i.log" | tr '\n' ' ')"
 		exit 1
@@ -139,6 +139,8 @@ grep 'bytes spliced' "$T_TMP/nic1.log" | sed 's/^/# /'
 # the median of three pairs: within 0.43 % over three boots beside a busy guest, the
 # network's own row within 0.2 %; on a quiet host 1.18-1.37 % (splice's kernel
 # instructions per byte), the network's own 0.25-0.91 %.  With one pair the modes were within 0.4-2.3 %, the network's row 6.4 %.
+# Three pairs failed once in CI from a clone on a quiet host (2026-12-08: multipipe's stores
+# per byte 2.06 % apart; two reruns 0.51 and 1.33 %), so the NIC boots take five pairs.
 head -n 1 "$T_TMP/nic1/cost.csv" >"$T_TMP/modes1.csv"
 grep -v '^network,' "$T_TMP/nic1/cost.csv" | tail -n +2 >>"$T_TMP/modes1.csv"
 head -n 1 "$T_TMP/nic2/cost.csv" >"$T_TMP/modes2.csv"
